@@ -1,0 +1,45 @@
+# The two commands of the quick start: `make demo` and `make test`.
+# Everything installs into .venv from uv.lock; uv itself is bootstrapped with pip if missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.8
+UV := $(or $(shell command -v uv 2>/dev/null),.uv-bootstrap/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: demo test install lint bench browser clean
+
+demo: install
+	$(VENV)/bin/genai-lens demo
+
+test: install browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest -n 2 --durations=15
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+.uv-bootstrap/bin/uv:
+	$(PYTHON) -m venv .uv-bootstrap
+	.uv-bootstrap/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+# Browser tests drive Debian's chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(VENV)/bin/python bench/ingest_invocations.py
+
+clean:
+	rm -rf $(VENV) .uv-bootstrap data .pytest_cache .ruff_cache

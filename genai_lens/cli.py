@@ -1,0 +1,190 @@
+"""The `genai-lens` command: a few lines per command that delegate to library functions.
+
+Errors a user can fix are one line on stderr and exit code 2; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genai_lens.errors import LensError
+from genai_lens.settings import Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Observability and FinOps for generative AI on Amazon Bedrock.")
+ingest_app = typer.Typer(no_args_is_help=True, help="Load AWS data into the warehouse.")
+app.add_typer(ingest_app, name="ingest")
+
+
+@dataclass
+class State:
+    config: Path | None = None
+    warehouse: Path | None = None
+    debug: bool = False
+
+    def settings(self) -> Settings:
+        return load_settings(self.config, warehouse=self.warehouse)
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option(
+        "--config", envvar="GENAI_LENS_CONFIG",
+        help="Config file (default: ./genai-lens.toml when present).")] = None,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", envvar="GENAI_LENS_WAREHOUSE",
+        help="DuckDB warehouse file (default: data/warehouse.duckdb).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    state.config, state.warehouse, state.debug = config, warehouse, debug
+
+
+def _echo(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+def _parse_time(value: str | None, flag: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        raise LensError(f"{flag} {value!r} is not a date: use YYYY-MM-DD or "
+                        "YYYY-MM-DDTHH:MM (UTC)") from None
+
+
+@ingest_app.command("invocation-logs")
+def ingest_invocation_logs(
+    landing: Annotated[str | None, typer.Option(
+        help="Landing zone: s3://bucket/prefix or a local folder (default: from config).")] = None,
+    log_group: Annotated[str | None, typer.Option(
+        help="CloudWatch Logs group Bedrock delivers to (default: from config).")] = None,
+    since: Annotated[str | None, typer.Option(help="Backfill from this UTC date/time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Stop before this UTC date/time.")] = None,
+) -> None:
+    """Ingest Bedrock model invocation logs (S3/local landing zone or CloudWatch Logs)."""
+    from genai_lens.warehouse import connect
+    from ingest import invocation_logs
+
+    settings = state.settings()
+    con = connect(settings.warehouse)
+    started = time.perf_counter()
+    stats = invocation_logs.run(con, settings, landing=landing, log_group=log_group,
+                                since=_parse_time(since, "--since"),
+                                until=_parse_time(until, "--until"), progress=_echo)
+    typer.echo(f"invocation-logs: {stats.summary()} in {time.perf_counter() - started:.1f}s")
+    if stats.quarantined:
+        typer.echo(f"  {stats.quarantined} records quarantined: see the quarantine table "
+                   "(source object, line and reason)")
+
+
+@app.command()
+def reattribute() -> None:
+    """Re-run the attribution rules over all history (after editing them)."""
+    from genai_lens.warehouse import connect
+    from ingest import reattribution
+
+    settings = state.settings()
+    con = connect(settings.warehouse)
+    changed, total = reattribution.reattribute(con, settings)
+    typer.echo(f"reattribute: {changed:,} of {total:,} invocations changed LOB or app")
+
+
+@app.command()
+def migrate() -> None:
+    """Create the warehouse or bring its schema up to date."""
+    from genai_lens.warehouse import apply_migrations, connect
+
+    settings = state.settings()
+    con = connect(settings.warehouse)
+    typer.echo(f"{settings.warehouse}: schema up to date ({apply_migrations(con) or 'no new'} "
+               "migrations applied)")
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(min=1, max=730, help="Days of history.")] = 90,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same estate).")] = 7,
+    per_day: Annotated[int, typer.Option(min=10, help="Invocations per day at the start.")]
+    = 6000,
+    out: Annotated[Path, typer.Option(help="Where the demo estate is written.")]
+    = Path("data/demo"),
+    serve_app: Annotated[bool, typer.Option("--serve/--no-serve",
+                                            help="Serve the app afterwards.")] = True,
+    port: Annotated[int, typer.Option(help="Port for the app.")] = 8501,
+) -> None:
+    """Write a realistic demo estate in AWS formats, ingest it, and serve the app."""
+    from genai_lens.warehouse import connect
+    from ingest import demo as demo_estate
+    from ingest import invocation_logs
+
+    if out.exists():  # a demo is regenerated whole: stale files would double-count
+        shutil.rmtree(out)
+    started = time.perf_counter()
+    summary = demo_estate.generate_estate(out, days=days, seed=seed, per_day=per_day)
+    typer.echo(f"demo: wrote {summary.invocations:,} invocations in {summary.files:,} files "
+               f"to {summary.landing} in {time.perf_counter() - started:.1f}s")
+    settings = load_settings(summary.config_path)
+    con = connect(settings.warehouse)
+    stats = invocation_logs.run(con, settings, progress=None)
+    typer.echo(f"demo: ingested {stats.summary()} in {time.perf_counter() - started:.1f}s "
+               f"into {settings.warehouse}")
+    typer.echo(f"demo: to use the CLI on it: export GENAI_LENS_CONFIG={summary.config_path}")
+    con.close()
+    if serve_app:
+        _serve(settings.warehouse, port, "localhost")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind.")] = "localhost",
+) -> None:
+    """Serve the dashboard (Streamlit) on the warehouse."""
+    _serve(state.settings().warehouse, port, address)
+
+
+def _serve(warehouse: Path, port: int, address: str) -> None:
+    from streamlit.web import bootstrap
+
+    from genai_lens import PROJECT_ROOT, runtime
+
+    runtime.open_warehouse(warehouse)
+    flags = {"server.port": port, "server.address": address, "server.headless": True,
+             "browser.gatherUsageStats": False}
+    typer.echo(f"serving http://{address}:{port} on {warehouse} (Ctrl-C stops)")
+    bootstrap.load_config_options(flag_options=flags)
+    bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except LensError as exc:
+        if state.debug:
+            raise
+        _echo(f"genai-lens: error: {exc}")
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _echo("genai-lens: aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit codes
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise

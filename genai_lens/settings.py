@@ -1,0 +1,194 @@
+"""Settings, declared once with defaults and help; read from TOML, overridden by environment.
+
+Every key here is documented in ``genai-lens.example.toml`` (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from genai_lens.errors import ConfigError
+
+DEFAULT_CONFIG = Path("genai-lens.toml")
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a config must not silently do nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LandingZone(Strict):
+    uri: str = Field(description="s3://bucket/prefix or a local folder laid out like the bucket")
+    name: str | None = Field(None, description="Label used in watermarks and messages")
+    region: str | None = Field(None, description="Region of the S3 client (default: boto3's)")
+    role_arn: str | None = Field(None, description="Role to assume before reading")
+    endpoint_url: str | None = Field(None, description="S3-compatible endpoint (tests, proxies)")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.uri
+
+
+class LogGroup(Strict):
+    name: str = Field(description="CloudWatch Logs group that Bedrock delivers invocation logs to")
+    region: str | None = Field(None, description="Region of the log group (default: boto3's)")
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"cwlogs://{self.region or 'default'}/{self.name}"
+
+
+class InvocationLogs(Strict):
+    landing_zones: list[LandingZone] = []
+    log_groups: list[LogGroup] = []
+    overlap_hours: int = Field(3, ge=0, le=168, description="Re-read window for late objects")
+    first_run_days: int = Field(30, ge=1, le=3650, description="How far back a new source starts")
+    batch_files: int = Field(64, ge=1, le=10_000, description="Objects loaded per transaction")
+
+
+class Rule(Strict):
+    """One attribution rule; exactly one matcher is set. First matching rule wins."""
+
+    lob: str = Field(min_length=1)
+    app: str | None = None
+    request_metadata: dict[str, str] | None = Field(
+        None, description="All of these requestMetadata keys must match (values are globs)"
+    )
+    inference_profile: str | None = Field(None, description="Application profile ARN (glob)")
+    profile_tag: dict[str, str] | None = Field(None, description="Tags of the application profile")
+    principal: str | None = Field(None, description="IAM principal ARN glob (role or session)")
+    account: str | None = Field(None, description="AWS account id")
+
+    @model_validator(mode="after")
+    def one_matcher(self) -> Rule:
+        matchers = ("request_metadata", "inference_profile", "profile_tag", "principal", "account")
+        set_ = [m for m in matchers if getattr(self, m) is not None]
+        if len(set_) != 1:
+            raise ValueError(
+                f"a rule needs exactly one of {', '.join(matchers)}; this one has "
+                f"{', '.join(set_) or 'none'}"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        for m in ("request_metadata", "inference_profile", "profile_tag", "principal", "account"):
+            if getattr(self, m) is not None:
+                return m
+        raise AssertionError("validated rule without a matcher")
+
+
+class Attribution(Strict):
+    rules: list[Rule] = []
+    app_metadata_key: str = Field("app", description="requestMetadata key naming the application")
+    app_tag_key: str = Field("app", description="Application profile tag naming the application")
+
+
+class InferenceProfile(Strict):
+    arn: str = Field(pattern=r"^arn:aws[\w-]*:bedrock:[\w-]+:\d*:application-inference-profile/")
+    model: str = Field(description="Foundation model id the profile routes to")
+    tags: dict[str, str] = {}
+
+
+class Price(Strict):
+    model: str
+    region: str = "*"
+    input: float = Field(ge=0, description="USD per 1M input tokens")
+    output: float = Field(ge=0, description="USD per 1M output tokens")
+    cache_read: float | None = Field(None, ge=0)
+    cache_write: float | None = Field(None, ge=0)
+    geo_premium: float = Field(0.0, ge=0, le=1)
+    effective_from: date = date(2000, 1, 1)
+    source: str = "genai-lens.toml"
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Environment variables GENAI_LENS_<KEY> override the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GENAI_LENS_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    warehouse: Path = DEFAULT_WAREHOUSE
+    invocation_logs: InvocationLogs = InvocationLogs()
+    attribution: Attribution = Attribution()
+    inference_profiles: list[InferenceProfile] = []
+    resolve_profiles_with_api: bool = Field(
+        True, description="Ask Bedrock GetInferenceProfile for application profiles not in config"
+    )
+    prices: list[Price] = []
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's contents arrive as init kwargs; the environment must win over the file.
+        return (env_settings, init_settings)
+
+
+def config_path(explicit: Path | None) -> Path | None:
+    """The config file to read: the flag, then GENAI_LENS_CONFIG, then ./genai-lens.toml."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("GENAI_LENS_CONFIG")
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate the config; any problem is one ConfigError line naming the key."""
+    path = config_path(path)
+    data: dict[str, Any] = {}
+    where = "environment"
+    if path is not None:
+        where = str(path)
+        if not path.exists():
+            raise ConfigError(f"config file {path} does not exist; create it from "
+                              "genai-lens.example.toml or drop --config")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(f"config error in {where}: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """All validation errors on one line, each as `key.path: what is expected`."""
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"{key}: unknown key (check its spelling against "
+                         "genai-lens.example.toml)")
+        else:
+            got = err.get("input")
+            shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+            parts.append(f"{key}: {err['msg'].rstrip('.')}{shown}")
+    return "; ".join(parts)
+
+
+def glob_match(value: str | None, pattern: str) -> bool:
+    """Case-sensitive shell-style match, the semantics rules use for ARNs and metadata."""
+    return value is not None and fnmatch.fnmatchcase(value, pattern)

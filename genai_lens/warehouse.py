@@ -1,0 +1,121 @@
+"""The DuckDB warehouse: opening it, applying numbered migrations, running named SQL files."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from genai_lens import SQL_DIR
+from genai_lens.errors import MigrationError, WarehouseError
+
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def discover_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Migrations in order; gaps, duplicates and badly named files are errors."""
+    found: list[Migration] = []
+    for path in sorted(folder.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_verb_phrase.sql")
+        found.append(Migration(int(m.group(1)), m.group(2), path))
+    for expected, mig in enumerate(found, start=1):
+        if mig.version != expected:
+            kind = "duplicate" if mig.version < expected else "gap before"
+            raise MigrationError(f"{kind} migration {mig.path.name}: expected number "
+                                 f"{expected:04d}; migrations are numbered 0001, 0002, ...")
+    return found
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply what is pending, each in its own transaction; refuse edited applied ones."""
+    con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, checksum VARCHAR NOT NULL,
+        applied_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))""")
+    applied = dict(con.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+    done: list[str] = []
+    for mig in discover_migrations(folder):
+        if mig.version in applied:
+            if applied[mig.version] != mig.checksum:
+                raise MigrationError(
+                    f"migration {mig.path.name} was edited after it was applied to this "
+                    "warehouse; migrations are forward-only: restore it and add a new one")
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute(mig.path.read_text())
+            con.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+                        [mig.version, mig.name, mig.checksum])
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise MigrationError(f"migration {mig.path.name} failed: {exc}") from exc
+        done.append(mig.path.name)
+    unknown = set(applied) - {m.version for m in discover_migrations(folder)}
+    if unknown:
+        raise MigrationError(f"this warehouse has migrations {sorted(unknown)} that this "
+                             "version of genai-lens does not know; upgrade genai-lens")
+    return done
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating it and its folder) and bring its schema up to date."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(describe_open_error(path, exc)) from None
+    if not read_only:
+        apply_migrations(con)
+    return con
+
+
+def describe_open_error(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        holder = re.search(r"\(PID (\d+)\)", text)
+        who = f"process {holder.group(1)}" if holder else "another process"
+        return (f"the warehouse {path} is in use by {who} (a running `genai-lens serve`?); "
+                "stop it, or use its 'run now' buttons instead of the CLI")
+    return f"cannot open the warehouse {path}: {text}"
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of sql/<name>.sql: queries live in files, parameters are always bound."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.exists():
+        raise WarehouseError(f"missing SQL file {path}")
+    return path.read_text()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN/COMMIT, or ROLLBACK on any exception: a batch lands whole or not at all."""
+    con.execute("BEGIN")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -1,0 +1,1 @@
+"""Ingesters: one module per AWS source, each incremental, idempotent and quarantining."""

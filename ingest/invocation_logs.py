@@ -1,0 +1,398 @@
+"""Bedrock model invocation logs: S3/local landing zones and CloudWatch Logs groups.
+
+Objects are loaded in batches; each batch lands in one transaction together with its
+quarantine rows, the objects it loaded and the watermark, so a crash loses and duplicates
+nothing. Parsing is DuckDB's (read_json over the files); Python only orchestrates, and
+reads line by line only objects the fast path rejected.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from genai_lens.errors import ConfigError, CredentialsError
+from genai_lens.settings import LandingZone, LogGroup, Settings
+from genai_lens.warehouse import sql, transaction
+from ingest import attribution, aws, pricing, profiles
+from ingest.landing import LandingObject, open_landing, service_prefixes, start_key, utcnow
+from ingest.salvage import salvage
+
+SOURCE = "invocation_logs"
+SERVICE = "BedrockModelInvocationLogs"
+Progress = Callable[[str], None]
+# What bad data raises; anything else (a binder error, say) is a bug and must surface.
+DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+Problem = tuple[str, int, str, str | None]  # (source object, line, reason, request id)
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    local: Path
+    source_object: str
+    line_names: list[str] | None = None  # per-line object names (CloudWatch events)
+
+
+@dataclass
+class RunStats:
+    objects: int = 0
+    skipped: int = 0
+    records: int = 0
+    quarantined: int = 0
+    batches: int = 0
+    missing: int = 0
+    zones: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.records:,} invocations loaded from {self.objects:,} objects "
+                f"({self.skipped:,} already loaded, {self.missing:,} vanished), "
+                f"{self.quarantined:,} quarantined")
+
+
+def prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Per-connection setup: SQL macros, the price catalog and configured profiles."""
+    con.execute(sql("ingest/macros"))
+    with transaction(con):
+        pricing.load_prices(con, settings.prices)
+        profiles.load_configured(con, settings)
+
+
+def _parse(con: duckdb.DuckDBPyConnection, files: list[Path], md_keys: list[str],
+           first: bool) -> None:
+    select = sql("ingest/invocations_parse")
+    verb = "CREATE OR REPLACE TEMP TABLE inv_parsed AS " if first else "INSERT INTO inv_parsed "
+    con.execute(verb + select, {"files": [str(f) for f in files], "md_keys": md_keys})
+
+
+class BatchLoader:
+    """Loads batches of local NDJSON files into the warehouse, one transaction each."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, scratch: Path,
+                 bedrock_client: profiles.ClientFactory | None = None) -> None:
+        self.con, self.settings, self.scratch = con, settings, scratch
+        self.md_keys = attribution.metadata_keys(settings.attribution)
+        self.bedrock_client = bedrock_client
+        self.parsed_files: dict[str, BatchFile] = {}
+        self._n = 0
+
+    def parse(self, files: list[BatchFile]) -> list[Problem]:
+        """Fill inv_parsed; return quarantine entries for what never reached SQL."""
+        self.con.execute("DROP TABLE IF EXISTS inv_parsed")
+        self.parsed_files = {str(f.local): f for f in files}
+        try:
+            _parse(self.con, [f.local for f in files], self.md_keys, first=True)
+            bad: list[BatchFile] = []
+        except DATA_ERRORS:
+            bad = self._parse_one_by_one(files)
+        # Files with records to quarantine go line by line too, to name the line.
+        flagged = self.con.execute(
+            "SELECT DISTINCT local_file FROM inv_parsed WHERE reason IS NOT NULL").fetchall()
+        bad += [self.parsed_files[f] for (f,) in flagged if f in self.parsed_files]
+        if bad:
+            self.con.execute("DELETE FROM inv_parsed WHERE local_file IN (SELECT unnest(?))",
+                             [[str(f.local) for f in bad]])
+        seen = {r[0] for r in self.con.execute("SELECT DISTINCT local_file FROM inv_parsed")
+                .fetchall()}
+        problems: list[Problem] = [
+            (f.source_object, 0, "empty object: no records", None)
+            for f in files if f not in bad and str(f.local) not in seen]
+        for f in bad:
+            problems += self._salvage(f)
+        return problems
+
+    def _parse_one_by_one(self, files: list[BatchFile]) -> list[BatchFile]:
+        bad, first = [], True
+        for f in files:
+            try:
+                _parse(self.con, [f.local], self.md_keys, first=first)
+                first = False
+            except DATA_ERRORS:
+                bad.append(f)
+        if first:  # every file failed: salvage still needs an inv_parsed to insert into
+            empty = self.scratch / "empty.json"
+            empty.write_text("")
+            _parse(self.con, [empty], self.md_keys, first=True)
+        return bad
+
+    def _salvage(self, f: BatchFile) -> list[Problem]:
+        self._n += 1
+        dest = self.scratch / f"salvage-{self._n:06d}.json"
+        result = salvage(f.local, dest)
+        names = f.line_names or []
+        problems: list[Problem] = [
+            (names[n - 1], 1, reason, None) if n <= len(names) else
+            (f.source_object, n, reason, None) for n, reason in result.problems]
+        if result.good:
+            try:
+                _parse(self.con, [dest], self.md_keys, first=False)
+                self.parsed_files[str(dest)] = f
+            except DATA_ERRORS as exc:
+                problems.append((f.source_object, 0, f"unreadable object: {exc}", None))
+        elif not result.problems:
+            problems.append((f.source_object, 0, "empty object: no records", None))
+        return problems
+
+    def load(self, files: list[BatchFile], bookkeeping: Callable[[], None] | None = None
+             ) -> tuple[int, int]:
+        """Parse, resolve and upsert one batch; returns (records loaded, quarantined)."""
+        problems = self.parse(files)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE inv_objects "
+                         "(local_file VARCHAR, source_object VARCHAR, line_names VARCHAR[])")
+        self.con.executemany("INSERT INTO inv_objects VALUES (?, ?, ?)",
+                             [[loc, f.source_object, f.line_names]
+                              for loc, f in self.parsed_files.items()])
+        problems += self._sql_problems()
+        self._resolve()
+        loaded = self.con.execute("SELECT count(*) FROM inv_ready").fetchone()[0]  # type: ignore[index]
+        hours = [r[0] for r in self.con.execute(
+            "SELECT DISTINCT date_trunc('hour', ts) FROM inv_ready").fetchall()]
+        with transaction(self.con):
+            self.con.execute("DELETE FROM quarantine WHERE source = ? AND source_object IN "
+                             "(SELECT unnest(?::VARCHAR[]))",
+                             [SOURCE, sorted({f.source_object for f in files})])
+            self.con.execute(sql("ingest/invocations_upsert"))
+            if hours:
+                refresh_hours(self.con, hours)
+            if problems:
+                self.con.executemany(
+                    "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
+                    [[SOURCE, obj, line, reason, rid] for obj, line, reason, rid in problems])
+            if bookkeeping:
+                bookkeeping()
+        return loaded, len(problems)
+
+    def _sql_problems(self) -> list[Problem]:
+        rows = self.con.execute("""
+            SELECT coalesce(o.line_names[p.line], o.source_object),
+                   CASE WHEN o.line_names IS NULL THEN p.line ELSE 1 END,
+                   p.reason, p.request_id
+            FROM inv_parsed p JOIN inv_objects o USING (local_file)
+            WHERE p.reason IS NOT NULL""").fetchall()
+        return [(r[0], int(r[1] or 0), r[2], r[3]) for r in rows]
+
+    def _resolve(self) -> None:
+        con = self.con
+        arns = [r[0] for r in con.execute(
+            "SELECT DISTINCT model_id FROM inv_parsed WHERE reason IS NULL AND model_id LIKE "
+            "'arn:%' AND model_id NOT LIKE 'arn:%:foundation-model/%' AND model_id NOT LIKE "
+            "'arn:%:inference-profile/%'").fetchall()]
+        if arns:
+            profiles.resolve_new(con, arns, self.settings, self.bedrock_client)
+        keys = con.execute("SELECT DISTINCT attr_key, account_id, identity_arn, model_id, "
+                           "attr_metadata FROM inv_parsed WHERE reason IS NULL").fetchall()
+        frame = attribution.attribution_frame(self.settings.attribution, keys,
+                                              attribution.profile_tags(con))
+        con.register("inv_attr_frame", frame)
+        con.execute("CREATE OR REPLACE TEMP TABLE inv_attr AS SELECT * FROM inv_attr_frame")
+        con.unregister("inv_attr_frame")
+        con.execute(sql("ingest/invocations_policies"))
+        con.execute(sql("ingest/invocations_resolve"))
+
+
+
+
+def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None:
+    """Rebuild usage_hourly for these hours from invocations (inside the caller's txn)."""
+    for stmt in sql("ingest/usage_hourly_refresh").split(";\n"):
+        if stmt.strip():
+            con.execute(stmt, {"hours": hours})
+
+
+def watermark(con: duckdb.DuckDBPyConnection, zone: str) -> datetime | None:
+    row = con.execute("SELECT covered_until FROM watermarks WHERE source = ? AND zone = ?",
+                      [SOURCE, zone]).fetchone()
+    return row[0] if row else None
+
+
+def advance_watermark(con: duckdb.DuckDBPyConnection, zone: str, until: datetime) -> None:
+    """Move forward only; called inside the transaction that committed the data it covers."""
+    con.execute("""INSERT INTO watermarks VALUES (?, ?, ?, ?)
+        ON CONFLICT (source, zone) DO UPDATE SET
+            covered_until = greatest(watermarks.covered_until, excluded.covered_until),
+            updated_at = excluded.updated_at""", [SOURCE, zone, until, utcnow()])
+
+
+def _loaded(con: duckdb.DuckDBPyConnection, zone: str, prefix: str) -> dict[str, str]:
+    rows = con.execute("SELECT object_key, etag FROM ingest_objects WHERE zone = ? AND "
+                       "starts_with(object_key, ?)", [zone, prefix]).fetchall()
+    return dict(rows)
+
+
+def ingest_zone(con: duckdb.DuckDBPyConnection, settings: Settings, zone: LandingZone, *,
+                since: datetime | None = None, until: datetime | None = None,
+                progress: Progress | None = None) -> RunStats:
+    """Load new objects of one landing zone, per account/region prefix in key order."""
+    landing = open_landing(zone)
+    stats = RunStats(zones=[zone.label])
+    overlap = timedelta(hours=settings.invocation_logs.overlap_hours)
+    with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
+        loader = BatchLoader(con, settings, Path(tmp))
+        for prefix in service_prefixes(landing, SERVICE):
+            wm_zone = f"{zone.label}|{prefix}"
+            wm = watermark(con, wm_zone)
+            start = since or (wm - overlap if wm else None)
+            loaded = _loaded(con, zone.label, prefix)
+            batch: list[LandingObject] = []
+            for obj in landing.objects(prefix, start_key(prefix, start) if start else prefix):
+                if until is not None and obj.hour >= until:
+                    break
+                if loaded.get(obj.key) == obj.etag:
+                    stats.skipped += 1
+                    continue
+                batch.append(obj)
+                if len(batch) >= settings.invocation_logs.batch_files:
+                    _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
+                    _report(progress, stats)
+                    batch = []
+            if batch:
+                _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
+                _report(progress, stats)
+    return stats
+
+
+def _report(progress: Progress | None, stats: RunStats) -> None:
+    if progress:
+        progress(stats.summary())
+
+
+def _load_objects(loader: BatchLoader, landing: object, zone: LandingZone, wm_zone: str,
+                  batch: list[LandingObject], scratch: Path, stats: RunStats) -> None:
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    fetched = landing.fetch(batch, folder)  # type: ignore[attr-defined]
+    present = [o for o in batch if o.uri in fetched]
+    stats.missing += len(batch) - len(present)
+    files = [BatchFile(fetched[o.uri], o.uri) for o in present]
+
+    def bookkeeping() -> None:
+        counts = dict(loader.con.execute(
+            "SELECT source_object, count(*) FROM inv_ready GROUP BY ALL").fetchall())
+        bad = dict(loader.con.execute(
+            "SELECT source_object, count(*) FROM quarantine WHERE source = ? AND "
+            "source_object IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+            [SOURCE, [o.uri for o in present]]).fetchall())
+        loader.con.executemany(
+            "INSERT OR REPLACE INTO ingest_objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[zone.label, o.key, o.size, o.etag, counts.get(o.uri, 0), bad.get(o.uri, 0),
+              utcnow()] for o in present])
+        if present:
+            advance_watermark(loader.con, wm_zone, max(o.hour for o in present))
+
+    if files:
+        records, quarantined = loader.load(files, bookkeeping)
+        stats.records += records
+        stats.quarantined += quarantined
+        stats.objects += len(files)
+        stats.batches += 1
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def ingest_log_group(con: duckdb.DuckDBPyConnection, settings: Settings, group: LogGroup, *,
+                     since: datetime | None = None, until: datetime | None = None,
+                     progress: Progress | None = None, logs_client: object | None = None,
+                     events_per_batch: int = 20_000) -> RunStats:
+    """Read FilterLogEvents pages for a time window and load them like landing objects."""
+    stats = RunStats(zones=[group.label])
+    wm = watermark(con, group.label)
+    overlap = timedelta(hours=settings.invocation_logs.overlap_hours)
+    start = since or (wm - overlap if wm else
+                      utcnow() - timedelta(days=settings.invocation_logs.first_run_days))
+    end = until or utcnow()
+    client = logs_client or aws.client("logs", region=group.region, role_arn=group.role_arn,
+                                       endpoint_url=group.endpoint_url)
+    pages = client.get_paginator("filter_log_events").paginate(  # type: ignore[attr-defined]
+        logGroupName=group.name, startTime=_ms(start), endTime=_ms(end))
+    with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
+        loader = BatchLoader(con, settings, Path(tmp))
+        lines: list[str] = []
+        names: list[str] = []
+        for page in _pages(pages, group):
+            for ev in page.get("events", []):
+                lines.append(ev["message"].replace("\n", " "))
+                names.append(f"{group.label}/{ev.get('logStreamName', '')}/{ev['eventId']}")
+            if len(lines) >= events_per_batch:
+                _load_events(loader, group, lines, names, Path(tmp), stats, None)
+                _report(progress, stats)
+                lines, names = [], []
+        _load_events(loader, group, lines, names, Path(tmp), stats, end)
+        _report(progress, stats)
+    return stats
+
+
+def _pages(pages: object, group: LogGroup) -> Iterator[dict]:
+    it = iter(pages)  # type: ignore[call-overload]
+    while True:
+        try:
+            page = next(it, None)
+        except NoCredentialsError as exc:
+            raise CredentialsError(aws.no_credentials(f"log group {group.name}")) from exc
+        except ClientError as exc:
+            raise aws.access_error(exc, f"log group {group.name}", "logs:FilterLogEvents") from exc
+        if page is None:
+            return
+        yield page
+
+
+def _load_events(loader: BatchLoader, group: LogGroup, lines: list[str], names: list[str],
+                 scratch: Path, stats: RunStats, end: datetime | None) -> None:
+    def bookkeeping() -> None:
+        if end is not None:
+            advance_watermark(loader.con, group.label, end)
+
+    if not lines:
+        if end is not None:
+            with transaction(loader.con):
+                bookkeeping()
+        return
+    path = scratch / f"events-{stats.batches:06d}.json"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records, quarantined = loader.load([BatchFile(path, group.label, names)], bookkeeping)
+    stats.records += records
+    stats.quarantined += quarantined
+    stats.objects += len(lines)
+    stats.batches += 1
+    path.unlink()
+
+
+def _ms(t: datetime) -> int:
+    return int((t - datetime(1970, 1, 1)).total_seconds() * 1000)
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: Settings, *, landing: str | None = None,
+        log_group: str | None = None, since: datetime | None = None,
+        until: datetime | None = None, progress: Progress | None = None) -> RunStats:
+    """Ingest the named source, or every configured one."""
+    cfg = settings.invocation_logs
+    zones = cfg.landing_zones
+    groups = cfg.log_groups
+    if landing is not None:
+        zones = [z for z in zones if z.uri == landing] or [LandingZone(uri=landing)]
+        groups = []
+    if log_group is not None:
+        groups = [g for g in groups if g.name == log_group] or [LogGroup(name=log_group)]
+        zones = [] if landing is None else zones
+    if not zones and not groups:
+        raise ConfigError("no invocation log source: pass --landing PATH_OR_S3_URI or "
+                          "--log-group NAME, or add [[invocation_logs.landing_zones]] / "
+                          "[[invocation_logs.log_groups]] to the config")
+    prepare(con, settings)
+    total = RunStats()
+    for zone in zones:
+        _merge(total, ingest_zone(con, settings, zone, since=since, until=until,
+                                  progress=progress))
+    for group in groups:
+        _merge(total, ingest_log_group(con, settings, group, since=since, until=until,
+                                       progress=progress))
+    return total
+
+
+def _merge(total: RunStats, part: RunStats) -> None:
+    for f in ("objects", "skipped", "records", "quarantined", "batches", "missing"):
+        setattr(total, f, getattr(total, f) + getattr(part, f))
+    total.zones += part.zones

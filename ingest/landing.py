@@ -1,0 +1,196 @@
+"""Landing zones: an S3 prefix or a local folder with the very same AWSLogs/ layout.
+
+The reader lists objects newest-first-safe (in key order per account/region prefix) from a
+starting hour, and fetches S3 objects to a scratch folder so DuckDB's own readers parse them
+(no httpfs: boto3 moves the bytes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from genai_lens.errors import CredentialsError, SourceError
+from genai_lens.settings import LandingZone
+from ingest import aws
+
+_TIME = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?[^/]+$")
+
+
+@dataclass(frozen=True)
+class LandingObject:
+    prefix: str  # AWSLogs/<acct>/<service>/<region>/ — the unit a watermark covers
+    key: str  # path below the zone root, as in the bucket
+    uri: str  # what rows record as source_object
+    size: int
+    etag: str
+    hour: datetime
+
+
+def time_of(key: str) -> datetime | None:
+    """The UTC hour (or day) a key's YYYY/MM/DD[/HH]/ folders name."""
+    m = _TIME.search(key)
+    if not m:
+        return None
+    y, mo, d, h = m.groups()
+    return datetime(int(y), int(mo), int(d), int(h or 0))
+
+
+def start_key(prefix: str, since: datetime, hourly: bool = True) -> str:
+    """The key every object at or after `since` sorts after (S3 StartAfter semantics)."""
+    stamp = since.strftime("%Y/%m/%d/%H" if hourly else "%Y/%m/%d")
+    # '/' < any digit, so "…/HH" sorts before "…/HH/file" but after every earlier hour.
+    return f"{prefix}{stamp}"
+
+
+class Landing(Protocol):
+    label: str
+
+    def children(self, prefix: str) -> list[str]: ...
+
+    def objects(self, prefix: str, start_after: str) -> Iterator[LandingObject]: ...
+
+    def fetch(self, objs: list[LandingObject], scratch: Path) -> dict[str, Path]: ...
+
+
+def service_prefixes(landing: Landing, service: str) -> list[str]:
+    """Every AWSLogs/[o-org/]<acct>/<service>/<region>/ prefix in the zone, sorted."""
+    out: list[str] = []
+    for top in landing.children("AWSLogs/"):
+        accounts = landing.children(top) if re.search(r"/o-[a-z0-9]+/$", top) else [top]
+        for acct in accounts:
+            out.extend(landing.children(f"{acct}{service}/"))
+    return sorted(out)
+
+
+def wanted(key: str) -> bool:
+    """Log objects only: *.json.gz directly in a time folder (not the data/ offload folder)."""
+    return key.endswith(".json.gz") and _TIME.search(key) is not None and "/data/" not in key
+
+
+class LocalLanding:
+    def __init__(self, root: Path, label: str) -> None:
+        self.root, self.label = root, label
+        if not root.is_dir():
+            raise SourceError(f"landing zone {label}: {root} is not a folder; check "
+                              "invocation_logs.landing_zones[].uri")
+
+    def children(self, prefix: str) -> list[str]:
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return []
+        return sorted(f"{prefix}{e.name}/" for e in os.scandir(folder) if e.is_dir())
+
+    def objects(self, prefix: str, start_after: str) -> Iterator[LandingObject]:
+        # Walk in key order, pruning whole years/months/days/hours before start_after.
+        yield from self._walk(prefix, start_after)
+
+    def _walk(self, folder: str, start_after: str) -> Iterator[LandingObject]:
+        try:
+            entries = sorted(os.scandir(self.root / folder), key=lambda e: e.name)
+        except FileNotFoundError:
+            return
+        for e in entries:
+            key = f"{folder}{e.name}"
+            if e.is_dir():
+                if e.name == "data":
+                    continue
+                if start_after.startswith(key + "/") or key + "/" > start_after:
+                    yield from self._walk(key + "/", start_after)
+            elif key > start_after and wanted(key):
+                st = e.stat()
+                hour = time_of(key)
+                assert hour is not None
+                yield LandingObject(_prefix_of(key), key,
+                                    str(self.root / key), st.st_size,
+                                    f"{st.st_mtime_ns}-{st.st_size}", hour)
+
+    def fetch(self, objs: list[LandingObject], scratch: Path) -> dict[str, Path]:
+        return {o.uri: Path(o.uri) for o in objs if Path(o.uri).exists()}
+
+
+def _prefix_of(key: str) -> str:
+    m = _TIME.search(key)
+    assert m is not None
+    return key[: m.start()]
+
+
+class S3Landing:
+    def __init__(self, zone: LandingZone) -> None:
+        m = re.match(r"^s3://([^/]+)/?(.*)$", zone.uri)
+        if not m:
+            raise SourceError(f"landing zone uri {zone.uri!r} is not s3://bucket/prefix")
+        self.bucket, root = m.group(1), m.group(2)
+        self.root = root if not root or root.endswith("/") else root + "/"
+        self.label = zone.label
+        self.s3: Any = aws.client("s3", region=zone.region, role_arn=zone.role_arn,
+                                  endpoint_url=zone.endpoint_url)
+
+    def _call(self, fn: Any, **kw: Any) -> Any:
+        try:
+            return fn(**kw)
+        except NoCredentialsError as exc:
+            raise CredentialsError(aws.no_credentials(f"landing zone {self.label}")) from exc
+        except ClientError as exc:
+            raise aws.access_error(exc, f"landing zone {self.label}",
+                                   "s3:ListBucket and s3:GetObject") from exc
+
+    def children(self, prefix: str) -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.root + prefix, Delimiter="/")
+        out: list[str] = []
+        for page in self._call(lambda: list(pages)):
+            out.extend(p["Prefix"][len(self.root):] for p in page.get("CommonPrefixes", []))
+        return sorted(out)
+
+    def objects(self, prefix: str, start_after: str) -> Iterator[LandingObject]:
+        paginator = self.s3.get_paginator("list_objects_v2")
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=self.root + prefix,
+                                        StartAfter=self.root + start_after))
+        while True:
+            page = self._call(lambda: next(pages, None))
+            if page is None:
+                return
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.root):]
+                if wanted(key):
+                    hour = time_of(key)
+                    assert hour is not None
+                    yield LandingObject(_prefix_of(key), key, f"s3://{self.bucket}/{item['Key']}",
+                                        item["Size"], item["ETag"].strip('"'), hour)
+
+    def fetch(self, objs: list[LandingObject], scratch: Path) -> dict[str, Path]:
+        """Download in parallel; an object deleted since it was listed is simply absent."""
+
+        def one(i_obj: tuple[int, LandingObject]) -> tuple[str, Path | None]:
+            i, obj = i_obj
+            dest = scratch / f"{i:06d}.json.gz"
+            try:
+                self.s3.download_file(self.bucket, self.root + obj.key, str(dest))
+            except ClientError as exc:
+                if aws.error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+                    return obj.uri, None
+                raise aws.access_error(exc, f"landing zone {self.label}", "s3:GetObject") from exc
+            return obj.uri, dest
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            got = list(pool.map(one, enumerate(objs)))
+        return {uri: path for uri, path in got if path is not None}
+
+
+def open_landing(zone: LandingZone) -> Landing:
+    if zone.uri.startswith("s3://"):
+        return S3Landing(zone)
+    return LocalLanding(Path(zone.uri).expanduser().resolve(), zone.label)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
