@@ -98,7 +98,7 @@ def reattribute() -> None:
     settings = state.settings()
     con = connect(settings.warehouse)
     changed, total = reattribution.reattribute(con, settings)
-    typer.echo(f"reattribute: {changed:,} of {total:,} invocations changed LOB or app")
+    typer.echo(f"reattribute: {changed:,} of {total:,} invocations changed attribution (LOB, app or matching rule)")
 
 
 @app.command()

@@ -47,7 +47,7 @@ class LogGroup(Strict):
 
     @property
     def label(self) -> str:
-        return f"cwlogs://{self.region or 'default'}/{self.name}"
+        return f"cwlogs://{self.region or 'default'}/{self.name.lstrip('/')}"
 
 
 class InvocationLogs(Strict):

@@ -77,6 +77,7 @@ class BatchLoader:
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, scratch: Path,
                  bedrock_client: profiles.ClientFactory | None = None) -> None:
         self.con, self.settings, self.scratch = con, settings, scratch
+        prepare(con, settings)
         self.md_keys = attribution.metadata_keys(settings.attribution)
         self.bedrock_client = bedrock_client
         self.parsed_files: dict[str, BatchFile] = {}
@@ -296,7 +297,7 @@ def _load_objects(loader: BatchLoader, landing: object, zone: LandingZone, wm_zo
 def ingest_log_group(con: duckdb.DuckDBPyConnection, settings: Settings, group: LogGroup, *,
                      since: datetime | None = None, until: datetime | None = None,
                      progress: Progress | None = None, logs_client: object | None = None,
-                     events_per_batch: int = 20_000) -> RunStats:
+                     events_per_batch: int = 20_000, page_size: int | None = None) -> RunStats:
     """Read FilterLogEvents pages for a time window and load them like landing objects."""
     stats = RunStats(zones=[group.label])
     wm = watermark(con, group.label)
@@ -307,7 +308,8 @@ def ingest_log_group(con: duckdb.DuckDBPyConnection, settings: Settings, group: 
     client = logs_client or aws.client("logs", region=group.region, role_arn=group.role_arn,
                                        endpoint_url=group.endpoint_url)
     pages = client.get_paginator("filter_log_events").paginate(  # type: ignore[attr-defined]
-        logGroupName=group.name, startTime=_ms(start), endTime=_ms(end))
+        logGroupName=group.name, startTime=_ms(start), endTime=_ms(end),
+        PaginationConfig={"PageSize": page_size} if page_size else {})
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         loader = BatchLoader(con, settings, Path(tmp))
         lines: list[str] = []
@@ -381,7 +383,6 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, *, landing: str | No
         raise ConfigError("no invocation log source: pass --landing PATH_OR_S3_URI or "
                           "--log-group NAME, or add [[invocation_logs.landing_zones]] / "
                           "[[invocation_logs.log_groups]] to the config")
-    prepare(con, settings)
     total = RunStats()
     for zone in zones:
         _merge(total, ingest_zone(con, settings, zone, since=since, until=until,
