@@ -36,11 +36,10 @@ def test_effective_dates_pick_the_price_in_force(warehouse, tmp_path):
 
 
 def test_config_overrides_and_regional_rows_win(warehouse, tmp_path):
-    rec = F.converse(modelId=F.HAIKU, region="eu-west-1",
-                     input={"inputTokenCount": 1_000_000, "cacheReadInputTokenCount": ...,
-                            "cacheWriteInputTokenCount": ...}, output={"outputTokenCount": 0})
-    other = F.converse(modelId=F.HAIKU, region="us-east-1",
-                       input=rec["input"], output=rec["output"])
+    body = {"input": {"inputTokenCount": 1_000_000, "cacheReadInputTokenCount": ...,
+                      "cacheWriteInputTokenCount": ...}, "output": {"outputTokenCount": 0}}
+    rec = F.converse(modelId=F.HAIKU, region="eu-west-1", **body)
+    other = F.converse(modelId=F.HAIKU, region="us-east-1", **body)
     root = tmp_path / "landing"
     F.land(root, [rec, other])
     cfg = Settings(prices=[Price(model=F.HAIKU, region="eu-west-1", input=0.30, output=1.5,
