@@ -158,7 +158,7 @@ class BatchLoader:
             self.con.execute("DELETE FROM quarantine WHERE source = ? AND source_object IN "
                              "(SELECT unnest(?::VARCHAR[]))",
                              [SOURCE, sorted({f.source_object for f in files})])
-            self.con.execute(sql("ingest/invocations_upsert"))
+            run_script(self.con, "ingest/invocations_upsert")
             if hours:
                 refresh_hours(self.con, hours)
             if problems:
@@ -193,6 +193,10 @@ class BatchLoader:
         con.register("inv_attr_frame", frame)
         con.execute("CREATE OR REPLACE TEMP TABLE inv_attr AS SELECT * FROM inv_attr_frame")
         con.unregister("inv_attr_frame")
+        dupes = con.execute("SELECT count(*) - count(DISTINCT request_id) FROM inv_parsed "
+                            "WHERE reason IS NULL").fetchone()
+        if dupes and dupes[0]:
+            con.execute(sql("ingest/invocations_dedupe"))
         con.execute(sql("ingest/invocations_policies"))
         con.execute(sql("ingest/invocations_resolve"))
 
@@ -201,9 +205,20 @@ class BatchLoader:
 
 def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None:
     """Rebuild usage_hourly for these hours from invocations (inside the caller's txn)."""
-    for stmt in sql("ingest/usage_hourly_refresh").split(";\n"):
-        if stmt.strip():
-            con.execute(stmt, {"hours": hours})
+    run_script(con, "ingest/usage_hourly_refresh", {"hours": hours})
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str,
+               params: dict[str, object] | None = None) -> None:
+    """Run a multi-statement SQL file; each statement gets the parameters it names."""
+    for stmt in sql(name).split(";\n"):
+        if stmt.strip().strip(";").strip() and not _only_comments(stmt):
+            used = {k: v for k, v in (params or {}).items() if f"${k}" in stmt}
+            con.execute(stmt, used) if used else con.execute(stmt)
+
+
+def _only_comments(stmt: str) -> bool:
+    return all(not ln.strip() or ln.strip().startswith("--") for ln in stmt.splitlines())
 
 
 def watermark(con: duckdb.DuckDBPyConnection, zone: str) -> datetime | None:

