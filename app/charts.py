@@ -1,0 +1,247 @@
+"""Chart and table builders: pure functions from frames to plotly figures (no Streamlit here).
+
+Colours are a property of the name, not of the chart: `lob_colors` and `model_colors` give the
+same LOB or model the same colour on every chart and every page, as long as each page passes
+the full list of names the warehouse knows (`data.names`), not only the ones on screen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
+from typing import Literal
+
+import plotly.graph_objects as go
+import polars as pl
+
+from app import format as fmt
+
+UNATTRIBUTED = "unattributed"
+UNATTRIBUTED_COLOR = "#A3A9B3"  # grey: "nobody claimed this" should not look like a LOB
+# Tableau 10 with its grey (kept for unattributed) swapped for navy: ten hues that stay apart
+# whichever two of them land side by side in a stack.
+LOB_PALETTE = (
+    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2",
+    "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#1F3A5F",
+)  # fmt: skip
+# Plotly's "Bold" palette without its grey (grey means "unattributed") and its magenta and
+# salmon (too close to its pink), plus a brown: a family apart from the LOB colours.
+MODEL_PALETTE = (
+    "#3969AC", "#11A579", "#F2B701", "#E73F74", "#7F3C8D",
+    "#E68310", "#008695", "#80BA5A", "#4B4B8F", "#8C564B",
+)  # fmt: skip
+CHART_HEIGHT = 320
+
+
+def color_map(names: Iterable[str], palette: Sequence[str]) -> dict[str, str]:
+    """A colour per name, stable across charts, pages and processes.
+
+    Each name hashes (SHA-1, not Python's per-process salted hash) to a preferred slot. Names
+    are placed in sorted order and one whose slot is taken moves to the next free slot, so up
+    to len(palette) names never share a colour, and adding a name rarely moves another.
+    """
+    used: set[int] = set()
+    slots: dict[str, int] = {}
+    for name in sorted(set(names)):
+        preferred = int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(palette)
+        probe = [(preferred + step) % len(palette) for step in range(len(palette))]
+        slot = next((s for s in probe if s not in used), preferred)  # all taken: share
+        used.add(slot)
+        slots[name] = slot
+    return {name: palette[slot] for name, slot in slots.items()}
+
+
+def lob_colors(names: Iterable[str]) -> dict[str, str]:
+    colors = color_map([n for n in names if n != UNATTRIBUTED], LOB_PALETTE)
+    return colors | {UNATTRIBUTED: UNATTRIBUTED_COLOR}
+
+
+def model_colors(names: Iterable[str]) -> dict[str, str]:
+    return color_map(names, MODEL_PALETTE)
+
+
+_DATE = re.compile(r"-\d{8}")
+_VERSION = re.compile(r"-v(\d+)(?::\d+)?$|:\d+$")
+
+
+def model_label(model: str) -> str:
+    """'anthropic.claude-sonnet-4-20250514-v1:0' -> 'claude-sonnet-4'; v2+ keeps ' v2'."""
+    # Bedrock ids are [geo.]vendor.name: the name follows the last dot.
+    label = _DATE.sub("", model.rsplit(".", 1)[-1])
+    version = _VERSION.search(label)
+    label = _VERSION.sub("", label)
+    if version and version.group(1) and int(version.group(1)) > 1:
+        label += f" v{version.group(1)}"
+    return label or model
+
+
+def model_labels(models: Iterable[str]) -> dict[str, str]:
+    """Short legend labels, falling back to the full id where two models would collide."""
+    models = sorted(set(models))
+    short = {m: model_label(m) for m in models}
+    clashes = {s for s in short.values() if list(short.values()).count(s) > 1}
+    return {m: (m if s in clashes else s) for m, s in short.items()}
+
+
+def daily_totals(daily: pl.DataFrame, days: tuple[date, date]) -> pl.DataFrame:
+    """Spend, invocations and tokens per day over the whole period (0 where none)."""
+    grid = _day_grid(days)
+    totals = daily.group_by("day").agg(
+        pl.col("est_cost_usd").sum(), pl.col("invocations").sum(), pl.col("tokens").sum()
+    )
+    return grid.join(totals, on="day", how="left").fill_null(0).sort("day")
+
+
+def unpriced_models(daily: pl.DataFrame) -> dict[str, int]:
+    """Models with unpriced invocations in the frame, and how many, by model name."""
+    found = daily.group_by("model").agg(pl.col("unpriced_invocations").sum())
+    found = found.filter(pl.col("unpriced_invocations") > 0).sort("model")
+    return dict(zip(found["model"], found["unpriced_invocations"], strict=True))
+
+
+def spend_per_day(
+    daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
+) -> go.Figure:
+    """Estimated spend per day stacked by LOB (unpriced usage contributes nothing)."""
+    return _stacked(
+        daily, "lob", "est_cost_usd", days, colors=colors, kind="bar", tick=fmt.money_tick,
+        hover="$,.2f",
+    )  # fmt: skip
+
+
+def invocations_per_day(
+    daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
+) -> go.Figure:
+    """Invocations per day stacked by model, labelled with short model names."""
+    return _stacked(
+        daily, "model", "invocations", days, colors=colors, kind="area", tick=_compact_tick,
+        hover=",d", labels=model_labels(daily["model"].unique().to_list()),
+    )  # fmt: skip
+
+
+def tokens_per_day(
+    daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
+) -> go.Figure:
+    """Tokens (input, output and cache) per day stacked by LOB."""
+    return _stacked(
+        daily, "lob", "tokens", days, colors=colors, kind="bar", tick=_compact_tick, hover=",d"
+    )
+
+
+def lob_table(lobs: pl.DataFrame) -> pl.DataFrame:
+    """The per-LOB table as displayed: change and share in percent, short model names."""
+    labels = model_labels(lobs["top_model"].drop_nulls().to_list())
+    change = (pl.col("est_cost_usd") / pl.col("prev_est_cost_usd") - 1) * 100
+    return lobs.select(
+        pl.col("lob").alias("LOB"),
+        pl.col("est_cost_usd").alias("Est. spend"),
+        pl.when(pl.col("prev_est_cost_usd") > 0).then(change).alias("vs previous"),
+        (pl.col("cost_share") * 100).alias("Share of spend"),
+        pl.col("invocations").alias("Invocations"),
+        pl.col("tokens").alias("Tokens"),
+        pl.col("top_model").replace(labels).alias("Top model"),
+        pl.col("unpriced_invocations").alias("Unpriced invocations"),
+        pl.col("daily_cost").alias("Spend per day"),
+    )
+
+
+def _compact_tick(value: float) -> str:
+    return fmt.compact(value, trim=True)
+
+
+def _day_grid(days: tuple[date, date]) -> pl.DataFrame:
+    return pl.DataFrame({"day": pl.date_range(days[0], days[1], "1d", eager=True)})
+
+
+def _stacked(
+    daily: pl.DataFrame,
+    by: str,
+    value: str,
+    days: tuple[date, date],
+    *,
+    colors: dict[str, str],
+    kind: Literal["bar", "area"],
+    tick: Callable[[float], str],
+    hover: str,
+    labels: dict[str, str] | None = None,
+) -> go.Figure:
+    """One trace per `by` value, biggest total at the bottom of the stack and first in legend."""
+    frame = daily.group_by("day", by).agg(pl.col(value).sum().fill_null(0))
+    order = frame.group_by(by).agg(pl.col(value).sum()).sort([value, by], descending=[True, False])
+    grid = _day_grid(days)
+    fig = go.Figure()
+    for name in order[by].to_list():
+        series = grid.join(frame.filter(pl.col(by) == name), on="day", how="left")
+        y = series[value].fill_null(0).to_list()
+        label = (labels or {}).get(name, name)
+        common = {
+            "x": series["day"].to_list(),
+            "y": y,
+            "name": label,
+            "showlegend": True,  # even alone: a filtered chart still names its one series
+            "hovertemplate": f"{label}: %{{y:{hover}}}<extra></extra>",
+        }
+        if kind == "bar":
+            fig.add_trace(go.Bar(marker_color=colors.get(name), **common))
+        else:
+            fig.add_trace(
+                go.Scatter(
+                    mode="lines", stackgroup="one", line={"width": 0.5, "color": colors.get(name)},
+                    **common,
+                )
+            )  # fmt: skip
+    top = frame.group_by("day").agg(pl.col(value).sum())[value].max() if len(frame) else 0
+    return _layout(fig, days, float(top or 0), tick)
+
+
+def _layout(
+    fig: go.Figure, days: tuple[date, date], top: float, tick: Callable[[float], str]
+) -> go.Figure:
+    ticks = nice_ticks(top)
+    half_day = timedelta(hours=12)
+    fig.update_layout(
+        barmode="stack",
+        bargap=0.2,
+        height=CHART_HEIGHT,
+        margin={"l": 0, "r": 0, "t": 28, "b": 0},
+        hovermode="x unified",
+        # "normal": legend in trace order, biggest first (stacked bars default to reversed).
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "y": 1.0,
+            "yanchor": "bottom",
+            "title": None,
+            "traceorder": "normal",
+        },
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        font={"size": 12},
+    )
+    fig.update_xaxes(
+        range=[days[0] - half_day, days[1] + half_day],
+        tickformat="%d %b",
+        hoverformat="%a %d %b %Y",
+        showgrid=False,
+    )
+    fig.update_yaxes(
+        tickvals=ticks,
+        ticktext=[tick(t) for t in ticks],
+        range=[0, ticks[-1] * 1.02],
+        gridcolor="rgba(128,128,128,0.18)",
+        zeroline=False,
+    )
+    return fig
+
+
+def nice_ticks(top: float, count: int = 4) -> list[float]:
+    """Round axis ticks from 0 to at least `top`: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    if top <= 0 or math.isnan(top):
+        return [0.0, 1.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return [round(i * step, 12) for i in range(math.ceil(top / step - 1e-9) + 1)]

@@ -1,0 +1,218 @@
+"""App test fixtures: real DuckDB warehouse files built by a factory, and a clean runtime.
+
+`factory.usage_row(**overrides)` is one realistic `usage_hourly` row; `factory.estate(...)` a
+seeded estate of them (LOBs with their apps and model mix, office-hours and weekday rhythm,
+growth, an unattributed slice, one model without a price). `make_warehouse(rows)` writes them,
+plus the `ingest_objects` rows an ingest would have left, into a warehouse created by
+`genai_lens.warehouse.connect`, then closes it so a page (or a served app) can open it.
+Helpers reach tests as fixtures, not imports: conftest modules are not importable by name.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import polars as pl
+import pytest
+import streamlit as st
+
+from genai_lens import runtime
+from genai_lens.warehouse import connect
+
+# USD per 1M tokens (input, output) from the price catalog; None = the catalog has no price.
+PRICES: dict[str, tuple[float, float] | None] = {
+    "anthropic.claude-sonnet-4-20250514-v1:0": (3.00, 15.00),
+    "anthropic.claude-3-5-haiku-20241022-v1:0": (0.80, 4.00),
+    "anthropic.claude-opus-4-1-20250805-v1:0": (15.00, 75.00),
+    "amazon.nova-pro-v1:0": (0.80, 3.20),
+    "amazon.nova-lite-v1:0": (0.06, 0.24),
+    "meta.llama3-1-70b-instruct-v1:0": (0.72, 0.72),
+    "amazon.titan-embed-text-v2:0": (0.02, 0.00),
+    "cohere.command-r-plus-v1:0": None,
+}
+SONNET, HAIKU, OPUS, NOVA_PRO, NOVA_LITE, LLAMA, TITAN_EMBED, COHERE = PRICES
+
+# LOB -> (apps, model mix, invocations per weekday at the start, guardrails on?)
+LOBS: dict[str, tuple[tuple[str | None, ...], dict[str, float], int, bool]] = {
+    "retail-banking": (("advisor-chat", "statement-summary"), {SONNET: 0.6, HAIKU: 0.4}, 900, True),
+    "wealth": (("research-assistant",), {OPUS: 0.3, SONNET: 0.7}, 300, True),
+    "insurance": (("claims-triage", "policy-qa"), {NOVA_PRO: 0.5, LLAMA: 0.5}, 600, False),
+    "customer-service": (("agent-assist",), {HAIKU: 0.5, NOVA_LITE: 0.5}, 1500, True),
+    "marketing": (("copy-studio",), {SONNET: 0.4, COHERE: 0.6}, 250, False),
+    "risk": (("doc-search",), {TITAN_EMBED: 0.7, NOVA_PRO: 0.3}, 700, False),
+    "unattributed": ((None,), {HAIKU: 0.6, LLAMA: 0.4}, 120, False),
+}
+_HOURS = (8, 10, 13, 15, 18)  # UTC hours an estate uses each day (keeps row counts small)
+
+
+def cost(model: str | None, input_tokens: int, output_tokens: int) -> float | None:
+    price = PRICES.get(model) if model else None
+    if price is None:
+        return None
+    return (input_tokens * price[0] + output_tokens * price[1]) / 1e6
+
+
+def this_hour() -> datetime:
+    """The current UTC hour as the naive UTC timestamp the warehouse stores."""
+    return datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+
+
+def usage_row(**overrides: Any) -> dict[str, Any]:
+    """One `usage_hourly` row with realistic values; cost follows tokens unless given."""
+    row: dict[str, Any] = {
+        "hour": this_hour() - timedelta(hours=1),
+        "account_id": "111122223333",
+        "region": "us-east-1",
+        "lob": "retail-banking",
+        "app": "advisor-chat",
+        "model": SONNET,
+        "operation": "Converse",
+        "invocations": 10,
+        "errors": 0,
+        "throttles": 0,
+        "input_tokens": 12_000,
+        "output_tokens": 3_000,
+        "cache_read_tokens": 0,
+        "cache_write_tokens": 0,
+        "guardrail_invocations": 0,
+        "guardrail_interventions": 0,
+        "latency_ms_sum": 12_000.0,
+        "latency_count": 10,
+        "latency_p50_ms": 1100.0,
+        "latency_p95_ms": 2400.0,
+    }
+    row.update(overrides)
+    if "est_cost_usd" not in overrides:
+        row["est_cost_usd"] = cost(row["model"], row["input_tokens"], row["output_tokens"])
+    if "unpriced_invocations" not in overrides:
+        row["unpriced_invocations"] = row["invocations"] if row["est_cost_usd"] is None else 0
+    return row
+
+
+def estate(
+    days: int = 30,
+    *,
+    lobs: Iterable[str] = LOBS,
+    end: datetime | None = None,
+    growth: float = 0.01,
+    scale: float = 1.0,
+    spike: tuple[str, int, float] | None = None,
+    seed: int = 7,
+) -> list[dict[str, Any]]:
+    """A seeded estate: `days` UTC days up to `end` (default: this hour) for the given LOBs.
+
+    `scale` multiplies every LOB's volume (1.0 is a small pilot; 40 is a busy enterprise);
+    `spike=(lob, days, factor)` multiplies that LOB's last `days` days (a cost runaway).
+    """
+    rng = random.Random(seed)
+    end = end or this_hour()
+    first = end.date() - timedelta(days=days - 1)
+    rows = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        weekday = 1.0 if day.weekday() < 5 else 0.35
+        for lob in lobs:
+            apps, mix, base, guarded = LOBS[lob]
+            daily = scale * base * weekday * (1 + growth) ** offset * rng.uniform(0.85, 1.15)
+            if spike and spike[0] == lob and offset >= days - spike[1]:
+                daily *= spike[2]
+            for app in apps:
+                for model, share in mix.items():
+                    rows += _day_rows(rng, day, lob, app, model, daily * share / len(apps), guarded)
+    return [r for r in rows if r["hour"] <= end]
+
+
+def _day_rows(
+    rng: random.Random, day: date, lob: str, app: str | None, model: str, n: float, guarded: bool
+) -> Iterator[dict[str, Any]]:
+    for hour in _HOURS:
+        invocations = max(1, round(n / len(_HOURS) * rng.uniform(0.7, 1.3)))
+        errors = sum(rng.random() < 0.006 for _ in range(invocations))
+        embedding = model == TITAN_EMBED
+        yield usage_row(
+            hour=datetime.combine(day, datetime.min.time()) + timedelta(hours=hour),
+            lob=lob,
+            app=app,
+            model=model,
+            operation="InvokeModel" if embedding else "Converse",
+            invocations=invocations,
+            errors=errors,
+            throttles=errors // 2,
+            input_tokens=invocations * rng.randint(600 if embedding else 1200, 2600),
+            output_tokens=0 if embedding else invocations * rng.randint(150, 700),
+            guardrail_invocations=invocations if guarded else 0,
+            guardrail_interventions=(
+                sum(rng.random() < 0.02 for _ in range(invocations)) if guarded else 0
+            ),
+            latency_count=invocations,
+            latency_ms_sum=invocations * rng.uniform(400, 2500),
+        )
+
+
+WarehouseFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def factory() -> SimpleNamespace:
+    """The row factories and model ids, for tests to build and check their own data."""
+    return SimpleNamespace(
+        usage_row=usage_row, estate=estate, insert_rows=insert_rows, this_hour=this_hour,
+        cost=cost, LOBS=list(LOBS), SONNET=SONNET, HAIKU=HAIKU, COHERE=COHERE,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def make_warehouse(tmp_path: Path) -> WarehouseFactory:
+    """Build a real warehouse file holding `rows` in usage_hourly; returns its path."""
+
+    def build(
+        rows: Iterable[dict[str, Any]] = (),
+        *,
+        name: str = "warehouse.duckdb",
+        loaded_at: datetime | None = None,
+    ) -> Path:
+        path = tmp_path / name
+        rows = list(rows)
+        con = connect(path)
+        try:
+            insert_rows(con, rows, loaded_at=loaded_at)
+        finally:
+            con.close()
+        return path
+
+    return build
+
+
+def insert_rows(con: Any, rows: list[dict[str, Any]], *, loaded_at: datetime | None = None) -> None:
+    """Append usage rows, and one ingest_objects row per day they cover (as an ingest would)."""
+    if not rows:
+        return
+    usage = pl.DataFrame(rows)  # noqa: F841 - read by DuckDB's replacement scan below
+    con.execute("INSERT INTO usage_hourly BY NAME SELECT * FROM usage")
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    for day in sorted({r["hour"].date() for r in rows}):
+        prefix = f"AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/{day:%Y/%m/%d}"
+        key = f"{prefix}/{loaded_at:%H%M%S%f}.json.gz"
+        con.execute(
+            "INSERT INTO ingest_objects VALUES ('demo', ?, 4096, 'etag', ?, 0, ?)",
+            [key, sum(r["invocations"] for r in rows if r["hour"].date() == day), loaded_at],
+        )
+
+
+@pytest.fixture
+def use_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """Point the process's runtime at a warehouse file; closed again after the test."""
+
+    def use(path: Path) -> None:
+        runtime.close()
+        monkeypatch.setenv("GENAI_LENS_WAREHOUSE", str(path))
+
+    runtime.close()
+    yield use
+    runtime.close()
+    st.cache_data.clear()

@@ -1,0 +1,162 @@
+"""The Overview as a browser sees it: a real `streamlit run` server and Debian's Chromium.
+
+What only a browser shows: the router serving /overview with its query string, plotly
+drawing the charts, and the page as a whole (screenshots). Chromium comes from the system
+(`apt-get install chromium`); Playwright never downloads a browser here.
+Set GENAI_LENS_SCREENSHOTS=bench/out to keep the demo-estate screenshot for a look.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from app import format as fmt
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAMLIT = Path(sys.executable).parent / "streamlit"
+CHROMIUM = Path("/usr/bin/chromium")
+# Read at import: tests/conftest.py clears GENAI_LENS_* from the environment of every test.
+SCREENSHOTS = os.environ.get("GENAI_LENS_SCREENSHOTS")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}: {proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer on {url} within {timeout}s")
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Any]:
+    """Start `streamlit run app/main.py` on a free port against a warehouse; stop it after."""
+    procs: list[subprocess.Popen] = []
+
+    def start(warehouse: Path) -> str:
+        port = free_port()
+        env = os.environ | {
+            "GENAI_LENS_WAREHOUSE": str(warehouse),
+            # The project root on the path: the page scripts import app and genai_lens.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        cmd = [str(STREAMLIT), "run", "app/main.py", "--server.port", str(port),
+               "--server.headless", "true", "--server.address", "127.0.0.1"]  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+        return url
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Page]:
+    assert CHROMIUM.exists(), "install the system browser: apt-get install -y chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        yield page
+        browser.close()
+
+
+def open_overview(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_test_id("stMetric").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000
+    )
+    page.wait_for_timeout(500)  # let plotly finish its transitions before any screenshot
+
+
+def screenshot(page: Page, path: Path) -> Path:
+    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to it."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": max(900, int(height) + 40)})
+    page.wait_for_timeout(800)  # charts re-layout to the new size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+def tile_value(page: Page, label: str) -> str:
+    tile = page.get_by_test_id("stMetric").filter(has_text=label)
+    return tile.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def plotly_traces(page: Page) -> list[list[str]]:
+    """Trace names of every plotly chart, as plotly itself holds them on the chart's div."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')].map(d => d.data.map(t => t.name))"
+    )
+
+
+def test_overview_link_with_a_lob_filter(make_warehouse, serve, browser_page, factory, tmp_path):
+    rows = factory.estate(45, lobs=["retail-banking", "wealth", "insurance"], scale=5, seed=11)
+    url = serve(make_warehouse(rows))
+    first = factory.this_hour().date().toordinal() - 29
+    wealth = [r for r in rows if r["lob"] == "wealth" and r["hour"].toordinal() >= first]
+    expected_spend = fmt.money(sum(r["est_cost_usd"] for r in wealth))
+
+    open_overview(browser_page, f"{url}/overview?lob=wealth")
+
+    assert browser_page.url.endswith("/overview?lob=wealth")  # the link kept its filter
+    assert tile_value(browser_page, "Estimated spend") == expected_spend
+    assert tile_value(browser_page, "Active LOBs · apps") == "1 · 1"
+    spend, invocations, tokens = plotly_traces(browser_page)
+    assert spend == tokens == ["wealth"]
+    assert set(invocations) == {"claude-sonnet-4", "claude-opus-4-1"}
+    assert browser_page.locator(".js-plotly-plot .main-svg .bars path").count() > 0
+    shot = screenshot(browser_page, tmp_path / "overview-wealth.png")
+    assert shot.stat().st_size > 50_000
+
+
+def test_demo_estate_screenshot(make_warehouse, serve, browser_page, factory, tmp_path):
+    rows = factory.estate(180, scale=40, growth=0.004, spike=("wealth", 4, 2.5), seed=42)
+    url = serve(make_warehouse(rows))
+
+    open_overview(browser_page, f"{url}/overview?period=Last+90+days")
+
+    assert browser_page.get_by_test_id("stMetric").count() == 8
+    assert "invocations unpriced" in browser_page.get_by_test_id("stAlert").inner_text()
+    assert len(plotly_traces(browser_page)[0]) == 7  # six LOBs and unattributed
+    assert browser_page.get_by_test_id("stException").count() == 0
+    shot = screenshot(browser_page, ROOT / (SCREENSHOTS or tmp_path) / "overview.png")
+    assert shot.stat().st_size > 100_000
