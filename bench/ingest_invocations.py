@@ -18,7 +18,6 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -34,12 +33,49 @@ import numpy as np
 PER_FILE = 5000
 ACCOUNTS = ["111122223333", "444455556666"]
 REGIONS = ["us-east-1", "eu-west-1"]
-MODELS = ["anthropic.claude-sonnet-4-20250514-v1:0", "us.anthropic.claude-3-5-haiku-20241022-v1:0",
-          "amazon.nova-pro-v1:0", "meta.llama3-3-70b-instruct-v1:0",
-          "mistral.mistral-large-2407-v1:0"]
-WORDS = ("the invoice total account customer policy claim shipment summary table report quarter "
-         "revenue forecast contract clause risk review draft email reply ticket order refund "
-         "product feature latency model prompt answer context document section figure").split()
+MODELS = [
+    "anthropic.claude-sonnet-4-20250514-v1:0",
+    "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+    "amazon.nova-pro-v1:0",
+    "meta.llama3-3-70b-instruct-v1:0",
+    "mistral.mistral-large-2407-v1:0",
+]
+WORDS = [
+    "the",
+    "invoice",
+    "total",
+    "account",
+    "customer",
+    "policy",
+    "claim",
+    "shipment",
+    "summary",
+    "table",
+    "report",
+    "quarter",
+    "revenue",
+    "forecast",
+    "contract",
+    "clause",
+    "risk",
+    "review",
+    "draft",
+    "email",
+    "reply",
+    "ticket",
+    "order",
+    "refund",
+    "product",
+    "feature",
+    "latency",
+    "model",
+    "prompt",
+    "answer",
+    "context",
+    "document",
+    "section",
+    "figure",
+]
 
 
 def _text(rng: np.random.Generator, tokens: int) -> str:
@@ -48,47 +84,102 @@ def _text(rng: np.random.Generator, tokens: int) -> str:
 
 
 def _record(rng: np.random.Generator, ts: datetime, account: str, region: str) -> dict:
-    op = rng.choice(["Converse", "ConverseStream", "InvokeModel",
-                     "InvokeModelWithResponseStream"], p=[0.5, 0.15, 0.2, 0.15])
+    op = rng.choice(
+        ["Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream"],
+        p=[0.5, 0.15, 0.2, 0.15],
+    )
     tin = int(rng.lognormal(6.4, 0.8))  # median ~600 input tokens
     tout = int(rng.lognormal(5.0, 0.7))  # median ~150 output tokens
     role = f"arn:aws:sts::{account}:assumed-role/lob{rng.integers(6)}-app{rng.integers(3)}/s"
-    rec: dict = {"schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
-                 "timestamp": f"{ts:%Y-%m-%dT%H:%M:%S}Z", "accountId": account,
-                 "identity": {"arn": role}, "region": region, "requestId": str(uuid.uuid4()),
-                 "operation": str(op), "modelId": str(rng.choice(MODELS))}
+    rec: dict = {
+        "schemaType": "ModelInvocationLog",
+        "schemaVersion": "1.0",
+        "timestamp": f"{ts:%Y-%m-%dT%H:%M:%S}Z",
+        "accountId": account,
+        "identity": {"arn": role},
+        "region": region,
+        "requestId": str(uuid.uuid4()),
+        "operation": str(op),
+        "modelId": str(rng.choice(MODELS)),
+    }
     prompt, answer = _text(rng, tin), _text(rng, tout)
     usage = {"inputTokens": tin, "outputTokens": tout, "totalTokens": tin + tout}
     if op.startswith("Converse"):
         rec["requestMetadata"] = {"lob": f"lob{rng.integers(6)}", "app": "assistant"}
-        body_in = {"messages": [{"role": "user", "content": [{"text": prompt}]}],
-                   "inferenceConfig": {"maxTokens": 1024}}
-        body_out: object = {"output": {"message": {"role": "assistant",
-                                                   "content": [{"text": answer}]}},
-                            "stopReason": "end_turn", "metrics": {"latencyMs": 900 + tout * 9},
-                            "usage": usage}
+        body_in = {
+            "messages": [{"role": "user", "content": [{"text": prompt}]}],
+            "inferenceConfig": {"maxTokens": 1024},
+        }
+        body_out: object = {
+            "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
+            "stopReason": "end_turn",
+            "metrics": {"latencyMs": 900 + tout * 9},
+            "usage": usage,
+        }
         if rng.random() < 0.1:
-            body_out["trace"] = {"guardrail": {"inputAssessment": {"gr1": {"contentPolicy": {
-                "filters": [{"type": "HATE", "confidence": "HIGH",
-                             "action": "BLOCKED" if rng.random() < 0.3 else "NONE"}]}}}}}
+            body_out["trace"] = {
+                "guardrail": {
+                    "inputAssessment": {
+                        "gr1": {
+                            "contentPolicy": {
+                                "filters": [
+                                    {
+                                        "type": "HATE",
+                                        "confidence": "HIGH",
+                                        "action": "BLOCKED" if rng.random() < 0.3 else "NONE",
+                                    }
+                                ]
+                            }
+                        }
+                    }
+                }
+            }
     else:
-        body_in = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 1024,
-                   "messages": [{"role": "user", "content": prompt}]}
-        msg = {"id": "msg_bdrk_1", "type": "message", "role": "assistant",
-               "content": [{"type": "text", "text": answer}], "stop_reason": "end_turn",
-               "usage": {"input_tokens": tin, "output_tokens": tout}}
-        body_out = msg if op == "InvokeModel" else [
-            {"type": "message_start", "message": {"id": "msg_bdrk_1"}},
-            {"type": "content_block_delta", "delta": {"type": "text_delta", "text": answer}},
-            {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-             "usage": {"output_tokens": tout}},
-            {"type": "message_stop", "amazon-bedrock-invocationMetrics": {
-                "inputTokenCount": tin, "outputTokenCount": tout,
-                "invocationLatency": 900 + tout * 9, "firstByteLatency": 300}}]
-    rec["input"] = {"inputContentType": "application/json", "inputBodyJson": body_in,
-                    "inputTokenCount": tin}
-    rec["output"] = {"outputContentType": "application/json", "outputBodyJson": body_out,
-                     "outputTokenCount": tout}
+        body_in = {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 1024,
+            "messages": [{"role": "user", "content": prompt}],
+        }
+        msg = {
+            "id": "msg_bdrk_1",
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "text", "text": answer}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": tin, "output_tokens": tout},
+        }
+        body_out = (
+            msg
+            if op == "InvokeModel"
+            else [
+                {"type": "message_start", "message": {"id": "msg_bdrk_1"}},
+                {"type": "content_block_delta", "delta": {"type": "text_delta", "text": answer}},
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn"},
+                    "usage": {"output_tokens": tout},
+                },
+                {
+                    "type": "message_stop",
+                    "amazon-bedrock-invocationMetrics": {
+                        "inputTokenCount": tin,
+                        "outputTokenCount": tout,
+                        "invocationLatency": 900 + tout * 9,
+                        "firstByteLatency": 300,
+                    },
+                },
+            ]
+        )
+    rec["input"] = {
+        "inputContentType": "application/json",
+        "inputBodyJson": body_in,
+        "inputTokenCount": tin,
+    }
+    rec["output"] = {
+        "outputContentType": "application/json",
+        "outputBodyJson": body_out,
+        "outputTokenCount": tout,
+    }
     if rng.random() < 0.02:
         rec["errorCode"] = "ThrottlingException"
     return rec
@@ -99,10 +190,14 @@ def _write_file(args: tuple[Path, int, int]) -> int:
     rng = np.random.default_rng(index)
     account, region = ACCOUNTS[index % 2], REGIONS[(index // 2) % 2]
     hour = datetime(2026, 1, 1) + timedelta(hours=index // 4)
-    lines = [json.dumps(_record(rng, hour + timedelta(seconds=int(s)), account, region))
-             for s in np.sort(rng.integers(0, 3600, n))]
-    key = (f"AWSLogs/{account}/BedrockModelInvocationLogs/{region}/{hour:%Y/%m/%d/%H}/"
-           f"{hour:%Y%m%dT%H%M%S}Z_{index:016x}.json.gz")
+    lines = [
+        json.dumps(_record(rng, hour + timedelta(seconds=int(s)), account, region))
+        for s in np.sort(rng.integers(0, 3600, n))
+    ]
+    key = (
+        f"AWSLogs/{account}/BedrockModelInvocationLogs/{region}/{hour:%Y/%m/%d/%H}/"
+        f"{hour:%Y%m%dT%H%M%S}Z_{index:016x}.json.gz"
+    )
     path = root / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=1))
@@ -110,8 +205,10 @@ def _write_file(args: tuple[Path, int, int]) -> int:
 
 
 def generate(root: Path, records: int) -> list[Path]:
-    jobs = [(root, i, min(PER_FILE, records - i * PER_FILE))
-            for i in range((records + PER_FILE - 1) // PER_FILE)]
+    jobs = [
+        (root, i, min(PER_FILE, records - i * PER_FILE))
+        for i in range((records + PER_FILE - 1) // PER_FILE)
+    ]
     with ProcessPoolExecutor(os.cpu_count() or 2) as pool:
         list(pool.map(_write_file, jobs))
     return sorted(root.rglob("*.json.gz"))
@@ -132,9 +229,11 @@ def phase_scan(landing: str, workdir: str) -> None:
     import duckdb
 
     files = [str(p) for p in sorted(Path(landing).rglob("*.json.gz"))]
-    n = duckdb.execute("SELECT count(*) FROM read_json(?, format='newline_delimited', "
-                       "columns={'requestId': 'VARCHAR', 'input': 'JSON', 'output': 'JSON'})",
-                       [files]).fetchone()[0]
+    n = duckdb.execute(
+        "SELECT count(*) FROM read_json(?, format='newline_delimited', "
+        "columns={'requestId': 'VARCHAR', 'input': 'JSON', 'output': 'JSON'})",
+        [files],
+    ).fetchone()[0]
     print(json.dumps({"rows": n}))
 
 
@@ -146,23 +245,35 @@ def phase_pandas(landing: str, workdir: str) -> None:
         with gzip.open(path, "rt") as fh:
             for line in fh:
                 r = json.loads(line)
-                rows.append({"requestId": r["requestId"], "timestamp": r["timestamp"],
-                             "accountId": r["accountId"], "region": r["region"],
-                             "operation": r["operation"], "modelId": r["modelId"],
-                             "inputTokenCount": r["input"]["inputTokenCount"],
-                             "outputTokenCount": r["output"]["outputTokenCount"]})
+                rows.append(
+                    {
+                        "requestId": r["requestId"],
+                        "timestamp": r["timestamp"],
+                        "accountId": r["accountId"],
+                        "region": r["region"],
+                        "operation": r["operation"],
+                        "modelId": r["modelId"],
+                        "inputTokenCount": r["input"]["inputTokenCount"],
+                        "outputTokenCount": r["output"]["outputTokenCount"],
+                    }
+                )
     print(json.dumps({"rows": len(pd.DataFrame(rows))}))
 
 
 def measure(phase: str, landing: Path, workdir: Path) -> tuple[float, int, float]:
     """Seconds, rows and the phase process's peak RSS in MB."""
-    code = (f"import json,resource,sys,time; sys.path.insert(0, {str(Path(__file__).parent)!r});"
-            "import ingest_invocations as b; t=time.perf_counter(); "
-            f"b.phase_{phase}({str(landing)!r}, {str(workdir)!r}); "
-            "print(json.dumps({'s': time.perf_counter()-t, "
-            "'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip().splitlines()
+    code = (
+        f"import json,resource,sys,time; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+        "import ingest_invocations as b; t=time.perf_counter(); "
+        f"b.phase_{phase}({str(landing)!r}, {str(workdir)!r}); "
+        "print(json.dumps({'s': time.perf_counter()-t, "
+        "'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))"
+    )
+    out = (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .splitlines()
+    )
     rows, timing = json.loads(out[-2])["rows"], json.loads(out[-1])
     return timing["s"], rows, timing["rss"] / 1024
 
@@ -178,21 +289,27 @@ def main() -> None:
         if not landing.exists() or not any(landing.rglob("*.json.gz")):
             t = time.perf_counter()
             files = generate(landing, args.records)
-            print(f"generated {args.records:,} records in {len(files):,} files "
-                  f"({sum(f.stat().st_size for f in files) / 1e6:,.0f} MB gzip) "
-                  f"in {time.perf_counter() - t:.0f}s")
+            print(
+                f"generated {args.records:,} records in {len(files):,} files "
+                f"({sum(f.stat().st_size for f in files) / 1e6:,.0f} MB gzip) "
+                f"in {time.perf_counter() - t:.0f}s"
+            )
         for f in landing.rglob("*.json.gz"):  # warm the page cache for every phase alike
             f.read_bytes()
         results = {}
         for phase in ("scan", "pandas", "ours"):
             seconds, rows, rss = measure(phase, landing, work)
             results[phase] = (rows / seconds, rss)
-            print(f"{phase:>6}: {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s, "
-                  f"peak RSS {rss:,.0f} MB")
+            print(
+                f"{phase:>6}: {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s, "
+                f"peak RSS {rss:,.0f} MB"
+            )
         ours, scan, pandas_ = (results[p][0] for p in ("ours", "scan", "pandas"))
-        print(f"records={args.records} ours_rps={ours:.0f} scan_rps={scan:.0f} "
-              f"pandas_rps={pandas_:.0f} vs_scan={ours / scan:.2f} vs_pandas={ours / pandas_:.2f} "
-              f"peak_rss_mb={results['ours'][1]:.0f}")
+        print(
+            f"records={args.records} ours_rps={ours:.0f} scan_rps={scan:.0f} "
+            f"pandas_rps={pandas_:.0f} vs_scan={ours / scan:.2f} vs_pandas={ours / pandas_:.2f} "
+            f"peak_rss_mb={results['ours'][1]:.0f}"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -18,8 +18,12 @@ import typer
 from genai_lens.errors import LensError
 from genai_lens.settings import Settings, load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Observability and FinOps for generative AI on Amazon Bedrock.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Observability and FinOps for generative AI on Amazon Bedrock.",
+)
 ingest_app = typer.Typer(no_args_is_help=True, help="Load AWS data into the warehouse.")
 app.add_typer(ingest_app, name="ingest")
 
@@ -39,12 +43,22 @@ state = State()
 
 @app.callback()
 def main_options(
-    config: Annotated[Path | None, typer.Option(
-        "--config", envvar="GENAI_LENS_CONFIG",
-        help="Config file (default: ./genai-lens.toml when present).")] = None,
-    warehouse: Annotated[Path | None, typer.Option(
-        "--warehouse", envvar="GENAI_LENS_WAREHOUSE",
-        help="DuckDB warehouse file (default: data/warehouse.duckdb).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="GENAI_LENS_CONFIG",
+            help="Config file (default: ./genai-lens.toml when present).",
+        ),
+    ] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            "--warehouse",
+            envvar="GENAI_LENS_WAREHOUSE",
+            help="DuckDB warehouse file (default: data/warehouse.duckdb).",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     state.config, state.warehouse, state.debug = config, warehouse, debug
@@ -60,16 +74,23 @@ def _parse_time(value: str | None, flag: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
     except ValueError:
-        raise LensError(f"{flag} {value!r} is not a date: use YYYY-MM-DD or "
-                        "YYYY-MM-DDTHH:MM (UTC)") from None
+        raise LensError(
+            f"{flag} {value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+        ) from None
 
 
 @ingest_app.command("invocation-logs")
 def ingest_invocation_logs(
-    landing: Annotated[str | None, typer.Option(
-        help="Landing zone: s3://bucket/prefix or a local folder (default: from config).")] = None,
-    log_group: Annotated[str | None, typer.Option(
-        help="CloudWatch Logs group Bedrock delivers to (default: from config).")] = None,
+    landing: Annotated[
+        str | None,
+        typer.Option(
+            help="Landing zone: s3://bucket/prefix or a local folder (default: from config)."
+        ),
+    ] = None,
+    log_group: Annotated[
+        str | None,
+        typer.Option(help="CloudWatch Logs group Bedrock delivers to (default: from config)."),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Backfill from this UTC date/time.")] = None,
     until: Annotated[str | None, typer.Option(help="Stop before this UTC date/time.")] = None,
 ) -> None:
@@ -80,13 +101,21 @@ def ingest_invocation_logs(
     settings = state.settings()
     con = connect(settings.warehouse)
     started = time.perf_counter()
-    stats = invocation_logs.run(con, settings, landing=landing, log_group=log_group,
-                                since=_parse_time(since, "--since"),
-                                until=_parse_time(until, "--until"), progress=_echo)
+    stats = invocation_logs.run(
+        con,
+        settings,
+        landing=landing,
+        log_group=log_group,
+        since=_parse_time(since, "--since"),
+        until=_parse_time(until, "--until"),
+        progress=_echo,
+    )
     typer.echo(f"invocation-logs: {stats.summary()} in {time.perf_counter() - started:.1f}s")
     if stats.quarantined:
-        typer.echo(f"  {stats.quarantined} records quarantined: see the quarantine table "
-                   "(source object, line and reason)")
+        typer.echo(
+            f"  {stats.quarantined} records quarantined: see the quarantine table "
+            "(source object, line and reason)"
+        )
 
 
 @app.command()
@@ -98,7 +127,10 @@ def reattribute() -> None:
     settings = state.settings()
     con = connect(settings.warehouse)
     changed, total = reattribution.reattribute(con, settings)
-    typer.echo(f"reattribute: {changed:,} of {total:,} invocations changed attribution (LOB, app or matching rule)")
+    typer.echo(
+        f"reattribute: {changed:,} of {total:,} invocations changed attribution "
+        "(LOB, app or matching rule)"
+    )
 
 
 @app.command()
@@ -108,20 +140,23 @@ def migrate() -> None:
 
     settings = state.settings()
     con = connect(settings.warehouse)
-    typer.echo(f"{settings.warehouse}: schema up to date ({apply_migrations(con) or 'no new'} "
-               "migrations applied)")
+    typer.echo(
+        f"{settings.warehouse}: schema up to date ({apply_migrations(con) or 'no new'} "
+        "migrations applied)"
+    )
 
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option(min=1, max=730, help="Days of history.")] = 90,
+    days: Annotated[int, typer.Option(min=7, max=730, help="Days of history.")] = 90,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same estate).")] = 7,
-    per_day: Annotated[int, typer.Option(min=10, help="Invocations per day at the start.")]
-    = 6000,
-    out: Annotated[Path, typer.Option(help="Where the demo estate is written.")]
-    = Path("data/demo"),
-    serve_app: Annotated[bool, typer.Option("--serve/--no-serve",
-                                            help="Serve the app afterwards.")] = True,
+    per_day: Annotated[int, typer.Option(min=10, help="Invocations per day at the start.")] = 6000,
+    out: Annotated[Path, typer.Option(help="Where the demo estate is written.")] = Path(
+        "data/demo"
+    ),
+    serve_app: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the app afterwards.")
+    ] = True,
     port: Annotated[int, typer.Option(help="Port for the app.")] = 8501,
 ) -> None:
     """Write a realistic demo estate in AWS formats, ingest it, and serve the app."""
@@ -133,13 +168,17 @@ def demo(
         shutil.rmtree(out)
     started = time.perf_counter()
     summary = demo_estate.generate_estate(out, days=days, seed=seed, per_day=per_day)
-    typer.echo(f"demo: wrote {summary.invocations:,} invocations in {summary.files:,} files "
-               f"to {summary.landing} in {time.perf_counter() - started:.1f}s")
+    typer.echo(
+        f"demo: wrote {summary.invocations:,} invocations in {summary.files:,} files "
+        f"to {summary.landing} in {time.perf_counter() - started:.1f}s"
+    )
     settings = load_settings(summary.config_path)
     con = connect(settings.warehouse)
     stats = invocation_logs.run(con, settings, progress=None)
-    typer.echo(f"demo: ingested {stats.summary()} in {time.perf_counter() - started:.1f}s "
-               f"into {settings.warehouse}")
+    typer.echo(
+        f"demo: ingested {stats.summary()} in {time.perf_counter() - started:.1f}s "
+        f"into {settings.warehouse}"
+    )
     typer.echo(f"demo: to use the CLI on it: export GENAI_LENS_CONFIG={summary.config_path}")
     con.close()
     if serve_app:
@@ -161,8 +200,12 @@ def _serve(warehouse: Path, port: int, address: str) -> None:
     from genai_lens import PROJECT_ROOT, runtime
 
     runtime.open_warehouse(warehouse)
-    flags = {"server.port": port, "server.address": address, "server.headless": True,
-             "browser.gatherUsageStats": False}
+    flags = {
+        "server.port": port,
+        "server.address": address,
+        "server.headless": True,
+        "browser.gatherUsageStats": False,
+    }
     typer.echo(f"serving http://{address}:{port} on {warehouse} (Ctrl-C stops)")
     bootstrap.load_config_options(flag_options=flags)
     bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)

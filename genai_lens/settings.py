@@ -161,8 +161,10 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     if path is not None:
         where = str(path)
         if not path.exists():
-            raise ConfigError(f"config file {path} does not exist; create it from "
-                              "genai-lens.example.toml or drop --config")
+            raise ConfigError(
+                f"config file {path} does not exist; create it from "
+                "genai-lens.example.toml or drop --config"
+            )
         try:
             data = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:
@@ -180,8 +182,7 @@ def describe(exc: ValidationError) -> str:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         if err["type"] == "extra_forbidden":
-            parts.append(f"{key}: unknown key (check its spelling against "
-                         "genai-lens.example.toml)")
+            parts.append(f"{key}: unknown key (check its spelling against genai-lens.example.toml)")
         else:
             got = err.get("input")
             shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""

@@ -41,8 +41,10 @@ def discover_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
     for expected, mig in enumerate(found, start=1):
         if mig.version != expected:
             kind = "duplicate" if mig.version < expected else "gap before"
-            raise MigrationError(f"{kind} migration {mig.path.name}: expected number "
-                                 f"{expected:04d}; migrations are numbered 0001, 0002, ...")
+            raise MigrationError(
+                f"{kind} migration {mig.path.name}: expected number "
+                f"{expected:04d}; migrations are numbered 0001, 0002, ..."
+            )
     return found
 
 
@@ -58,13 +60,16 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_D
             if applied[mig.version] != mig.checksum:
                 raise MigrationError(
                     f"migration {mig.path.name} was edited after it was applied to this "
-                    "warehouse; migrations are forward-only: restore it and add a new one")
+                    "warehouse; migrations are forward-only: restore it and add a new one"
+                )
             continue
         con.execute("BEGIN")
         try:
             con.execute(mig.path.read_text())
-            con.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
-                        [mig.version, mig.name, mig.checksum])
+            con.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
+                [mig.version, mig.name, mig.checksum],
+            )
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
@@ -72,8 +77,10 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_D
         done.append(mig.path.name)
     unknown = set(applied) - {m.version for m in discover_migrations(folder)}
     if unknown:
-        raise MigrationError(f"this warehouse has migrations {sorted(unknown)} that this "
-                             "version of genai-lens does not know; upgrade genai-lens")
+        raise MigrationError(
+            f"this warehouse has migrations {sorted(unknown)} that this "
+            "version of genai-lens does not know; upgrade genai-lens"
+        )
     return done
 
 
@@ -95,8 +102,10 @@ def describe_open_error(path: Path, exc: Exception) -> str:
     if "lock" in text.lower():
         holder = re.search(r"\(PID (\d+)\)", text)
         who = f"process {holder.group(1)}" if holder else "another process"
-        return (f"the warehouse {path} is in use by {who} (a running `genai-lens serve`?); "
-                "stop it, or use its 'run now' buttons instead of the CLI")
+        return (
+            f"the warehouse {path} is in use by {who} (a running `genai-lens serve`?); "
+            "stop it, or use its 'run now' buttons instead of the CLI"
+        )
     return f"cannot open the warehouse {path}: {text}"
 
 

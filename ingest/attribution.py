@@ -45,8 +45,15 @@ def metadata_keys(cfg: Attribution) -> list[str]:
     return sorted(keys)
 
 
-def _matches(rule: Rule, account: str | None, identity: str | None, principal: str | None,
-             model_id: str | None, md: dict[str, str], tags: dict[str, str]) -> bool:
+def _matches(
+    rule: Rule,
+    account: str | None,
+    identity: str | None,
+    principal: str | None,
+    model_id: str | None,
+    md: dict[str, str],
+    tags: dict[str, str],
+) -> bool:
     if rule.request_metadata is not None:
         return all(glob_match(md.get(k), v) for k, v in rule.request_metadata.items())
     if rule.inference_profile is not None:
@@ -58,9 +65,14 @@ def _matches(rule: Rule, account: str | None, identity: str | None, principal: s
     return glob_match(account, rule.account or "")
 
 
-def attribute(cfg: Attribution, account: str | None, identity: str | None,
-              model_id: str | None, md: dict[str, str] | None,
-              profile_tags: dict[str, dict[str, str]]) -> Attributed:
+def attribute(
+    cfg: Attribution,
+    account: str | None,
+    identity: str | None,
+    model_id: str | None,
+    md: dict[str, str] | None,
+    profile_tags: dict[str, dict[str, str]],
+) -> Attributed:
     md = md or {}
     tags = profile_tags.get(model_id or "", {})
     principal = principal_of(identity)
@@ -79,11 +91,17 @@ def profile_tags(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     return {arn: dict(tags) for arn, tags in rows.fetchall()}
 
 
-def attribution_frame(cfg: Attribution, keys: list[tuple[Any, ...]],
-                      tags: dict[str, dict[str, str]]) -> pl.DataFrame:
+def attribution_frame(
+    cfg: Attribution, keys: list[tuple[Any, ...]], tags: dict[str, dict[str, str]]
+) -> pl.DataFrame:
     """(attr_key, account, identity, model_id, metadata) rows -> attribution per key."""
-    out: dict[str, list[Any]] = {"attr_key": [], "lob": [], "app": [], "rule": [],
-                                 "principal_arn": []}
+    out: dict[str, list[Any]] = {
+        "attr_key": [],
+        "lob": [],
+        "app": [],
+        "rule": [],
+        "principal_arn": [],
+    }
     for attr_key, account, identity, model_id, md in keys:
         md_dict = dict(md) if md else None
         if isinstance(md, str):
@@ -91,5 +109,13 @@ def attribution_frame(cfg: Attribution, keys: list[tuple[Any, ...]],
         a = attribute(cfg, account, identity, model_id, md_dict, tags)
         for col, val in zip(out, (attr_key, a.lob, a.app, a.rule, a.principal_arn), strict=True):
             out[col].append(val)
-    return pl.DataFrame(out, schema={"attr_key": pl.UInt64, "lob": pl.Utf8, "app": pl.Utf8,
-                                     "rule": pl.Int32, "principal_arn": pl.Utf8})
+    return pl.DataFrame(
+        out,
+        schema={
+            "attr_key": pl.UInt64,
+            "lob": pl.Utf8,
+            "app": pl.Utf8,
+            "rule": pl.Int32,
+            "principal_arn": pl.Utf8,
+        },
+    )

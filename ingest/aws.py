@@ -22,8 +22,9 @@ CLIENT_CONFIG = Config(
 )
 
 
-def session_for(region: str | None = None, role_arn: str | None = None,
-                endpoint_url: str | None = None) -> boto3.Session:
+def session_for(
+    region: str | None = None, role_arn: str | None = None, endpoint_url: str | None = None
+) -> boto3.Session:
     """A session from boto3's default chain, or one that assumes `role_arn` and refreshes."""
     base = boto3.Session(region_name=region)
     if not role_arn:
@@ -36,24 +37,37 @@ def session_for(region: str | None = None, role_arn: str | None = None,
         except (NoCredentialsError, PartialCredentialsError) as exc:
             raise CredentialsError(no_credentials(f"assuming {role_arn}")) from exc
         except ClientError as exc:
-            raise SourceError(f"cannot assume role {role_arn}: {error_code(exc)}: "
-                              f"{exc.response['Error'].get('Message', '')}; check its trust "
-                              "policy allows the principal genai-lens runs as") from exc
-        return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
-                "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
+            raise SourceError(
+                f"cannot assume role {role_arn}: {error_code(exc)}: "
+                f"{exc.response['Error'].get('Message', '')}; check its trust "
+                "policy allows the principal genai-lens runs as"
+            ) from exc
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
 
     botocore_session = get_session()
     botocore_session._credentials = RefreshableCredentials.create_from_metadata(
-        metadata=refresh(), refresh_using=refresh, method="sts-assume-role")
+        metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
+    )
     if region:
         botocore_session.set_config_variable("region", region)
     return boto3.Session(botocore_session=botocore_session)
 
 
-def client(service: str, *, region: str | None = None, role_arn: str | None = None,
-           endpoint_url: str | None = None) -> Any:
+def client(
+    service: str,
+    *,
+    region: str | None = None,
+    role_arn: str | None = None,
+    endpoint_url: str | None = None,
+) -> Any:
     return session_for(region, role_arn, endpoint_url).client(
-        service, config=CLIENT_CONFIG, endpoint_url=endpoint_url)
+        service, config=CLIENT_CONFIG, endpoint_url=endpoint_url
+    )
 
 
 def error_code(exc: ClientError) -> str:
@@ -61,21 +75,31 @@ def error_code(exc: ClientError) -> str:
 
 
 def no_credentials(what: str) -> str:
-    return (f"no AWS credentials found for {what}: boto3's default chain looked at the "
-            "environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), AWS_PROFILE and "
-            "~/.aws/config (SSO, roles) and instance/container roles; configure one of them")
+    return (
+        f"no AWS credentials found for {what}: boto3's default chain looked at the "
+        "environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), AWS_PROFILE and "
+        "~/.aws/config (SSO, roles) and instance/container roles; configure one of them"
+    )
 
 
 def access_error(exc: ClientError, what: str, action: str) -> SourceError:
     """Map a ClientError to one actionable line."""
     code = error_code(exc)
     if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
-        return SourceError(f"access denied to {what}: grant {action} to the principal "
-                           "genai-lens runs as (see docs/iam-policy.json)")
+        return SourceError(
+            f"access denied to {what}: grant {action} to the principal "
+            "genai-lens runs as (see docs/iam-policy.json)"
+        )
     if code in {"NoSuchBucket", "ResourceNotFoundException"}:
         return SourceError(f"{what} does not exist ({code}); check the name in the config")
-    if code in {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                "UnrecognizedClientException"}:
-        return CredentialsError(f"the AWS credentials for {what} are invalid or expired "
-                                f"({code}); refresh them (e.g. `aws sso login`)")
+    if code in {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+    }:
+        return CredentialsError(
+            f"the AWS credentials for {what} are invalid or expired "
+            f"({code}); refresh them (e.g. `aws sso login`)"
+        )
     return SourceError(f"{what}: {code}: {exc.response['Error'].get('Message', '')}")

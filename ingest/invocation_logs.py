@@ -51,9 +51,11 @@ class RunStats:
     zones: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.records:,} invocations loaded from {self.objects:,} objects "
-                f"({self.skipped:,} already loaded, {self.missing:,} vanished), "
-                f"{self.quarantined:,} quarantined")
+        return (
+            f"{self.records:,} invocations loaded from {self.objects:,} objects "
+            f"({self.skipped:,} already loaded, {self.missing:,} vanished), "
+            f"{self.quarantined:,} quarantined"
+        )
 
 
 def prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -64,8 +66,9 @@ def prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         profiles.load_configured(con, settings)
 
 
-def _parse(con: duckdb.DuckDBPyConnection, files: list[Path], md_keys: list[str],
-           first: bool) -> None:
+def _parse(
+    con: duckdb.DuckDBPyConnection, files: list[Path], md_keys: list[str], first: bool
+) -> None:
     select = sql("ingest/invocations_parse")
     verb = "CREATE OR REPLACE TEMP TABLE inv_parsed AS " if first else "INSERT INTO inv_parsed "
     con.execute(verb + select, {"files": [str(f) for f in files], "md_keys": md_keys})
@@ -74,8 +77,13 @@ def _parse(con: duckdb.DuckDBPyConnection, files: list[Path], md_keys: list[str]
 class BatchLoader:
     """Loads batches of local NDJSON files into the warehouse, one transaction each."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, scratch: Path,
-                 bedrock_client: profiles.ClientFactory | None = None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        settings: Settings,
+        scratch: Path,
+        bedrock_client: profiles.ClientFactory | None = None,
+    ) -> None:
         self.con, self.settings, self.scratch = con, settings, scratch
         prepare(con, settings)
         self.md_keys = attribution.metadata_keys(settings.attribution)
@@ -94,16 +102,22 @@ class BatchLoader:
             bad = self._parse_one_by_one(files)
         # Files with records to quarantine go line by line too, to name the line.
         flagged = self.con.execute(
-            "SELECT DISTINCT local_file FROM inv_parsed WHERE reason IS NOT NULL").fetchall()
+            "SELECT DISTINCT local_file FROM inv_parsed WHERE reason IS NOT NULL"
+        ).fetchall()
         bad += [self.parsed_files[f] for (f,) in flagged if f in self.parsed_files]
         if bad:
-            self.con.execute("DELETE FROM inv_parsed WHERE local_file IN (SELECT unnest(?))",
-                             [[str(f.local) for f in bad]])
-        seen = {r[0] for r in self.con.execute("SELECT DISTINCT local_file FROM inv_parsed")
-                .fetchall()}
+            self.con.execute(
+                "DELETE FROM inv_parsed WHERE local_file IN (SELECT unnest(?))",
+                [[str(f.local) for f in bad]],
+            )
+        seen = {
+            r[0] for r in self.con.execute("SELECT DISTINCT local_file FROM inv_parsed").fetchall()
+        }
         problems: list[Problem] = [
             (f.source_object, 0, "empty object: no records", None)
-            for f in files if f not in bad and str(f.local) not in seen]
+            for f in files
+            if f not in bad and str(f.local) not in seen
+        ]
         for f in bad:
             problems += self._salvage(f)
         return problems
@@ -128,8 +142,11 @@ class BatchLoader:
         result = salvage(f.local, dest)
         names = f.line_names or []
         problems: list[Problem] = [
-            (names[n - 1], 1, reason, None) if n <= len(names) else
-            (f.source_object, n, reason, None) for n, reason in result.problems]
+            (names[n - 1], 1, reason, None)
+            if n <= len(names)
+            else (f.source_object, n, reason, None)
+            for n, reason in result.problems
+        ]
         if result.good:
             try:
                 _parse(self.con, [dest], self.md_keys, first=False)
@@ -140,31 +157,42 @@ class BatchLoader:
             problems.append((f.source_object, 0, "empty object: no records", None))
         return problems
 
-    def load(self, files: list[BatchFile], bookkeeping: Callable[[], None] | None = None
-             ) -> tuple[int, int]:
+    def load(
+        self, files: list[BatchFile], bookkeeping: Callable[[], None] | None = None
+    ) -> tuple[int, int]:
         """Parse, resolve and upsert one batch; returns (records loaded, quarantined)."""
         problems = self.parse(files)
-        self.con.execute("CREATE OR REPLACE TEMP TABLE inv_objects "
-                         "(local_file VARCHAR, source_object VARCHAR, line_names VARCHAR[])")
-        self.con.executemany("INSERT INTO inv_objects VALUES (?, ?, ?)",
-                             [[loc, f.source_object, f.line_names]
-                              for loc, f in self.parsed_files.items()])
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE inv_objects "
+            "(local_file VARCHAR, source_object VARCHAR, line_names VARCHAR[])"
+        )
+        self.con.executemany(
+            "INSERT INTO inv_objects VALUES (?, ?, ?)",
+            [[loc, f.source_object, f.line_names] for loc, f in self.parsed_files.items()],
+        )
         problems += self._sql_problems()
         self._resolve()
         loaded = self.con.execute("SELECT count(*) FROM inv_ready").fetchone()[0]  # type: ignore[index]
-        hours = [r[0] for r in self.con.execute(
-            "SELECT DISTINCT date_trunc('hour', ts) FROM inv_ready").fetchall()]
+        hours = [
+            r[0]
+            for r in self.con.execute(
+                "SELECT DISTINCT date_trunc('hour', ts) FROM inv_ready"
+            ).fetchall()
+        ]
         with transaction(self.con):
-            self.con.execute("DELETE FROM quarantine WHERE source = ? AND source_object IN "
-                             "(SELECT unnest(?::VARCHAR[]))",
-                             [SOURCE, sorted({f.source_object for f in files})])
+            self.con.execute(
+                "DELETE FROM quarantine WHERE source = ? AND source_object IN "
+                "(SELECT unnest(?::VARCHAR[]))",
+                [SOURCE, sorted({f.source_object for f in files})],
+            )
             run_script(self.con, "ingest/invocations_upsert")
             if hours:
                 refresh_hours(self.con, hours)
             if problems:
                 self.con.executemany(
                     "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                    [[SOURCE, obj, line, reason, rid] for obj, line, reason, rid in problems])
+                    [[SOURCE, obj, line, reason, rid] for obj, line, reason, rid in problems],
+                )
             if bookkeeping:
                 bookkeeping()
         return loaded, len(problems)
@@ -180,27 +208,33 @@ class BatchLoader:
 
     def _resolve(self) -> None:
         con = self.con
-        arns = [r[0] for r in con.execute(
-            "SELECT DISTINCT model_id FROM inv_parsed WHERE reason IS NULL AND model_id LIKE "
-            "'arn:%' AND model_id NOT LIKE 'arn:%:foundation-model/%' AND model_id NOT LIKE "
-            "'arn:%:inference-profile/%'").fetchall()]
+        arns = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT model_id FROM inv_parsed WHERE reason IS NULL AND model_id LIKE "
+                "'arn:%' AND model_id NOT LIKE 'arn:%:foundation-model/%' AND model_id NOT LIKE "
+                "'arn:%:inference-profile/%'"
+            ).fetchall()
+        ]
         if arns:
             profiles.resolve_new(con, arns, self.settings, self.bedrock_client)
-        keys = con.execute("SELECT DISTINCT attr_key, account_id, identity_arn, model_id, "
-                           "attr_metadata FROM inv_parsed WHERE reason IS NULL").fetchall()
-        frame = attribution.attribution_frame(self.settings.attribution, keys,
-                                              attribution.profile_tags(con))
+        keys = con.execute(
+            "SELECT DISTINCT attr_key, account_id, identity_arn, model_id, "
+            "attr_metadata FROM inv_parsed WHERE reason IS NULL"
+        ).fetchall()
+        frame = attribution.attribution_frame(
+            self.settings.attribution, keys, attribution.profile_tags(con)
+        )
         con.register("inv_attr_frame", frame)
         con.execute("CREATE OR REPLACE TEMP TABLE inv_attr AS SELECT * FROM inv_attr_frame")
         con.unregister("inv_attr_frame")
-        dupes = con.execute("SELECT count(*) - count(DISTINCT request_id) FROM inv_parsed "
-                            "WHERE reason IS NULL").fetchone()
+        dupes = con.execute(
+            "SELECT count(*) - count(DISTINCT request_id) FROM inv_parsed WHERE reason IS NULL"
+        ).fetchone()
         if dupes and dupes[0]:
             con.execute(sql("ingest/invocations_dedupe"))
         con.execute(sql("ingest/invocations_policies"))
         con.execute(sql("ingest/invocations_resolve"))
-
-
 
 
 def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None:
@@ -208,8 +242,9 @@ def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None
     run_script(con, "ingest/usage_hourly_refresh", {"hours": hours})
 
 
-def run_script(con: duckdb.DuckDBPyConnection, name: str,
-               params: dict[str, object] | None = None) -> None:
+def run_script(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None
+) -> None:
     """Run a multi-statement SQL file; each statement gets the parameters it names."""
     for stmt in sql(name).split(";\n"):
         if stmt.strip().strip(";").strip() and not _only_comments(stmt):
@@ -222,28 +257,40 @@ def _only_comments(stmt: str) -> bool:
 
 
 def watermark(con: duckdb.DuckDBPyConnection, zone: str) -> datetime | None:
-    row = con.execute("SELECT covered_until FROM watermarks WHERE source = ? AND zone = ?",
-                      [SOURCE, zone]).fetchone()
+    row = con.execute(
+        "SELECT covered_until FROM watermarks WHERE source = ? AND zone = ?", [SOURCE, zone]
+    ).fetchone()
     return row[0] if row else None
 
 
 def advance_watermark(con: duckdb.DuckDBPyConnection, zone: str, until: datetime) -> None:
     """Move forward only; called inside the transaction that committed the data it covers."""
-    con.execute("""INSERT INTO watermarks VALUES (?, ?, ?, ?)
+    con.execute(
+        """INSERT INTO watermarks VALUES (?, ?, ?, ?)
         ON CONFLICT (source, zone) DO UPDATE SET
             covered_until = greatest(watermarks.covered_until, excluded.covered_until),
-            updated_at = excluded.updated_at""", [SOURCE, zone, until, utcnow()])
+            updated_at = excluded.updated_at""",
+        [SOURCE, zone, until, utcnow()],
+    )
 
 
 def _loaded(con: duckdb.DuckDBPyConnection, zone: str, prefix: str) -> dict[str, str]:
-    rows = con.execute("SELECT object_key, etag FROM ingest_objects WHERE zone = ? AND "
-                       "starts_with(object_key, ?)", [zone, prefix]).fetchall()
+    rows = con.execute(
+        "SELECT object_key, etag FROM ingest_objects WHERE zone = ? AND starts_with(object_key, ?)",
+        [zone, prefix],
+    ).fetchall()
     return dict(rows)
 
 
-def ingest_zone(con: duckdb.DuckDBPyConnection, settings: Settings, zone: LandingZone, *,
-                since: datetime | None = None, until: datetime | None = None,
-                progress: Progress | None = None) -> RunStats:
+def ingest_zone(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    zone: LandingZone,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+) -> RunStats:
     """Load new objects of one landing zone, per account/region prefix in key order."""
     landing = open_landing(zone)
     stats = RunStats(zones=[zone.label])
@@ -278,8 +325,15 @@ def _report(progress: Progress | None, stats: RunStats) -> None:
         progress(stats.summary())
 
 
-def _load_objects(loader: BatchLoader, landing: object, zone: LandingZone, wm_zone: str,
-                  batch: list[LandingObject], scratch: Path, stats: RunStats) -> None:
+def _load_objects(
+    loader: BatchLoader,
+    landing: object,
+    zone: LandingZone,
+    wm_zone: str,
+    batch: list[LandingObject],
+    scratch: Path,
+    stats: RunStats,
+) -> None:
     folder = Path(tempfile.mkdtemp(dir=scratch))
     fetched = landing.fetch(batch, folder)  # type: ignore[attr-defined]
     present = [o for o in batch if o.uri in fetched]
@@ -287,16 +341,33 @@ def _load_objects(loader: BatchLoader, landing: object, zone: LandingZone, wm_zo
     files = [BatchFile(fetched[o.uri], o.uri) for o in present]
 
     def bookkeeping() -> None:
-        counts = dict(loader.con.execute(
-            "SELECT source_object, count(*) FROM inv_ready GROUP BY ALL").fetchall())
-        bad = dict(loader.con.execute(
-            "SELECT source_object, count(*) FROM quarantine WHERE source = ? AND "
-            "source_object IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
-            [SOURCE, [o.uri for o in present]]).fetchall())
+        counts = dict(
+            loader.con.execute(
+                "SELECT source_object, count(*) FROM inv_ready GROUP BY ALL"
+            ).fetchall()
+        )
+        bad = dict(
+            loader.con.execute(
+                "SELECT source_object, count(*) FROM quarantine WHERE source = ? AND "
+                "source_object IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+                [SOURCE, [o.uri for o in present]],
+            ).fetchall()
+        )
         loader.con.executemany(
             "INSERT OR REPLACE INTO ingest_objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[zone.label, o.key, o.size, o.etag, counts.get(o.uri, 0), bad.get(o.uri, 0),
-              utcnow()] for o in present])
+            [
+                [
+                    zone.label,
+                    o.key,
+                    o.size,
+                    o.etag,
+                    counts.get(o.uri, 0),
+                    bad.get(o.uri, 0),
+                    utcnow(),
+                ]
+                for o in present
+            ],
+        )
         if present:
             advance_watermark(loader.con, wm_zone, max(o.hour for o in present))
 
@@ -309,22 +380,35 @@ def _load_objects(loader: BatchLoader, landing: object, zone: LandingZone, wm_zo
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def ingest_log_group(con: duckdb.DuckDBPyConnection, settings: Settings, group: LogGroup, *,
-                     since: datetime | None = None, until: datetime | None = None,
-                     progress: Progress | None = None, logs_client: object | None = None,
-                     events_per_batch: int = 20_000, page_size: int | None = None) -> RunStats:
+def ingest_log_group(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    group: LogGroup,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+    logs_client: object | None = None,
+    events_per_batch: int = 20_000,
+    page_size: int | None = None,
+) -> RunStats:
     """Read FilterLogEvents pages for a time window and load them like landing objects."""
     stats = RunStats(zones=[group.label])
     wm = watermark(con, group.label)
     overlap = timedelta(hours=settings.invocation_logs.overlap_hours)
-    start = since or (wm - overlap if wm else
-                      utcnow() - timedelta(days=settings.invocation_logs.first_run_days))
+    start = since or (
+        wm - overlap if wm else utcnow() - timedelta(days=settings.invocation_logs.first_run_days)
+    )
     end = until or utcnow()
-    client = logs_client or aws.client("logs", region=group.region, role_arn=group.role_arn,
-                                       endpoint_url=group.endpoint_url)
+    client = logs_client or aws.client(
+        "logs", region=group.region, role_arn=group.role_arn, endpoint_url=group.endpoint_url
+    )
     pages = client.get_paginator("filter_log_events").paginate(  # type: ignore[attr-defined]
-        logGroupName=group.name, startTime=_ms(start), endTime=_ms(end),
-        PaginationConfig={"PageSize": page_size} if page_size else {})
+        logGroupName=group.name,
+        startTime=_ms(start),
+        endTime=_ms(end),
+        PaginationConfig={"PageSize": page_size} if page_size else {},
+    )
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         loader = BatchLoader(con, settings, Path(tmp))
         lines: list[str] = []
@@ -356,8 +440,15 @@ def _pages(pages: object, group: LogGroup) -> Iterator[dict]:
         yield page
 
 
-def _load_events(loader: BatchLoader, group: LogGroup, lines: list[str], names: list[str],
-                 scratch: Path, stats: RunStats, end: datetime | None) -> None:
+def _load_events(
+    loader: BatchLoader,
+    group: LogGroup,
+    lines: list[str],
+    names: list[str],
+    scratch: Path,
+    stats: RunStats,
+    end: datetime | None,
+) -> None:
     def bookkeeping() -> None:
         if end is not None:
             advance_watermark(loader.con, group.label, end)
@@ -381,9 +472,16 @@ def _ms(t: datetime) -> int:
     return int((t - datetime(1970, 1, 1)).total_seconds() * 1000)
 
 
-def run(con: duckdb.DuckDBPyConnection, settings: Settings, *, landing: str | None = None,
-        log_group: str | None = None, since: datetime | None = None,
-        until: datetime | None = None, progress: Progress | None = None) -> RunStats:
+def run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    landing: str | None = None,
+    log_group: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+) -> RunStats:
     """Ingest the named source, or every configured one."""
     cfg = settings.invocation_logs
     zones = cfg.landing_zones
@@ -395,16 +493,19 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, *, landing: str | No
         groups = [g for g in groups if g.name == log_group] or [LogGroup(name=log_group)]
         zones = [] if landing is None else zones
     if not zones and not groups:
-        raise ConfigError("no invocation log source: pass --landing PATH_OR_S3_URI or "
-                          "--log-group NAME, or add [[invocation_logs.landing_zones]] / "
-                          "[[invocation_logs.log_groups]] to the config")
+        raise ConfigError(
+            "no invocation log source: pass --landing PATH_OR_S3_URI or "
+            "--log-group NAME, or add [[invocation_logs.landing_zones]] / "
+            "[[invocation_logs.log_groups]] to the config"
+        )
     total = RunStats()
     for zone in zones:
-        _merge(total, ingest_zone(con, settings, zone, since=since, until=until,
-                                  progress=progress))
+        _merge(total, ingest_zone(con, settings, zone, since=since, until=until, progress=progress))
     for group in groups:
-        _merge(total, ingest_log_group(con, settings, group, since=since, until=until,
-                                       progress=progress))
+        _merge(
+            total,
+            ingest_log_group(con, settings, group, since=since, until=until, progress=progress),
+        )
     return total
 
 

@@ -80,8 +80,10 @@ class LocalLanding:
     def __init__(self, root: Path, label: str) -> None:
         self.root, self.label = root, label
         if not root.is_dir():
-            raise SourceError(f"landing zone {label}: {root} is not a folder; check "
-                              "invocation_logs.landing_zones[].uri")
+            raise SourceError(
+                f"landing zone {label}: {root} is not a folder; check "
+                "invocation_logs.landing_zones[].uri"
+            )
 
     def children(self, prefix: str) -> list[str]:
         folder = self.root / prefix
@@ -109,9 +111,14 @@ class LocalLanding:
                 st = e.stat()
                 hour = time_of(key)
                 assert hour is not None
-                yield LandingObject(_prefix_of(key), key,
-                                    str(self.root / key), st.st_size,
-                                    f"{st.st_mtime_ns}-{st.st_size}", hour)
+                yield LandingObject(
+                    _prefix_of(key),
+                    key,
+                    str(self.root / key),
+                    st.st_size,
+                    f"{st.st_mtime_ns}-{st.st_size}",
+                    hour,
+                )
 
     def fetch(self, objs: list[LandingObject], scratch: Path) -> dict[str, Path]:
         return {o.uri: Path(o.uri) for o in objs if Path(o.uri).exists()}
@@ -131,8 +138,9 @@ class S3Landing:
         self.bucket, root = m.group(1), m.group(2)
         self.root = root if not root or root.endswith("/") else root + "/"
         self.label = zone.label
-        self.s3: Any = aws.client("s3", region=zone.region, role_arn=zone.role_arn,
-                                  endpoint_url=zone.endpoint_url)
+        self.s3: Any = aws.client(
+            "s3", region=zone.region, role_arn=zone.role_arn, endpoint_url=zone.endpoint_url
+        )
 
     def _call(self, fn: Any, **kw: Any) -> Any:
         try:
@@ -140,32 +148,43 @@ class S3Landing:
         except NoCredentialsError as exc:
             raise CredentialsError(aws.no_credentials(f"landing zone {self.label}")) from exc
         except ClientError as exc:
-            raise aws.access_error(exc, f"landing zone {self.label}",
-                                   "s3:ListBucket and s3:GetObject") from exc
+            raise aws.access_error(
+                exc, f"landing zone {self.label}", "s3:ListBucket and s3:GetObject"
+            ) from exc
 
     def children(self, prefix: str) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.root + prefix, Delimiter="/")
+            Bucket=self.bucket, Prefix=self.root + prefix, Delimiter="/"
+        )
         out: list[str] = []
         for page in self._call(lambda: list(pages)):
-            out.extend(p["Prefix"][len(self.root):] for p in page.get("CommonPrefixes", []))
+            out.extend(p["Prefix"][len(self.root) :] for p in page.get("CommonPrefixes", []))
         return sorted(out)
 
     def objects(self, prefix: str, start_after: str) -> Iterator[LandingObject]:
         paginator = self.s3.get_paginator("list_objects_v2")
-        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=self.root + prefix,
-                                        StartAfter=self.root + start_after))
+        pages = iter(
+            paginator.paginate(
+                Bucket=self.bucket, Prefix=self.root + prefix, StartAfter=self.root + start_after
+            )
+        )
         while True:
             page = self._call(lambda: next(pages, None))
             if page is None:
                 return
             for item in page.get("Contents", []):
-                key = item["Key"][len(self.root):]
+                key = item["Key"][len(self.root) :]
                 if wanted(key):
                     hour = time_of(key)
                     assert hour is not None
-                    yield LandingObject(_prefix_of(key), key, f"s3://{self.bucket}/{item['Key']}",
-                                        item["Size"], item["ETag"].strip('"'), hour)
+                    yield LandingObject(
+                        _prefix_of(key),
+                        key,
+                        f"s3://{self.bucket}/{item['Key']}",
+                        item["Size"],
+                        item["ETag"].strip('"'),
+                        hour,
+                    )
 
     def fetch(self, objs: list[LandingObject], scratch: Path) -> dict[str, Path]:
         """Download in parallel; an object deleted since it was listed is simply absent."""

@@ -20,14 +20,23 @@ def catalog_rows(path: Path = CATALOG) -> list[Price]:
     rows = []
     for n, rec in enumerate(csv.DictReader(lines), start=2):
         try:
-            rows.append(Price(
-                model=rec["model"], region=rec["region"] or "*",
-                input=float(rec["input_per_1m"]), output=float(rec["output_per_1m"]),
-                cache_read=float(rec["cache_read_per_1m"]) if rec["cache_read_per_1m"] else None,
-                cache_write=(float(rec["cache_write_per_1m"])
-                             if rec["cache_write_per_1m"] else None),
-                geo_premium=float(rec["geo_premium"] or 0),
-                effective_from=date.fromisoformat(rec["effective_from"]), source=rec["source"]))
+            rows.append(
+                Price(
+                    model=rec["model"],
+                    region=rec["region"] or "*",
+                    input=float(rec["input_per_1m"]),
+                    output=float(rec["output_per_1m"]),
+                    cache_read=float(rec["cache_read_per_1m"])
+                    if rec["cache_read_per_1m"]
+                    else None,
+                    cache_write=(
+                        float(rec["cache_write_per_1m"]) if rec["cache_write_per_1m"] else None
+                    ),
+                    geo_premium=float(rec["geo_premium"] or 0),
+                    effective_from=date.fromisoformat(rec["effective_from"]),
+                    source=rec["source"],
+                )
+            )
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"{path}: data row {n} is malformed ({exc})") from None
     return rows
@@ -48,6 +57,19 @@ def load_prices(con: duckdb.DuckDBPyConnection, overrides: list[Price]) -> int:
     con.execute("DELETE FROM prices")
     con.executemany(
         "INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[p.model, p.region, p.effective_from, p.input, p.output, p.cache_read, p.cache_write,
-          p.geo_premium, p.source] for p in merged.values()])
+        [
+            [
+                p.model,
+                p.region,
+                p.effective_from,
+                p.input,
+                p.output,
+                p.cache_read,
+                p.cache_write,
+                p.geo_premium,
+                p.source,
+            ]
+            for p in merged.values()
+        ],
+    )
     return len(merged)

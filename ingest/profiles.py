@@ -24,24 +24,37 @@ def load_configured(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Config entries replace earlier ones; unresolved entries are retried on this run."""
     con.execute("DELETE FROM inference_profiles WHERE resolved_by IN ('config', 'unresolved')")
     for p in settings.inference_profiles:
-        con.execute("INSERT OR REPLACE INTO inference_profiles VALUES (?, ?, ?, 'config', NULL)",
-                    [p.arn, _foundation_id(p.model), p.tags])
+        con.execute(
+            "INSERT OR REPLACE INTO inference_profiles VALUES (?, ?, ?, 'config', NULL)",
+            [p.arn, _foundation_id(p.model), p.tags],
+        )
 
 
-def resolve_new(con: duckdb.DuckDBPyConnection, arns: list[str], settings: Settings,
-                client_for: ClientFactory | None = None) -> int:
+def resolve_new(
+    con: duckdb.DuckDBPyConnection,
+    arns: list[str],
+    settings: Settings,
+    client_for: ClientFactory | None = None,
+) -> int:
     """Record every ARN not yet known: resolved through Bedrock, or the reason it is not."""
     known = {r[0] for r in con.execute("SELECT arn FROM inference_profiles").fetchall()}
     todo = [a for a in arns if a not in known]
     for arn in todo:
         if not settings.resolve_profiles_with_api:
-            con.execute("INSERT INTO inference_profiles VALUES (?, NULL, NULL, 'unresolved', ?)",
-                        [arn, "application inference profile not in [[inference_profiles]] and "
-                              "resolve_profiles_with_api = false"])
+            con.execute(
+                "INSERT INTO inference_profiles VALUES (?, NULL, NULL, 'unresolved', ?)",
+                [
+                    arn,
+                    "application inference profile not in [[inference_profiles]] and "
+                    "resolve_profiles_with_api = false",
+                ],
+            )
             continue
         model, tags, error = _ask_bedrock(arn, client_for or _default_client)
-        con.execute("INSERT INTO inference_profiles VALUES (?, ?, ?, ?, ?)",
-                    [arn, model, tags, "bedrock-api" if model else "unresolved", error])
+        con.execute(
+            "INSERT INTO inference_profiles VALUES (?, ?, ?, ?, ?)",
+            [arn, model, tags, "bedrock-api" if model else "unresolved", error],
+        )
     return len(todo)
 
 
@@ -60,9 +73,15 @@ def _ask_bedrock(arn: str, client_for: ClientFactory) -> tuple[str | None, dict 
         tags_resp = bedrock.list_tags_for_resource(resourceARN=arn)
         tags = {t["key"]: t["value"] for t in tags_resp.get("tags", [])}
     except ClientError as exc:
-        return None, None, (f"Bedrock GetInferenceProfile failed ({aws.error_code(exc)}); "
-                            "grant bedrock:GetInferenceProfile or list the profile under "
-                            "[[inference_profiles]]")
+        return (
+            None,
+            None,
+            (
+                f"Bedrock GetInferenceProfile failed ({aws.error_code(exc)}); "
+                "grant bedrock:GetInferenceProfile or list the profile under "
+                "[[inference_profiles]]"
+            ),
+        )
     except BotoCoreError as exc:
         return None, None, f"Bedrock GetInferenceProfile failed: {exc}"
     if not models:

@@ -31,56 +31,102 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 
 def converse(**overrides: Any) -> dict[str, Any]:
     rec = {
-        "schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
-        "timestamp": "2025-06-02T10:15:30Z", "accountId": ACCOUNT,
-        "identity": {"arn": ROLE}, "region": "us-east-1",
-        "requestId": str(uuid.uuid4()), "operation": "Converse", "modelId": SONNET4,
-        "input": {"inputContentType": "application/json",
-                  "inputBodyJson": {"messages": [{"role": "user",
-                                                  "content": [{"text": "Summarise this"}]}]},
-                  "inputTokenCount": 1200, "cacheReadInputTokenCount": 300,
-                  "cacheWriteInputTokenCount": 50},
-        "output": {"outputContentType": "application/json",
-                   "outputBodyJson": {
-                       "output": {"message": {"role": "assistant",
-                                              "content": [{"text": "Here it is"}]}},
-                       "stopReason": "end_turn", "metrics": {"latencyMs": 1834},
-                       "usage": {"inputTokens": 1200, "outputTokens": 240,
-                                 "cacheReadInputTokens": 300, "cacheWriteInputTokens": 50,
-                                 "totalTokens": 1790}},
-                   "outputTokenCount": 240},
+        "schemaType": "ModelInvocationLog",
+        "schemaVersion": "1.0",
+        "timestamp": "2025-06-02T10:15:30Z",
+        "accountId": ACCOUNT,
+        "identity": {"arn": ROLE},
+        "region": "us-east-1",
+        "requestId": str(uuid.uuid4()),
+        "operation": "Converse",
+        "modelId": SONNET4,
+        "input": {
+            "inputContentType": "application/json",
+            "inputBodyJson": {
+                "messages": [{"role": "user", "content": [{"text": "Summarise this"}]}]
+            },
+            "inputTokenCount": 1200,
+            "cacheReadInputTokenCount": 300,
+            "cacheWriteInputTokenCount": 50,
+        },
+        "output": {
+            "outputContentType": "application/json",
+            "outputBodyJson": {
+                "output": {"message": {"role": "assistant", "content": [{"text": "Here it is"}]}},
+                "stopReason": "end_turn",
+                "metrics": {"latencyMs": 1834},
+                "usage": {
+                    "inputTokens": 1200,
+                    "outputTokens": 240,
+                    "cacheReadInputTokens": 300,
+                    "cacheWriteInputTokens": 50,
+                    "totalTokens": 1790,
+                },
+            },
+            "outputTokenCount": 240,
+        },
     }
     return _merge(rec, overrides)
 
 
 def invoke_model(**overrides: Any) -> dict[str, Any]:
     rec = converse(operation="InvokeModel", modelId=HAIKU)
-    rec["input"] = {"inputContentType": "application/json", "inputTokenCount": 800,
-                    "inputBodyJson": {"anthropic_version": "bedrock-2023-05-31",
-                                      "max_tokens": 512,
-                                      "messages": [{"role": "user", "content": "Classify"}]}}
-    rec["output"] = {"outputContentType": "application/json", "outputTokenCount": 60,
-                     "outputBodyJson": {"id": "msg_bdrk_01", "type": "message",
-                                        "role": "assistant", "model": "claude-3-haiku",
-                                        "content": [{"type": "text", "text": "positive"}],
-                                        "stop_reason": "max_tokens", "stop_sequence": None,
-                                        "usage": {"input_tokens": 800, "output_tokens": 60}}}
+    rec["input"] = {
+        "inputContentType": "application/json",
+        "inputTokenCount": 800,
+        "inputBodyJson": {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 512,
+            "messages": [{"role": "user", "content": "Classify"}],
+        },
+    }
+    rec["output"] = {
+        "outputContentType": "application/json",
+        "outputTokenCount": 60,
+        "outputBodyJson": {
+            "id": "msg_bdrk_01",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-3-haiku",
+            "content": [{"type": "text", "text": "positive"}],
+            "stop_reason": "max_tokens",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 800, "output_tokens": 60},
+        },
+    }
     return _merge(rec, overrides)
 
 
 def invoke_stream(done_marker: bool = True, **overrides: Any) -> dict[str, Any]:
     rec = invoke_model(operation="InvokeModelWithResponseStream")
     chunks: list[Any] = [
-        {"type": "message_start", "message": {"id": "msg_bdrk_02", "role": "assistant",
-                                              "usage": {"input_tokens": 800,
-                                                        "output_tokens": 1}}},
-        {"type": "content_block_delta", "index": 0,
-         "delta": {"type": "text_delta", "text": "Hello"}},
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-         "usage": {"output_tokens": 60}},
-        {"type": "message_stop", "amazon-bedrock-invocationMetrics": {
-            "inputTokenCount": 800, "outputTokenCount": 60, "invocationLatency": 2450,
-            "firstByteLatency": 310}},
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_bdrk_02",
+                "role": "assistant",
+                "usage": {"input_tokens": 800, "output_tokens": 1},
+            },
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": "Hello"},
+        },
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": 60},
+        },
+        {
+            "type": "message_stop",
+            "amazon-bedrock-invocationMetrics": {
+                "inputTokenCount": 800,
+                "outputTokenCount": 60,
+                "invocationLatency": 2450,
+                "firstByteLatency": 310,
+            },
+        },
     ]
     if done_marker:
         chunks.append("[DONE]")
@@ -90,18 +136,44 @@ def invoke_stream(done_marker: bool = True, **overrides: Any) -> dict[str, Any]:
 
 def converse_guardrail(intervened: bool = True, **overrides: Any) -> dict[str, Any]:
     action = "BLOCKED" if intervened else "NONE"
-    trace = {"guardrail": {
-        "inputAssessment": {"gr-abc123": {
-            "topicPolicy": {"topics": [{"name": "Investment advice", "type": "DENY",
-                                        "action": action}]},
-            "invocationMetrics": {"guardrailProcessingLatency": 120,
-                                  "usage": {"topicPolicyUnits": 1}}}},
-        "outputAssessments": [{"gr-abc123": {
-            "sensitiveInformationPolicy": {"piiEntities": [
-                {"type": "EMAIL", "match": "x@example.com",
-                 "action": "ANONYMIZED" if intervened else "NONE"}]}}}]}}
-    rec = converse(output={"outputBodyJson": {
-        "stopReason": "guardrail_intervened" if intervened else "end_turn", "trace": trace}})
+    trace = {
+        "guardrail": {
+            "inputAssessment": {
+                "gr-abc123": {
+                    "topicPolicy": {
+                        "topics": [{"name": "Investment advice", "type": "DENY", "action": action}]
+                    },
+                    "invocationMetrics": {
+                        "guardrailProcessingLatency": 120,
+                        "usage": {"topicPolicyUnits": 1},
+                    },
+                }
+            },
+            "outputAssessments": [
+                {
+                    "gr-abc123": {
+                        "sensitiveInformationPolicy": {
+                            "piiEntities": [
+                                {
+                                    "type": "EMAIL",
+                                    "match": "x@example.com",
+                                    "action": "ANONYMIZED" if intervened else "NONE",
+                                }
+                            ]
+                        }
+                    }
+                }
+            ],
+        }
+    }
+    rec = converse(
+        output={
+            "outputBodyJson": {
+                "stopReason": "guardrail_intervened" if intervened else "end_turn",
+                "trace": trace,
+            }
+        }
+    )
     return _merge(rec, overrides)
 
 
@@ -109,11 +181,25 @@ def invoke_guardrail(intervened: bool = True, **overrides: Any) -> dict[str, Any
     rec = invoke_model()
     body = rec["output"]["outputBodyJson"]
     body["amazon-bedrock-guardrailAction"] = "INTERVENED" if intervened else "NONE"
-    body["amazon-bedrock-trace"] = {"guardrail": {
-        "input": {"gr-xyz": {"contentPolicy": {"filters": [
-            {"type": "VIOLENCE", "confidence": "HIGH", "filterStrength": "HIGH",
-             "action": "BLOCKED" if intervened else "NONE"}]}}},
-        "outputs": []}}
+    body["amazon-bedrock-trace"] = {
+        "guardrail": {
+            "input": {
+                "gr-xyz": {
+                    "contentPolicy": {
+                        "filters": [
+                            {
+                                "type": "VIOLENCE",
+                                "confidence": "HIGH",
+                                "filterStrength": "HIGH",
+                                "action": "BLOCKED" if intervened else "NONE",
+                            }
+                        ]
+                    }
+                }
+            },
+            "outputs": [],
+        }
+    }
     return _merge(rec, overrides)
 
 
@@ -133,11 +219,11 @@ def newer_key_order(rec: dict[str, Any]) -> dict[str, Any]:
     return head | mid | {k: rec[k] for k in tail if k in rec}
 
 
-def log_key(ts: datetime, account: str = ACCOUNT, region: str = "us-east-1",
-            name: str | None = None) -> str:
+def log_key(
+    ts: datetime, account: str = ACCOUNT, region: str = "us-east-1", name: str | None = None
+) -> str:
     name = name or f"{ts:%Y%m%dT%H%M%S}Z_{uuid.uuid4().hex[:16]}.json.gz"
-    return (f"AWSLogs/{account}/BedrockModelInvocationLogs/{region}/"
-            f"{ts:%Y/%m/%d/%H}/{name}")
+    return f"AWSLogs/{account}/BedrockModelInvocationLogs/{region}/{ts:%Y/%m/%d/%H}/{name}"
 
 
 def ndjson_gz(records: list[Any]) -> bytes:

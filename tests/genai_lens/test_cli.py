@@ -21,8 +21,15 @@ def test_ingest_reports_quarantine_and_exits_zero(tmp_path):
     landing = tmp_path / "landing"
     F.land(landing, [F.converse(), F.converse(), "nope"])
     F.land(landing, [F.converse()], datetime(2025, 6, 2, 11))
-    res = cli("--warehouse", "w.duckdb", "ingest", "invocation-logs", "--landing", str(landing),
-              cwd=tmp_path)
+    res = cli(
+        "--warehouse",
+        "w.duckdb",
+        "ingest",
+        "invocation-logs",
+        "--landing",
+        str(landing),
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert "3 invocations loaded from 2 objects" in res.stdout
     assert "1 records quarantined" in res.stdout
@@ -43,21 +50,37 @@ def test_unreadable_landing_is_one_line_exit_2(tmp_path):
 
 def test_no_credentials_names_what_is_missing(tmp_path):
     env_free = {k: v for k, v in __import__("os").environ.items() if not k.startswith("AWS_")}
-    env_free |= {"AWS_CONFIG_FILE": str(tmp_path / "none"),
-                 "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-                 "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}
-    res = subprocess.run([CLI, "ingest", "invocation-logs", "--landing", "s3://some-bucket/x"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env_free)
+    env_free |= {
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    res = subprocess.run(
+        [CLI, "ingest", "invocation-logs", "--landing", "s3://some-bucket/x"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env_free,
+    )
     assert res.returncode == 2
     assert "no AWS credentials found for landing zone s3://some-bucket/x" in res.stderr
     assert "Traceback" not in res.stderr
 
 
 def test_warehouse_locked_by_another_process_is_one_line(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c",
-                             "import duckdb,time; c=duckdb.connect('w.duckdb'); "
-                             "print('held', flush=True); time.sleep(60)"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,time; c=duckdb.connect('w.duckdb'); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "held"
         res = cli("--warehouse", "w.duckdb", "migrate", cwd=tmp_path)

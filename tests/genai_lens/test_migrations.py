@@ -14,8 +14,9 @@ from genai_lens.warehouse import MIGRATIONS_DIR, apply_migrations, connect, disc
 # Landed migrations never change; a new schema change is a new file. Add a line here for
 # each new migration (its sha256); editing a landed one fails this test.
 LANDED = {
-    "0001_create_invocation_tables.sql":
-        "ba0b38cc416ab8bd0b5273ef4dc9f79a919ffe0b01cf86b0eafb6065347b94e3",
+    "0001_create_invocation_tables.sql": (
+        "ba0b38cc416ab8bd0b5273ef4dc9f79a919ffe0b01cf86b0eafb6065347b94e3"
+    ),
 }
 
 
@@ -24,8 +25,9 @@ def test_repository_migrations_are_numbered_without_gaps_and_unedited():
     assert [m.version for m in found] == list(range(1, len(found) + 1))
     for mig in found:
         assert mig.path.name in LANDED, f"record {mig.path.name} in LANDED"
-        assert hashlib.sha256(mig.path.read_bytes()).hexdigest() == LANDED[mig.path.name], \
+        assert hashlib.sha256(mig.path.read_bytes()).hexdigest() == LANDED[mig.path.name], (
             f"{mig.path.name} was edited after it landed; add a new migration instead"
+        )
 
 
 def copy_migrations(tmp_path: Path) -> Path:
@@ -51,8 +53,10 @@ def test_applied_once_recorded_and_edit_detected(tmp_path):
     assert apply_migrations(con, folder) == []
     (folder / "0002_add_note.sql").write_text("CREATE TABLE note (x INTEGER);")
     assert apply_migrations(con, folder) == ["0002_add_note.sql"]
-    assert con.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()[-1] \
-        == (2, "add_note")
+    assert con.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()[-1] == (
+        2,
+        "add_note",
+    )
     (folder / "0002_add_note.sql").write_text("CREATE TABLE note (x BIGINT);")
     with pytest.raises(MigrationError, match="was edited after it was applied"):
         apply_migrations(con, folder)
@@ -62,8 +66,9 @@ def test_a_failing_migration_leaves_nothing_half_applied(tmp_path):
     folder = copy_migrations(tmp_path)
     con = connect(tmp_path / "w.duckdb")
     (folder / "0002_broken.sql").write_text("CREATE TABLE half (x INT); SELECT * FROM nope;")
-    with pytest.raises(MigrationError, match="0002_broken.sql failed"):
+    with pytest.raises(MigrationError, match=r"0002_broken\.sql failed"):
         apply_migrations(con, folder)
-    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
-                       "'half'").fetchone() == (0,)
+    assert con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'"
+    ).fetchone() == (0,)
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)

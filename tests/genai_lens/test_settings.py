@@ -24,8 +24,9 @@ def keys_of(model: type[BaseModel], prefix: str = "") -> set[str]:
     for name, field in model.model_fields.items():
         out.add(prefix + name)
         ann = field.annotation
-        inner = getattr(ann, "__args__", (ann,))[0] if getattr(ann, "__origin__", None) is list \
-            else ann
+        inner = (
+            getattr(ann, "__args__", (ann,))[0] if getattr(ann, "__origin__", None) is list else ann
+        )
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             out |= keys_of(inner, f"{prefix}{name}.")
     return out
@@ -61,15 +62,18 @@ def test_unknown_key_is_named(tmp_path):
 def test_bad_value_names_key_and_expectation(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text("[invocation_logs]\noverlap_hours = -1\n")
-    with pytest.raises(ConfigError, match=r"invocation_logs\.overlap_hours: .*greater than or "
-                                          r"equal to 0 \(got -1\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"invocation_logs\.overlap_hours: .*greater than or "
+        r"equal to 0 \(got -1\)",
+    ):
         load_settings(cfg)
 
 
 def test_rule_needs_exactly_one_matcher(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[[attribution.rules]]\nlob = "x"\naccount = "1"\nprincipal = "arn:*"\n')
-    with pytest.raises(ConfigError, match="attribution.rules.0: .*exactly one of"):
+    with pytest.raises(ConfigError, match=r"attribution\.rules\.0: .*exactly one of"):
         load_settings(cfg)
 
 

@@ -23,10 +23,16 @@ SUPPORT = "arn:aws:sts::111122223333:assumed-role/support-triage/i-0abc"
 
 
 def who(**kw: Any) -> tuple[str, str | None, int | None]:
-    args = {"account": "111122223333", "identity": F.ROLE, "model_id": F.HAIKU, "md": None,
-            "profile_tags": {}} | kw
-    a = attribute(CFG, args["account"], args["identity"], args["model_id"], args["md"],
-                  args["profile_tags"])
+    args = {
+        "account": "111122223333",
+        "identity": F.ROLE,
+        "model_id": F.HAIKU,
+        "md": None,
+        "profile_tags": {},
+    } | kw
+    a = attribute(
+        CFG, args["account"], args["identity"], args["model_id"], args["md"], args["profile_tags"]
+    )
     return a.lob, a.app, a.rule
 
 
@@ -36,17 +42,28 @@ def test_principal_of_assumed_role_session():
     assert principal_of(user) == user and principal_of(None) is None
 
 
-@pytest.mark.parametrize(("kw", "expected"), [
-    ({"md": {"lob": "risk", "team": "kyc-emea", "app": "onboarding"}}, ("risk", "onboarding", 0)),
-    ({"md": {"lob": "risk", "team": "fraud"}}, (UNATTRIBUTED, "payments-chat", None)),
-    ({"model_id": F.APP_PROFILE}, ("payments", "checkout-bot", 1)),
-    ({"model_id": "arn:x", "profile_tags": {"arn:x": {"cost-center": "mkt-eu", "app": "ads"}}},
-     ("marketing", "ads", 2)),
-    ({"identity": SUPPORT}, ("support", "support-triage", 3)),
-    ({"identity": "arn:aws:iam::111122223333:role/support-bot"}, ("support", "support-bot", 3)),
-    ({"account": "444455556666"}, ("data-science", "payments-chat", 4)),
-    ({}, (UNATTRIBUTED, "payments-chat", None)),
-])
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        (
+            {"md": {"lob": "risk", "team": "kyc-emea", "app": "onboarding"}},
+            ("risk", "onboarding", 0),
+        ),
+        ({"md": {"lob": "risk", "team": "fraud"}}, (UNATTRIBUTED, "payments-chat", None)),
+        ({"model_id": F.APP_PROFILE}, ("payments", "checkout-bot", 1)),
+        (
+            {
+                "model_id": "arn:x",
+                "profile_tags": {"arn:x": {"cost-center": "mkt-eu", "app": "ads"}},
+            },
+            ("marketing", "ads", 2),
+        ),
+        ({"identity": SUPPORT}, ("support", "support-triage", 3)),
+        ({"identity": "arn:aws:iam::111122223333:role/support-bot"}, ("support", "support-bot", 3)),
+        ({"account": "444455556666"}, ("data-science", "payments-chat", 4)),
+        ({}, (UNATTRIBUTED, "payments-chat", None)),
+    ],
+)
 def test_each_matcher_kind(kw, expected):
     assert who(**kw) == expected
 
@@ -61,24 +78,34 @@ def test_first_match_wins_in_the_order_listed():
 
 def test_ingest_attributes_and_reattribute_recomputes_history(warehouse, tmp_path):
     root = tmp_path / "landing"
-    recs = [F.converse(identity={"arn": SUPPORT}),
-            F.converse(requestMetadata={"lob": "risk", "team": "kyc-1"}),
-            F.converse(accountId="444455556666"), F.converse()]
+    recs = [
+        F.converse(identity={"arn": SUPPORT}),
+        F.converse(requestMetadata={"lob": "risk", "team": "kyc-1"}),
+        F.converse(accountId="444455556666"),
+        F.converse(),
+    ]
     F.land(root, recs)
     cfg = Settings(resolve_profiles_with_api=False, attribution={"rules": RULES})
     invocation_logs.run(warehouse, cfg, landing=str(root))
     lobs = dict(warehouse.execute("SELECT request_id, lob FROM invocations").fetchall())
-    assert [lobs[r["requestId"]] for r in recs] == ["support", "risk", "data-science",
-                                                   UNATTRIBUTED]
+    assert [lobs[r["requestId"]] for r in recs] == ["support", "risk", "data-science", UNATTRIBUTED]
     # The rules change: support moves to "customer-care" and the catch-all account goes.
-    new_rules = [{"lob": "customer-care", "principal": "arn:aws:iam::*:role/support-*"},
-                 {"lob": "risk", "request_metadata": {"lob": "risk"}}]
+    new_rules = [
+        {"lob": "customer-care", "principal": "arn:aws:iam::*:role/support-*"},
+        {"lob": "risk", "request_metadata": {"lob": "risk"}},
+    ]
     changed, total = reattribution.reattribute(
-        warehouse, Settings(resolve_profiles_with_api=False, attribution={"rules": new_rules}))
+        warehouse, Settings(resolve_profiles_with_api=False, attribution={"rules": new_rules})
+    )
     assert (changed, total) == (3, 4)  # risk kept its LOB but now matches rule 1, not 0
     lobs = dict(warehouse.execute("SELECT request_id, lob FROM invocations").fetchall())
-    assert [lobs[r["requestId"]] for r in recs] == ["customer-care", "risk", UNATTRIBUTED,
-                                                   UNATTRIBUTED]
-    rollup = dict(warehouse.execute("SELECT lob, sum(invocations) FROM usage_hourly "
-                                    "GROUP BY lob").fetchall())
+    assert [lobs[r["requestId"]] for r in recs] == [
+        "customer-care",
+        "risk",
+        UNATTRIBUTED,
+        UNATTRIBUTED,
+    ]
+    rollup = dict(
+        warehouse.execute("SELECT lob, sum(invocations) FROM usage_hourly GROUP BY lob").fetchall()
+    )
     assert rollup == {"customer-care": 1, "risk": 1, UNATTRIBUTED: 2}

@@ -19,7 +19,7 @@ TABLES = {
     "quarantine": "SELECT * FROM quarantine ORDER BY ALL",
     "usage_hourly": "SELECT * FROM usage_hourly ORDER BY ALL",
     "ingest_objects": "SELECT zone, object_key, size, etag, records, quarantined "
-                      "FROM ingest_objects ORDER BY ALL",
+    "FROM ingest_objects ORDER BY ALL",
     "watermarks": "SELECT source, zone, covered_until FROM watermarks ORDER BY ALL",
 }
 
@@ -32,16 +32,21 @@ def settings(**kw: Any) -> Settings:
     return Settings(resolve_profiles_with_api=False, **kw)
 
 
-def estate(root: Path, hours: int = 12, per_file: int = 5, start: datetime | None = None
-           ) -> list[str]:
+def estate(
+    root: Path, hours: int = 12, per_file: int = 5, start: datetime | None = None
+) -> list[str]:
     """A small landing zone: two accounts/regions, one object per hour each."""
     start = start or datetime(2025, 6, 2, 0)
     ids = []
     for h in range(hours):
         ts = start + timedelta(hours=h)
         for account, region in (("111122223333", "us-east-1"), ("444455556666", "eu-west-1")):
-            recs = [F.converse(timestamp=f"{ts:%Y-%m-%dT%H}:{m:02d}:00Z", accountId=account,
-                               region=region) for m in range(per_file)]
+            recs = [
+                F.converse(
+                    timestamp=f"{ts:%Y-%m-%dT%H}:{m:02d}:00Z", accountId=account, region=region
+                )
+                for m in range(per_file)
+            ]
             ids += [r["requestId"] for r in recs]
             F.land(root, recs, ts, account=account, region=region)
     return ids
@@ -50,15 +55,28 @@ def estate(root: Path, hours: int = 12, per_file: int = 5, start: datetime | Non
 def test_bad_input_is_quarantined_with_line_and_reason_and_the_rest_loads(warehouse, tmp_path):
     root = tmp_path / "landing"
     good = [F.converse() for _ in range(3)]
-    mixed = F.land(root, [good[0], "{not json", {"timestamp": "2025-06-02T10:00:00Z"},
-                          F.converse(input={"inputTokenCount": "many"}), good[1],
-                          F.converse(timestamp="yesterday"), "[1, 2]"])
+    mixed = F.land(
+        root,
+        [
+            good[0],
+            "{not json",
+            {"timestamp": "2025-06-02T10:00:00Z"},
+            F.converse(input={"inputTokenCount": "many"}),
+            good[1],
+            F.converse(timestamp="yesterday"),
+            "[1, 2]",
+        ],
+    )
     empty = F.write_object(root, F.log_key(datetime(2025, 6, 2, 11)), gzip.compress(b""))
-    truncated = F.write_object(root, F.log_key(datetime(2025, 6, 2, 12)),
-                               F.ndjson_gz([good[2]] * 1 + [F.converse() for _ in range(40)])[:900])
+    truncated = F.write_object(
+        root,
+        F.log_key(datetime(2025, 6, 2, 12)),
+        F.ndjson_gz([good[2]] * 1 + [F.converse() for _ in range(40)])[:900],
+    )
     stats = invocation_logs.run(warehouse, settings(), landing=str(root))
-    rows = warehouse.execute("SELECT source_object, line, reason FROM quarantine "
-                             "ORDER BY source_object, line").fetchall()
+    rows = warehouse.execute(
+        "SELECT source_object, line, reason FROM quarantine ORDER BY source_object, line"
+    ).fetchall()
     by_obj: dict[str, list[tuple[int, str]]] = {}
     for obj, line, reason in rows:
         by_obj.setdefault(obj, []).append((line, reason))
@@ -115,8 +133,9 @@ def test_new_and_late_objects_within_the_overlap_are_picked_up(warehouse, tmp_pa
     assert stats.skipped == 2 * 4  # hours 6..9 of both prefixes, already loaded
     # A backfill reaches it.
     invocation_logs.run(warehouse, cfg, landing=str(root), since=datetime(2025, 6, 2))
-    assert warehouse.execute("SELECT count(*) FROM invocations WHERE request_id = ?",
-                             [too_late["requestId"]]).fetchone() == (1,)
+    assert warehouse.execute(
+        "SELECT count(*) FROM invocations WHERE request_id = ?", [too_late["requestId"]]
+    ).fetchone() == (1,)
 
 
 def test_a_rewritten_object_is_reloaded_and_replaces_its_rows(warehouse, tmp_path):
@@ -145,8 +164,9 @@ def test_until_stops_before_the_given_hour(warehouse, tmp_path):
     root = tmp_path / "landing"
     estate(root, hours=6)
     invocation_logs.run(warehouse, settings(), landing=str(root), until=datetime(2025, 6, 2, 3))
-    assert warehouse.execute("SELECT max(ts) < TIMESTAMP '2025-06-02 03:00' , count(*) "
-                             "FROM invocations").fetchone() == (True, 30)
+    assert warehouse.execute(
+        "SELECT max(ts) < TIMESTAMP '2025-06-02 03:00' , count(*) FROM invocations"
+    ).fetchone() == (True, 30)
 
 
 def test_a_crash_mid_run_loses_and_duplicates_nothing(tmp_path, monkeypatch):

@@ -15,8 +15,9 @@ from ingest import invocation_logs
 def load(warehouse: Any, tmp_path: Path, records: list[Any], **settings: Any) -> dict[str, dict]:
     root = tmp_path / "landing"
     F.land(root, records)
-    invocation_logs.run(warehouse, Settings(resolve_profiles_with_api=False, **settings),
-                        landing=str(root))
+    invocation_logs.run(
+        warehouse, Settings(resolve_profiles_with_api=False, **settings), landing=str(root)
+    )
     cur = warehouse.execute("SELECT * FROM invocations")
     cols = [d[0] for d in cur.description]
     return {row[0]: dict(zip(cols, row, strict=True)) for row in cur.fetchall()}
@@ -71,28 +72,42 @@ def test_error_record_without_output_body(warehouse, tmp_path):
     assert row["cache_read_tokens"] == 0  # missing cache fields count as 0
 
 
-@pytest.mark.parametrize(("model_id", "kind", "scope"), [
-    ("us.anthropic.claude-sonnet-4-20250514-v1:0", "system_profile", "geo"),
-    ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "system_profile", "global"),
-    ("arn:aws:bedrock:eu-west-1:111122223333:inference-profile/eu.amazon.nova-pro-v1:0",
-     "system_profile", "geo"),
-    ("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0", "foundation", None),
-])
-def test_profile_forms_resolve_to_the_foundation_model(warehouse, tmp_path, model_id, kind,
-                                                       scope):
+@pytest.mark.parametrize(
+    ("model_id", "kind", "scope"),
+    [
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", "system_profile", "geo"),
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "system_profile", "global"),
+        (
+            "arn:aws:bedrock:eu-west-1:111122223333:inference-profile/eu.amazon.nova-pro-v1:0",
+            "system_profile",
+            "geo",
+        ),
+        ("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0", "foundation", None),
+    ],
+)
+def test_profile_forms_resolve_to_the_foundation_model(warehouse, tmp_path, model_id, kind, scope):
     rec = F.converse(modelId=model_id, inferenceRegion="us-west-2")
     row = load(warehouse, tmp_path, [rec])[rec["requestId"]]
-    assert row["model"] == model_id.rsplit("/", 1)[-1].split(".", 1)[-1] if kind != \
-        "foundation" else model_id.rsplit("/", 1)[-1]
+    assert (
+        row["model"] == model_id.rsplit("/", 1)[-1].split(".", 1)[-1]
+        if kind != "foundation"
+        else model_id.rsplit("/", 1)[-1]
+    )
     assert not row["model"].startswith(("arn:", "us.", "eu.", "global."))
     assert (row["profile_kind"], row["profile_scope"]) == (kind, scope)
     assert row["inference_region"] == "us-west-2" and row["model_id"] == model_id
 
 
 def test_geo_profile_premium_applies_only_to_geo_profiles(warehouse, tmp_path):
-    base = dict(input={"inputTokenCount": 1_000_000, "cacheReadInputTokenCount": ...,
-                       "cacheWriteInputTokenCount": ...}, output={"outputTokenCount": 0},
-                timestamp="2025-10-15T08:00:00Z")  # Sonnet 4.5 is priced from 2025-09-29
+    base = dict(
+        input={
+            "inputTokenCount": 1_000_000,
+            "cacheReadInputTokenCount": ...,
+            "cacheWriteInputTokenCount": ...,
+        },
+        output={"outputTokenCount": 0},
+        timestamp="2025-10-15T08:00:00Z",
+    )  # Sonnet 4.5 is priced from 2025-09-29
     geo = F.converse(modelId="us.anthropic.claude-sonnet-4-5-20250929-v1:0", **base)
     glob = F.converse(modelId="global.anthropic.claude-sonnet-4-5-20250929-v1:0", **base)
     rows = load(warehouse, tmp_path, [geo, glob])
@@ -102,9 +117,18 @@ def test_geo_profile_premium_applies_only_to_geo_profiles(warehouse, tmp_path):
 
 def test_application_profile_resolved_from_config(warehouse, tmp_path):
     rec = F.converse(modelId=F.APP_PROFILE)
-    rows = load(warehouse, tmp_path, [rec], inference_profiles=[
-        {"arn": F.APP_PROFILE, "model": "us.anthropic.claude-3-5-haiku-20241022-v1:0",
-         "tags": {"lob": "payments"}}])
+    rows = load(
+        warehouse,
+        tmp_path,
+        [rec],
+        inference_profiles=[
+            {
+                "arn": F.APP_PROFILE,
+                "model": "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+                "tags": {"lob": "payments"},
+            }
+        ],
+    )
     row = rows[rec["requestId"]]
     assert row["model"] == "anthropic.claude-3-5-haiku-20241022-v1:0"
     assert row["profile_kind"] == "application_profile"
@@ -136,8 +160,10 @@ def test_converse_guardrail_trace(warehouse, tmp_path):
     hit, miss = F.converse_guardrail(True), F.converse_guardrail(False)
     rows = load(warehouse, tmp_path, [hit, miss])
     assert rows[hit["requestId"]]["guardrail_action"] == "INTERVENED"
-    assert rows[hit["requestId"]]["guardrail_policies"] == ["SensitiveInformationPolicy",
-                                                           "TopicPolicy"]
+    assert rows[hit["requestId"]]["guardrail_policies"] == [
+        "SensitiveInformationPolicy",
+        "TopicPolicy",
+    ]
     assert rows[miss["requestId"]]["guardrail_action"] == "NONE"
     assert rows[miss["requestId"]]["guardrail_policies"] is None
 
@@ -153,9 +179,17 @@ def test_invoke_model_guardrail_action_and_trace(warehouse, tmp_path):
 def test_guardrail_in_a_stream_chunk(warehouse, tmp_path):
     rec = F.invoke_stream(done_marker=False)
     rec["output"]["outputBodyJson"][-1]["amazon-bedrock-guardrailAction"] = "INTERVENED"
-    rec["output"]["outputBodyJson"][-1]["amazon-bedrock-trace"] = {"guardrail": {
-        "outputs": [{"gr-1": {"wordPolicy": {"customWords": [
-            {"match": "secret", "action": "BLOCKED"}]}}}]}}
+    rec["output"]["outputBodyJson"][-1]["amazon-bedrock-trace"] = {
+        "guardrail": {
+            "outputs": [
+                {
+                    "gr-1": {
+                        "wordPolicy": {"customWords": [{"match": "secret", "action": "BLOCKED"}]}
+                    }
+                }
+            ]
+        }
+    }
     row = load(warehouse, tmp_path, [rec])[rec["requestId"]]
     assert row["guardrail_action"] == "INTERVENED"
     assert row["guardrail_policies"] == ["WordPolicy"]
@@ -174,26 +208,35 @@ def test_large_bodies_offloaded_to_s3(warehouse, tmp_path):
 
 
 def test_request_metadata_and_any_field_order(warehouse, tmp_path):
-    rec = F.newer_key_order(F.converse(requestMetadata={"lob": "risk", "app": "kyc"},
-                                       inferenceRegion="us-east-2"))
+    rec = F.newer_key_order(
+        F.converse(requestMetadata={"lob": "risk", "app": "kyc"}, inferenceRegion="us-east-2")
+    )
     assert next(iter(rec)) == "timestamp" and list(rec)[-1] == "schemaVersion"
-    row = load(warehouse, tmp_path, [rec], attribution={
-        "rules": [{"lob": "risk", "request_metadata": {"lob": "risk"}}]})[rec["requestId"]]
+    row = load(
+        warehouse,
+        tmp_path,
+        [rec],
+        attribution={"rules": [{"lob": "risk", "request_metadata": {"lob": "risk"}}]},
+    )[rec["requestId"]]
     assert row["lob"] == "risk" and row["app"] == "kyc"
     assert row["inference_region"] == "us-east-2"
 
 
 def test_unknown_fields_and_operations_are_kept_as_is(warehouse, tmp_path):
-    rec = F.converse(operation="InvokeAgentRuntime", brandNewField={"x": 1},
-                     performanceConfig={"latency": "optimized"})
+    rec = F.converse(
+        operation="InvokeAgentRuntime",
+        brandNewField={"x": 1},
+        performanceConfig={"latency": "optimized"},
+    )
     row = load(warehouse, tmp_path, [rec])[rec["requestId"]]
     assert row["operation"] == "InvokeAgentRuntime"
 
 
 def test_no_body_text_reaches_the_warehouse(warehouse, tmp_path):
     canary = "CANARY-prompt-text-7c1e"
-    rec = F.converse(input={"inputBodyJson": {"messages": [{"role": "user",
-                                                            "content": [{"text": canary}]}]}})
+    rec = F.converse(
+        input={"inputBodyJson": {"messages": [{"role": "user", "content": [{"text": canary}]}]}}
+    )
     load(warehouse, tmp_path, [rec])
     warehouse.execute("CHECKPOINT")
     assert canary.encode() not in (tmp_path / "warehouse.duckdb").read_bytes()
