@@ -220,6 +220,7 @@ def phase_ours(landing: str, workdir: str) -> None:
     from ingest import invocation_logs
 
     con = connect(Path(workdir) / "bench.duckdb")
+    con.execute("SET enable_progress_bar = false")
     invocation_logs.run(con, Settings(resolve_profiles_with_api=False), landing=landing)
     n = con.execute("SELECT count(*) FROM invocations").fetchone()[0]
     print(json.dumps({"rows": n}))
@@ -229,6 +230,7 @@ def phase_scan(landing: str, workdir: str) -> None:
     import duckdb
 
     files = [str(p) for p in sorted(Path(landing).rglob("*.json.gz"))]
+    duckdb.execute("SET enable_progress_bar = false")
     n = duckdb.execute(
         "SELECT count(*) FROM read_json(?, format='newline_delimited', "
         "columns={'requestId': 'VARCHAR', 'input': 'JSON', 'output': 'JSON'})",

@@ -55,7 +55,8 @@ class InvocationLogs(Strict):
     log_groups: list[LogGroup] = []
     overlap_hours: int = Field(3, ge=0, le=168, description="Re-read window for late objects")
     first_run_days: int = Field(30, ge=1, le=3650, description="How far back a new source starts")
-    batch_files: int = Field(64, ge=1, le=10_000, description="Objects loaded per transaction")
+    batch_files: int = Field(500, ge=1, le=100_000, description="Most objects per transaction")
+    batch_mb: int = Field(128, ge=1, le=4096, description="Most object megabytes per transaction")
 
 
 class Rule(Strict):

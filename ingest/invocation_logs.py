@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from genai_lens.errors import ConfigError, CredentialsError
 from genai_lens.settings import LandingZone, LogGroup, Settings
-from genai_lens.warehouse import sql, transaction
+from genai_lens.warehouse import insert_rows, sql, transaction
 from ingest import attribution, aws, pricing, profiles
 from ingest.landing import LandingObject, open_landing, service_prefixes, start_key, utcnow
 from ingest.salvage import salvage
@@ -166,9 +166,15 @@ class BatchLoader:
             "CREATE OR REPLACE TEMP TABLE inv_objects "
             "(local_file VARCHAR, source_object VARCHAR, line_names VARCHAR[])"
         )
-        self.con.executemany(
-            "INSERT INTO inv_objects VALUES (?, ?, ?)",
-            [[loc, f.source_object, f.line_names] for loc, f in self.parsed_files.items()],
+        files_ = self.parsed_files
+        insert_rows(
+            self.con,
+            "inv_objects",
+            {
+                "local_file": list(files_),
+                "source_object": [f.source_object for f in files_.values()],
+                "line_names": [f.line_names for f in files_.values()],
+            },
         )
         problems += self._sql_problems()
         self._resolve()
@@ -188,11 +194,18 @@ class BatchLoader:
             run_script(self.con, "ingest/invocations_upsert")
             if hours:
                 refresh_hours(self.con, hours)
-            if problems:
-                self.con.executemany(
-                    "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                    [[SOURCE, obj, line, reason, rid] for obj, line, reason, rid in problems],
-                )
+            insert_rows(
+                self.con,
+                "quarantine",
+                {
+                    "source": [SOURCE] * len(problems),
+                    "source_object": [p[0] for p in problems],
+                    "line": [p[1] for p in problems],
+                    "reason": [p[2] for p in problems],
+                    "request_id": [p[3] for p in problems],
+                },
+                replace=True,
+            )
             if bookkeeping:
                 bookkeeping()
         return loaded, len(problems)
@@ -294,7 +307,8 @@ def ingest_zone(
     """Load new objects of one landing zone, per account/region prefix in key order."""
     landing = open_landing(zone)
     stats = RunStats(zones=[zone.label])
-    overlap = timedelta(hours=settings.invocation_logs.overlap_hours)
+    cfg = settings.invocation_logs
+    overlap = timedelta(hours=cfg.overlap_hours)
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         loader = BatchLoader(con, settings, Path(tmp))
         for prefix in service_prefixes(landing, SERVICE):
@@ -303,6 +317,7 @@ def ingest_zone(
             start = since or (wm - overlap if wm else None)
             loaded = _loaded(con, zone.label, prefix)
             batch: list[LandingObject] = []
+            size = 0
             for obj in landing.objects(prefix, start_key(prefix, start) if start else prefix):
                 if until is not None and obj.hour >= until:
                     break
@@ -310,10 +325,11 @@ def ingest_zone(
                     stats.skipped += 1
                     continue
                 batch.append(obj)
-                if len(batch) >= settings.invocation_logs.batch_files:
+                size += obj.size
+                if len(batch) >= cfg.batch_files or size >= cfg.batch_mb * 1_000_000:
                     _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
                     _report(progress, stats)
-                    batch = []
+                    batch, size = [], 0
             if batch:
                 _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
                 _report(progress, stats)
@@ -353,20 +369,20 @@ def _load_objects(
                 [SOURCE, [o.uri for o in present]],
             ).fetchall()
         )
-        loader.con.executemany(
-            "INSERT OR REPLACE INTO ingest_objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    zone.label,
-                    o.key,
-                    o.size,
-                    o.etag,
-                    counts.get(o.uri, 0),
-                    bad.get(o.uri, 0),
-                    utcnow(),
-                ]
-                for o in present
-            ],
+        now = utcnow()
+        insert_rows(
+            loader.con,
+            "ingest_objects",
+            {
+                "zone": [zone.label] * len(present),
+                "object_key": [o.key for o in present],
+                "size": [o.size for o in present],
+                "etag": [o.etag for o in present],
+                "records": [counts.get(o.uri, 0) for o in present],
+                "quarantined": [bad.get(o.uri, 0) for o in present],
+                "loaded_at": [now] * len(present),
+            },
+            replace=True,
         )
         if present:
             advance_watermark(loader.con, wm_zone, max(o.hour for o in present))

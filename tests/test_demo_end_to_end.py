@@ -109,7 +109,7 @@ def _gunzip(path: Path) -> bytes:
         return b""
 
 
-def _end_of(out: Path):  # noqa: ANN202
+def _end_of(out: Path):
     from datetime import datetime
 
     truth = json.loads((out / "ground_truth.json").read_text())

@@ -1,29 +1,35 @@
 -- Parse Bedrock model invocation log records into typed rows (grain: one record line).
 -- (The caller wraps it: CREATE TEMP TABLE inv_parsed AS … or INSERT INTO inv_parsed ….)
--- $files: local NDJSON paths (gzip or plain). Fields are read by key, so any field order
--- loads and unknown fields are ignored. The envelope is read into typed structs in the one
--- JSON pass DuckDB makes; counts come in as text so a wrong type is quarantined, not fatal.
--- Bodies arrive as JSON text and are parsed at most once more, for the few facts we keep
--- (stop reason, latency, guardrail outcome); their text goes no further than this query.
+-- $files: local NDJSON paths (gzip or plain). Each line is taken as a JSON document and every
+-- envelope field is read by key in ONE pass (a multi-path extract), so any field order loads,
+-- unknown fields are ignored, and a field of the wrong type is a quarantine reason rather than
+-- a failed file. Bodies are parsed at most once more, for the few facts we keep (stop reason,
+-- latency, guardrail outcome); their text goes no further than this query.
 -- `reason` is set for a record that must be quarantined instead of loaded.
-WITH raw AS (
-    SELECT * FROM read_json($files, format = 'newline_delimited', filename = true,
-        maximum_object_size = 134217728,
-        columns = {schemaType: 'VARCHAR', schemaVersion: 'VARCHAR', timestamp: 'VARCHAR',
-                   accountId: 'VARCHAR', identity: 'STRUCT(arn VARCHAR)', region: 'VARCHAR',
-                   requestId: 'VARCHAR', operation: 'VARCHAR', modelId: 'VARCHAR',
-                   inferenceRegion: 'VARCHAR', errorCode: 'VARCHAR',
-                   requestMetadata: 'MAP(VARCHAR, VARCHAR)',
-                   input: 'STRUCT(inputTokenCount VARCHAR, cacheReadInputTokenCount VARCHAR,
-                                  cacheWriteInputTokenCount VARCHAR, inputBodyS3Path VARCHAR,
-                                  inputBodyJson JSON)',
-                   output: 'STRUCT(outputTokenCount VARCHAR, outputBodyS3Path VARCHAR,
-                                   outputBodyJson JSON)',
-                   _line: 'BIGINT'})
+WITH docs AS (
+    SELECT json AS doc, filename,
+        json_extract_string(json, [
+            '$.requestId', '$.timestamp', '$.accountId', '$.identity.arn', '$.region',
+            '$.operation', '$.modelId', '$.inferenceRegion', '$.errorCode', '$.schemaType',
+            '$.schemaVersion', '$.input.inputTokenCount', '$.input.cacheReadInputTokenCount',
+            '$.input.cacheWriteInputTokenCount', '$.output.outputTokenCount',
+            '$.input.inputBodyS3Path', '$.output.outputBodyS3Path', '$._line',
+            '$.input.inputBodyJson', '$.output.outputBodyJson', '$.requestMetadata']) AS f
+    FROM read_ndjson_objects($files, filename = true, maximum_object_size = 134217728)
+), raw AS (
+    SELECT doc, filename,
+        f[1] AS requestId, f[2] AS timestamp, f[3] AS accountId, f[4] AS identity_arn,
+        f[5] AS region, f[6] AS operation, f[7] AS modelId, f[8] AS inferenceRegion,
+        f[9] AS errorCode, f[10] AS schemaType, f[11] AS schemaVersion,
+        f[12] AS in_tokens, f[13] AS in_cache_read, f[14] AS in_cache_write,
+        f[15] AS out_tokens, f[16] AS in_s3, f[17] AS out_s3, f[18]::BIGINT AS _line,
+        f[19] AS in_body, f[20] AS out_body, f[21] AS md_json,
+        CASE WHEN f[21] IS NOT NULL THEN TRY_CAST(TRY_CAST(f[21] AS JSON)
+                                                  AS MAP(VARCHAR, VARCHAR)) END
+            AS requestMetadata
+    FROM docs
 ), bodies AS (
     SELECT *,
-        input.inputBodyJson AS in_body,
-        output.outputBodyJson AS out_body,
         TRY_CAST(timestamp AS TIMESTAMP) AS ts,
         coalesce(starts_with(out_body, '['), false) AS streamed,
         -- One parse of the body for every scalar we keep (InvokeModel bodies are
@@ -71,16 +77,16 @@ SELECT
     inferenceRegion AS inference_region,
     operation,
     modelId AS model_id,
-    identity.arn AS identity_arn,
+    identity_arn,
     requestMetadata AS request_metadata,
     -- Attribution looks only at the metadata keys rules name ($md_keys), so it runs once
     -- per distinct (account, identity, model, those keys), not once per record.
     gl_md_project(requestMetadata, $md_keys) AS attr_metadata,
-    hash(accountId, identity.arn, modelId, attr_metadata) AS attr_key,
-    gl_count(input.inputTokenCount) AS input_tokens,
-    gl_count(output.outputTokenCount) AS output_tokens,
-    gl_count(input.cacheReadInputTokenCount) AS cache_read_tokens,
-    gl_count(input.cacheWriteInputTokenCount) AS cache_write_tokens,
+    hash(accountId, identity_arn, modelId, attr_metadata) AS attr_key,
+    gl_count(in_tokens) AS input_tokens,
+    gl_count(out_tokens) AS output_tokens,
+    gl_count(in_cache_read) AS cache_read_tokens,
+    gl_count(in_cache_write) AS cache_write_tokens,
     TRY_CAST(coalesce(o[7], o[8], s_metrics[1]) AS DOUBLE) AS latency_ms,
     TRY_CAST(coalesce(o[9], s_metrics[2]) AS DOUBLE) AS first_byte_ms,
     stop_reason_raw AS stop_reason,
@@ -98,25 +104,27 @@ SELECT
     strlen(in_body) AS input_body_bytes,
     strlen(out_body) AS output_body_bytes,
     md5(in_body) AS input_body_md5,
-    md5(out_body) AS output_body_md5,
-    input.inputBodyS3Path AS input_body_s3_path,
-    output.outputBodyS3Path AS output_body_s3_path,
+    in_s3 AS input_body_s3_path,
+    out_s3 AS output_body_s3_path,
     schemaVersion AS schema_version,
     filename AS local_file,
     _line AS line,
     CASE
+        WHEN NOT starts_with(ltrim(doc), '{') THEN 'not a JSON object but ' || lower(json_type(doc))
         WHEN requestId IS NULL OR trim(requestId) = '' THEN 'missing requestId'
         WHEN schemaType IS NOT NULL AND schemaType <> 'ModelInvocationLog'
             THEN 'schemaType is ' || schemaType || ', expected ModelInvocationLog'
         WHEN ts IS NULL THEN 'timestamp missing or not RFC 3339'
         WHEN modelId IS NULL THEN 'missing modelId'
-        WHEN gl_bad_count(input.inputTokenCount)
+        WHEN md_json IS NOT NULL AND requestMetadata IS NULL
+            THEN 'requestMetadata is not a map of strings'
+        WHEN gl_bad_count(in_tokens)
             THEN 'input.inputTokenCount is not a number'
-        WHEN gl_bad_count(output.outputTokenCount)
+        WHEN gl_bad_count(out_tokens)
             THEN 'output.outputTokenCount is not a number'
-        WHEN gl_bad_count(input.cacheReadInputTokenCount)
+        WHEN gl_bad_count(in_cache_read)
             THEN 'input.cacheReadInputTokenCount is not a number'
-        WHEN gl_bad_count(input.cacheWriteInputTokenCount)
+        WHEN gl_bad_count(in_cache_write)
             THEN 'input.cacheWriteInputTokenCount is not a number'
     END AS reason
 FROM facts;

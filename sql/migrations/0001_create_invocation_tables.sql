@@ -34,8 +34,7 @@ CREATE TABLE invocations (
     guardrail_policies    VARCHAR[],        -- policy types that acted (topic, content, ...)
     input_body_bytes      BIGINT,
     output_body_bytes     BIGINT,
-    input_body_md5     VARCHAR,
-    output_body_md5    VARCHAR,
+    input_body_md5        VARCHAR,          -- MD5 of the request body: spots repeated prompts
     input_body_s3_path    VARCHAR,
     output_body_s3_path   VARCHAR,
     est_cost_usd          DOUBLE,           -- NULL = no price for this model: unpriced, not free

