@@ -78,9 +78,13 @@ WORDS = [
 ]
 
 
+_CORPUS = " ".join(np.random.default_rng(0).choice(WORDS, 400_000))
+
+
 def _text(rng: np.random.Generator, tokens: int) -> str:
-    n = max(1, tokens * 4 // 6)  # ~6 characters a word with its space
-    return " ".join(rng.choice(WORDS, n))
+    n = max(4, tokens * 4)  # ~4 characters a token
+    start = int(rng.integers(0, len(_CORPUS) - n - 1))
+    return _CORPUS[start : start + n]
 
 
 def _record(rng: np.random.Generator, ts: datetime, account: str, region: str) -> dict:

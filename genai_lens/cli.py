@@ -111,6 +111,8 @@ def ingest_invocation_logs(
         progress=_echo,
     )
     typer.echo(f"invocation-logs: {stats.summary()} in {time.perf_counter() - started:.1f}s")
+    for note in stats.notes:
+        typer.echo(f"  note: {note}")
     if stats.quarantined:
         typer.echo(
             f"  {stats.quarantined} records quarantined: see the quarantine table "

@@ -49,6 +49,7 @@ class RunStats:
     batches: int = 0
     missing: int = 0
     zones: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -311,7 +312,13 @@ def ingest_zone(
     overlap = timedelta(hours=cfg.overlap_hours)
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         loader = BatchLoader(con, settings, Path(tmp))
-        for prefix in service_prefixes(landing, SERVICE):
+        prefixes = service_prefixes(landing, SERVICE)
+        if not prefixes:
+            stats.notes.append(
+                f"landing zone {zone.label} has no AWSLogs/<account>/{SERVICE}/"
+                "<region>/ folders: is the uri the prefix Bedrock delivers to?"
+            )
+        for prefix in prefixes:
             wm_zone = f"{zone.label}|{prefix}"
             wm = watermark(con, wm_zone)
             start = since or (wm - overlap if wm else None)
@@ -529,3 +536,4 @@ def _merge(total: RunStats, part: RunStats) -> None:
     for f in ("objects", "skipped", "records", "quarantined", "batches", "missing"):
         setattr(total, f, getattr(total, f) + getattr(part, f))
     total.zones += part.zones
+    total.notes += part.notes

@@ -1,4 +1,4 @@
-"""The Overview as a browser sees it: a real `streamlit run` server and Debian's Chromium.
+"""The Overview as a browser sees it: a real `genai-lens serve` and Debian's Chromium.
 
 What only a browser shows: the router serving /overview with its query string, plotly
 drawing the charts, and the page as a whole (screenshots). Chromium comes from the system
@@ -26,7 +26,7 @@ from app import format as fmt
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-STREAMLIT = Path(sys.executable).parent / "streamlit"
+CLI = Path(sys.executable).parent / "genai-lens"
 CHROMIUM = Path("/usr/bin/chromium")
 # Read at import: tests/conftest.py clears GENAI_LENS_* from the environment of every test.
 SCREENSHOTS = os.environ.get("GENAI_LENS_SCREENSHOTS")
@@ -58,19 +58,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Any]:
-    """Start `streamlit run app/main.py` on a free port against a warehouse; stop it after."""
+    """Start `genai-lens serve` on a free port against a warehouse; stop it after."""
     procs: list[subprocess.Popen] = []
 
     def start(warehouse: Path) -> str:
         port = free_port()
-        env = os.environ | {
-            "GENAI_LENS_WAREHOUSE": str(warehouse),
-            # The project root on the path: the page scripts import app and genai_lens.
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        }
-        cmd = [str(STREAMLIT), "run", "app/main.py", "--server.port", str(port),
-               "--server.headless", "true", "--server.address", "127.0.0.1"]  # fmt: skip
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        cmd = [str(CLI), "--warehouse", str(warehouse), "serve", "--port", str(port),
+               "--address", "127.0.0.1"]  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)  # fmt: skip
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"

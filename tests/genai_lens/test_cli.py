@@ -89,3 +89,11 @@ def test_warehouse_locked_by_another_process_is_one_line(tmp_path):
         assert "Traceback" not in res.stderr
     finally:
         proc.kill()
+
+
+def test_a_landing_without_bedrock_folders_says_so(tmp_path):
+    (tmp_path / "landing" / "something-else").mkdir(parents=True)
+    res = cli("ingest", "invocation-logs", "--landing", str(tmp_path / "landing"), cwd=tmp_path)
+    assert res.returncode == 0
+    assert "0 invocations loaded" in res.stdout
+    assert "has no AWSLogs/<account>/BedrockModelInvocationLogs/<region>/ folders" in res.stdout
