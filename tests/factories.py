@@ -69,6 +69,18 @@ def converse(**overrides: Any) -> dict[str, Any]:
     return _merge(rec, overrides)
 
 
+def token_counts(input_tokens: int, output_tokens: int = 0) -> dict[str, Any]:
+    """Overrides for a record with exactly these counts and no cache fields (price checks)."""
+    return {
+        "input": {
+            "inputTokenCount": input_tokens,
+            "cacheReadInputTokenCount": ...,
+            "cacheWriteInputTokenCount": ...,
+        },
+        "output": {"outputTokenCount": output_tokens},
+    }
+
+
 def invoke_model(**overrides: Any) -> dict[str, Any]:
     rec = converse(operation="InvokeModel", modelId=HAIKU)
     rec["input"] = {

@@ -99,15 +99,8 @@ def test_profile_forms_resolve_to_the_foundation_model(warehouse, tmp_path, mode
 
 
 def test_geo_profile_premium_applies_only_to_geo_profiles(warehouse, tmp_path):
-    base = dict(
-        input={
-            "inputTokenCount": 1_000_000,
-            "cacheReadInputTokenCount": ...,
-            "cacheWriteInputTokenCount": ...,
-        },
-        output={"outputTokenCount": 0},
-        timestamp="2025-10-15T08:00:00Z",
-    )  # Sonnet 4.5 is priced from 2025-09-29
+    # Sonnet 4.5 is priced from 2025-09-29.
+    base = F.token_counts(1_000_000) | {"timestamp": "2025-10-15T08:00:00Z"}
     geo = F.converse(modelId="us.anthropic.claude-sonnet-4-5-20250929-v1:0", **base)
     glob = F.converse(modelId="global.anthropic.claude-sonnet-4-5-20250929-v1:0", **base)
     rows = load(warehouse, tmp_path, [geo, glob])

@@ -23,14 +23,7 @@ def test_catalog_records_its_version_and_every_row_its_source():
 
 def test_effective_dates_pick_the_price_in_force(warehouse, tmp_path):
     model = "meta.llama3-1-70b-instruct-v1:0"  # 0.99 at launch, 0.72 from 2024-12-01
-    body = {
-        "input": {
-            "inputTokenCount": 1_000_000,
-            "cacheReadInputTokenCount": ...,
-            "cacheWriteInputTokenCount": ...,
-        },
-        "output": {"outputTokenCount": 0},
-    }
+    body = F.token_counts(1_000_000)
     early = F.converse(modelId=model, timestamp="2024-09-01T00:00:00Z", **body)
     late = F.converse(modelId=model, timestamp="2025-01-05T00:00:00Z", **body)
     root = tmp_path / "landing"
@@ -42,14 +35,7 @@ def test_effective_dates_pick_the_price_in_force(warehouse, tmp_path):
 
 
 def test_config_overrides_and_regional_rows_win(warehouse, tmp_path):
-    body = {
-        "input": {
-            "inputTokenCount": 1_000_000,
-            "cacheReadInputTokenCount": ...,
-            "cacheWriteInputTokenCount": ...,
-        },
-        "output": {"outputTokenCount": 0},
-    }
+    body = F.token_counts(1_000_000)
     rec = F.converse(modelId=F.HAIKU, region="eu-west-1", **body)
     other = F.converse(modelId=F.HAIKU, region="us-east-1", **body)
     root = tmp_path / "landing"
