@@ -39,6 +39,7 @@ lint: install
 	$(VENV)/bin/ruff format .
 
 bench: install
+	$(VENV)/bin/python bench/demo_estate.py
 	$(VENV)/bin/python bench/ingest_invocations.py
 
 clean:
