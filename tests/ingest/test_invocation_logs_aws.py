@@ -220,3 +220,18 @@ def test_application_profile_resolved_through_bedrock_api(warehouse):
         "SELECT tags FROM inference_profiles WHERE arn = ?", [F.APP_PROFILE]
     ).fetchone()[0] == {"lob": "payments"}
     time.sleep(0)
+
+
+def test_access_denied_names_the_permission_to_grant(tmp_path, moto_endpoint):
+    from ingest.landing import S3Landing
+
+    landing = S3Landing(
+        s3_settings("s3://locked-bucket/logs", moto_endpoint).invocation_logs.landing_zones[0]
+    )
+    stub = Stubber(landing.s3)
+    stub.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
+    with stub, pytest.raises(SourceError) as err:
+        landing.children("AWSLogs/")
+    msg = str(err.value)
+    assert "access denied to landing zone s3://locked-bucket/logs" in msg
+    assert "s3:ListBucket" in msg and "\n" not in msg
