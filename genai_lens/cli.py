@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 
 from genai_lens.errors import LensError
@@ -36,6 +37,13 @@ class State:
 
     def settings(self) -> Settings:
         return load_settings(self.config, warehouse=self.warehouse)
+
+    def open(self, *, migrate: bool = True) -> tuple[Settings, duckdb.DuckDBPyConnection]:
+        """The settings and the warehouse they name, opened (and migrated)."""
+        from genai_lens.warehouse import connect
+
+        settings = self.settings()
+        return settings, connect(settings.warehouse, migrate=migrate)
 
 
 state = State()
@@ -95,11 +103,9 @@ def ingest_invocation_logs(
     until: Annotated[str | None, typer.Option(help="Stop before this UTC date/time.")] = None,
 ) -> None:
     """Ingest Bedrock model invocation logs (S3/local landing zone or CloudWatch Logs)."""
-    from genai_lens.warehouse import connect
     from ingest import invocation_logs
 
-    settings = state.settings()
-    con = connect(settings.warehouse)
+    settings, con = state.open()
     started = time.perf_counter()
     stats = invocation_logs.run(
         con,
@@ -123,11 +129,9 @@ def ingest_invocation_logs(
 @app.command()
 def reattribute() -> None:
     """Re-run the attribution rules over all history (after editing them)."""
-    from genai_lens.warehouse import connect
     from ingest import reattribution
 
-    settings = state.settings()
-    con = connect(settings.warehouse)
+    settings, con = state.open()
     changed, total = reattribution.reattribute(con, settings)
     typer.echo(
         f"reattribute: {changed:,} of {total:,} invocations changed attribution "
@@ -138,13 +142,13 @@ def reattribute() -> None:
 @app.command()
 def migrate() -> None:
     """Create the warehouse or bring its schema up to date."""
-    from genai_lens.warehouse import apply_migrations, connect
+    from genai_lens.warehouse import apply_migrations
 
-    settings = state.settings()
-    con = connect(settings.warehouse)
+    settings, con = state.open(migrate=False)
+    applied = apply_migrations(con)
     typer.echo(
-        f"{settings.warehouse}: schema up to date ({apply_migrations(con) or 'no new'} "
-        "migrations applied)"
+        f"{settings.warehouse}: schema up to date; applied {len(applied)} migration(s)"
+        + (f": {', '.join(applied)}" if applied else "")
     )
 
 

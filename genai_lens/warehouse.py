@@ -86,7 +86,9 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_D
     return done
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, *, read_only: bool = False, migrate: bool = True
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating it and its folder) and bring its schema up to date."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +96,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         raise WarehouseError(describe_open_error(path, exc)) from None
-    if not read_only:
+    if migrate and not read_only:
         apply_migrations(con)
     return con
 
