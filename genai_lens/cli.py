@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -206,12 +207,15 @@ def _serve(warehouse: Path, port: int, address: str) -> None:
     from genai_lens import PROJECT_ROOT, runtime
 
     runtime.open_warehouse(warehouse)
+    # Streamlit reads .streamlit/config.toml from the working directory only; serve from
+    # anywhere with the project's settings, the command line winning over them.
+    shipped = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
     flags = {
-        "server.port": port,
-        "server.address": address,
-        "server.headless": True,
-        "browser.gatherUsageStats": False,
+        f"{section}.{key}": value
+        for section, opts in shipped.items()
+        for key, value in opts.items()
     }
+    flags |= {"server.port": port, "server.address": address}
     typer.echo(f"serving http://{address}:{port} on {warehouse} (Ctrl-C stops)")
     bootstrap.load_config_options(flag_options=flags)
     bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)
