@@ -87,13 +87,16 @@ def _text(rng: np.random.Generator, tokens: int) -> str:
     return _CORPUS[start : start + n]
 
 
+MEDIAN_TOKENS = {"input": 600, "output": 150}  # overridden by --input-tokens/--output-tokens
+
+
 def _record(rng: np.random.Generator, ts: datetime, account: str, region: str) -> dict:
     op = rng.choice(
         ["Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream"],
         p=[0.5, 0.15, 0.2, 0.15],
     )
-    tin = int(rng.lognormal(6.4, 0.8))  # median ~600 input tokens
-    tout = int(rng.lognormal(5.0, 0.7))  # median ~150 output tokens
+    tin = int(MEDIAN_TOKENS["input"] * rng.lognormal(0, 0.8))
+    tout = int(MEDIAN_TOKENS["output"] * rng.lognormal(0, 0.7))
     role = f"arn:aws:sts::{account}:assumed-role/lob{rng.integers(6)}-app{rng.integers(3)}/s"
     rec: dict = {
         "schemaType": "ModelInvocationLog",
@@ -189,8 +192,9 @@ def _record(rng: np.random.Generator, ts: datetime, account: str, region: str) -
     return rec
 
 
-def _write_file(args: tuple[Path, int, int]) -> int:
-    root, index, n = args
+def _write_file(args: tuple[Path, int, int, dict[str, int]]) -> int:
+    root, index, n, medians = args
+    MEDIAN_TOKENS.update(medians)  # worker processes do not share the parent's globals
     rng = np.random.default_rng(index)
     account, region = ACCOUNTS[index % 2], REGIONS[(index // 2) % 2]
     hour = datetime(2026, 1, 1) + timedelta(hours=index // 4)
@@ -210,7 +214,7 @@ def _write_file(args: tuple[Path, int, int]) -> int:
 
 def generate(root: Path, records: int) -> list[Path]:
     jobs = [
-        (root, i, min(PER_FILE, records - i * PER_FILE))
+        (root, i, min(PER_FILE, records - i * PER_FILE), dict(MEDIAN_TOKENS))
         for i in range((records + PER_FILE - 1) // PER_FILE)
     ]
     with ProcessPoolExecutor(os.cpu_count() or 2) as pool:
@@ -288,7 +292,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=2_000_000)
     ap.add_argument("--keep", type=Path, help="reuse/keep the generated landing zone here")
+    ap.add_argument("--input-tokens", type=int, default=600, help="median input tokens")
+    ap.add_argument("--output-tokens", type=int, default=150, help="median output tokens")
     args = ap.parse_args()
+    MEDIAN_TOKENS.update(input=args.input_tokens, output=args.output_tokens)
     work = Path(tempfile.mkdtemp(prefix="genai-lens-bench-"))
     landing = args.keep or work / "landing"
     try:
