@@ -311,7 +311,7 @@ def ingest_zone(
     cfg = settings.invocation_logs
     overlap = timedelta(hours=cfg.overlap_hours)
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
-        loader = BatchLoader(con, settings, Path(tmp))
+        loader = BatchLoader(con, settings, Path(tmp), profiles.client_factory(zone.role_arn))
         prefixes = service_prefixes(landing, SERVICE)
         if not prefixes:
             stats.notes.append(
@@ -433,7 +433,7 @@ def ingest_log_group(
         PaginationConfig={"PageSize": page_size} if page_size else {},
     )
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
-        loader = BatchLoader(con, settings, Path(tmp))
+        loader = BatchLoader(con, settings, Path(tmp), profiles.client_factory(group.role_arn))
         lines: list[str] = []
         names: list[str] = []
         for page in _pages(pages, group):

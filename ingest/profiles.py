@@ -50,7 +50,7 @@ def resolve_new(
                 ],
             )
             continue
-        model, tags, error = _ask_bedrock(arn, client_for or _default_client)
+        model, tags, error = _ask_bedrock(arn, client_for or client_factory(None))
         con.execute(
             "INSERT INTO inference_profiles VALUES (?, ?, ?, ?, ?)",
             [arn, model, tags, "bedrock-api" if model else "unresolved", error],
@@ -58,8 +58,9 @@ def resolve_new(
     return len(todo)
 
 
-def _default_client(region: str) -> Any:
-    return aws.client("bedrock", region=region)
+def client_factory(role_arn: str | None) -> ClientFactory:
+    """Bedrock clients as the source's role: its profiles live in the account it reads."""
+    return lambda region: aws.client("bedrock", region=region, role_arn=role_arn)
 
 
 def _ask_bedrock(arn: str, client_for: ClientFactory) -> tuple[str | None, dict | None, str | None]:
