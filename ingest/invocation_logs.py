@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,12 +22,21 @@ from genai_lens.errors import ConfigError, CredentialsError
 from genai_lens.settings import LandingZone, LogGroup, Settings
 from genai_lens.warehouse import insert_rows, sql, transaction
 from ingest import attribution, aws, pricing, profiles
+from ingest.bookkeeping import (
+    Progress,
+    RunStats,
+    advance_watermark,
+    loaded_objects,
+    merge,
+    report,
+    run_script,
+    watermark,
+)
 from ingest.landing import LandingObject, open_landing, service_prefixes, start_key, utcnow
 from ingest.salvage import salvage
 
 SOURCE = "invocation_logs"
 SERVICE = "BedrockModelInvocationLogs"
-Progress = Callable[[str], None]
 # What bad data raises; anything else (a binder error, say) is a bug and must surface.
 DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 Problem = tuple[str, int, str, str | None]  # (source object, line, reason, request id)
@@ -38,25 +47,6 @@ class BatchFile:
     local: Path
     source_object: str
     line_names: list[str] | None = None  # per-line object names (CloudWatch events)
-
-
-@dataclass
-class RunStats:
-    objects: int = 0
-    skipped: int = 0
-    records: int = 0
-    quarantined: int = 0
-    batches: int = 0
-    missing: int = 0
-    zones: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"{self.records:,} invocations loaded from {self.objects:,} objects "
-            f"({self.skipped:,} already loaded, {self.missing:,} vanished), "
-            f"{self.quarantined:,} quarantined"
-        )
 
 
 def prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -256,46 +246,6 @@ def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None
     run_script(con, "ingest/usage_hourly_refresh", {"hours": hours})
 
 
-def run_script(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None
-) -> None:
-    """Run a multi-statement SQL file; each statement gets the parameters it names."""
-    for stmt in sql(name).split(";\n"):
-        if stmt.strip().strip(";").strip() and not _only_comments(stmt):
-            used = {k: v for k, v in (params or {}).items() if f"${k}" in stmt}
-            con.execute(stmt, used) if used else con.execute(stmt)
-
-
-def _only_comments(stmt: str) -> bool:
-    return all(not ln.strip() or ln.strip().startswith("--") for ln in stmt.splitlines())
-
-
-def watermark(con: duckdb.DuckDBPyConnection, zone: str) -> datetime | None:
-    row = con.execute(
-        "SELECT covered_until FROM watermarks WHERE source = ? AND zone = ?", [SOURCE, zone]
-    ).fetchone()
-    return row[0] if row else None
-
-
-def advance_watermark(con: duckdb.DuckDBPyConnection, zone: str, until: datetime) -> None:
-    """Move forward only; called inside the transaction that committed the data it covers."""
-    con.execute(
-        """INSERT INTO watermarks VALUES (?, ?, ?, ?)
-        ON CONFLICT (source, zone) DO UPDATE SET
-            covered_until = greatest(watermarks.covered_until, excluded.covered_until),
-            updated_at = excluded.updated_at""",
-        [SOURCE, zone, until, utcnow()],
-    )
-
-
-def _loaded(con: duckdb.DuckDBPyConnection, zone: str, prefix: str) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT object_key, etag FROM ingest_objects WHERE zone = ? AND starts_with(object_key, ?)",
-        [zone, prefix],
-    ).fetchall()
-    return dict(rows)
-
-
 def ingest_zone(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -307,7 +257,7 @@ def ingest_zone(
 ) -> RunStats:
     """Load new objects of one landing zone, per account/region prefix in key order."""
     landing = open_landing(zone)
-    stats = RunStats(zones=[zone.label])
+    stats = RunStats(zones=[zone.label], unit="invocations")
     cfg = settings.invocation_logs
     overlap = timedelta(hours=cfg.overlap_hours)
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
@@ -320,9 +270,9 @@ def ingest_zone(
             )
         for prefix in prefixes:
             wm_zone = f"{zone.label}|{prefix}"
-            wm = watermark(con, wm_zone)
+            wm = watermark(con, SOURCE, wm_zone)
             start = since or (wm - overlap if wm else None)
-            loaded = _loaded(con, zone.label, prefix)
+            loaded = loaded_objects(con, zone.label, prefix)
             batch: list[LandingObject] = []
             size = 0
             for obj in landing.objects(prefix, start_key(prefix, start) if start else prefix):
@@ -335,17 +285,12 @@ def ingest_zone(
                 size += obj.size
                 if len(batch) >= cfg.batch_files or size >= cfg.batch_mb * 1_000_000:
                     _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
-                    _report(progress, stats)
+                    report(progress, stats)
                     batch, size = [], 0
             if batch:
                 _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
-                _report(progress, stats)
+                report(progress, stats)
     return stats
-
-
-def _report(progress: Progress | None, stats: RunStats) -> None:
-    if progress:
-        progress(stats.summary())
 
 
 def _load_objects(
@@ -392,7 +337,7 @@ def _load_objects(
             replace=True,
         )
         if present:
-            advance_watermark(loader.con, wm_zone, max(o.hour for o in present))
+            advance_watermark(loader.con, SOURCE, wm_zone, max(o.hour for o in present))
 
     if files:
         records, quarantined = loader.load(files, bookkeeping)
@@ -416,8 +361,8 @@ def ingest_log_group(
     page_size: int | None = None,
 ) -> RunStats:
     """Read FilterLogEvents pages for a time window and load them like landing objects."""
-    stats = RunStats(zones=[group.label])
-    wm = watermark(con, group.label)
+    stats = RunStats(zones=[group.label], unit="invocations")
+    wm = watermark(con, SOURCE, group.label)
     overlap = timedelta(hours=settings.invocation_logs.overlap_hours)
     start = since or (
         wm - overlap if wm else utcnow() - timedelta(days=settings.invocation_logs.first_run_days)
@@ -442,10 +387,10 @@ def ingest_log_group(
                 names.append(f"{group.label}/{ev.get('logStreamName', '')}/{ev['eventId']}")
             if len(lines) >= events_per_batch:
                 _load_events(loader, group, lines, names, Path(tmp), stats, None)
-                _report(progress, stats)
+                report(progress, stats)
                 lines, names = [], []
         _load_events(loader, group, lines, names, Path(tmp), stats, end)
-        _report(progress, stats)
+        report(progress, stats)
     return stats
 
 
@@ -474,7 +419,7 @@ def _load_events(
 ) -> None:
     def bookkeeping() -> None:
         if end is not None:
-            advance_watermark(loader.con, group.label, end)
+            advance_watermark(loader.con, SOURCE, group.label, end)
 
     if not lines:
         if end is not None:
@@ -521,19 +466,12 @@ def run(
             "--log-group NAME, or add [[invocation_logs.landing_zones]] / "
             "[[invocation_logs.log_groups]] to the config"
         )
-    total = RunStats()
+    total = RunStats(unit="invocations")
     for zone in zones:
-        _merge(total, ingest_zone(con, settings, zone, since=since, until=until, progress=progress))
+        merge(total, ingest_zone(con, settings, zone, since=since, until=until, progress=progress))
     for group in groups:
-        _merge(
+        merge(
             total,
             ingest_log_group(con, settings, group, since=since, until=until, progress=progress),
         )
     return total
-
-
-def _merge(total: RunStats, part: RunStats) -> None:
-    for f in ("objects", "skipped", "records", "quarantined", "batches", "missing"):
-        setattr(total, f, getattr(total, f) + getattr(part, f))
-    total.zones += part.zones
-    total.notes += part.notes
