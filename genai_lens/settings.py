@@ -59,6 +59,48 @@ class InvocationLogs(Strict):
     batch_mb: int = Field(128, ge=1, le=4096, description="Most object megabytes per transaction")
 
 
+class ApiSource(Strict):
+    """One account/region read through the AWS API (optionally as an assumed role)."""
+
+    name: str | None = Field(None, description="Label used in watermarks and messages")
+    region: str | None = Field(None, description="Region to call (default: boto3's)")
+    role_arn: str | None = Field(None, description="Role to assume before calling")
+    endpoint_url: str | None = Field(None, description="Endpoint override (tests, proxies)")
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.region or 'default'}|{self.role_arn or 'default-chain'}"
+
+
+class CloudTrail(Strict):
+    landing_zones: list[LandingZone] = []
+    lookups: list[ApiSource] = []
+    event_sources: list[str] = Field(
+        ["bedrock.amazonaws.com"], min_length=1, description="eventSource values kept"
+    )
+    overlap_hours: int = Field(24, ge=0, le=720, description="Re-read window for late events")
+    first_run_days: int = Field(7, ge=1, le=90, description="How far back LookupEvents starts")
+    requests_per_second: float = Field(
+        2.0, gt=0, le=2.0, description="LookupEvents rate per account and region"
+    )
+    batch_files: int = Field(500, ge=1, le=100_000)
+    batch_mb: int = Field(128, ge=1, le=4096)
+
+
+class Metrics(Strict):
+    landing_zones: list[LandingZone] = []
+    apis: list[ApiSource] = []
+    namespaces: list[str] = Field(
+        ["AWS/Bedrock", "AWS/Bedrock/Guardrails"],
+        min_length=1,
+        description="CloudWatch namespaces read",
+    )
+    overlap_hours: int = Field(3, ge=0, le=168, description="Re-read window for late points")
+    first_run_days: int = Field(14, ge=1, le=455, description="How far back the API starts")
+    batch_files: int = Field(500, ge=1, le=100_000)
+    batch_mb: int = Field(128, ge=1, le=4096)
+
+
 class Rule(Strict):
     """One attribution rule; exactly one matcher is set. First matching rule wins."""
 
@@ -124,6 +166,8 @@ class Settings(BaseSettings):
 
     warehouse: Path = DEFAULT_WAREHOUSE
     invocation_logs: InvocationLogs = InvocationLogs()
+    cloudtrail: CloudTrail = CloudTrail()
+    metrics: Metrics = Metrics()
     attribution: Attribution = Attribution()
     inference_profiles: list[InferenceProfile] = []
     resolve_profiles_with_api: bool = Field(
