@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import typer
 
 from genai_lens.errors import LensError
 from genai_lens.settings import Settings, load_settings
+from ingest.bookkeeping import RunStats
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -88,36 +90,22 @@ def _parse_time(value: str | None, flag: str) -> datetime | None:
         ) from None
 
 
-@ingest_app.command("invocation-logs")
-def ingest_invocation_logs(
-    landing: Annotated[
-        str | None,
-        typer.Option(
-            help="Landing zone: s3://bucket/prefix or a local folder (default: from config)."
-        ),
-    ] = None,
-    log_group: Annotated[
-        str | None,
-        typer.Option(help="CloudWatch Logs group Bedrock delivers to (default: from config)."),
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="Backfill from this UTC date/time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Stop before this UTC date/time.")] = None,
-) -> None:
-    """Ingest Bedrock model invocation logs (S3/local landing zone or CloudWatch Logs)."""
-    from ingest import invocation_logs
+Landing = Annotated[
+    str | None,
+    typer.Option(help="Landing zone: s3://bucket/prefix or a local folder (default: from config)."),
+]
+Since = Annotated[str | None, typer.Option(help="Backfill from this UTC date/time.")]
+Until = Annotated[str | None, typer.Option(help="Stop before this UTC date/time.")]
 
+
+def _ingest(name: str, run: Callable[..., RunStats], **kwargs: object) -> None:
+    """Run one source's ingest and print its figures, notes and quarantine count."""
+    kwargs["since"] = _parse_time(kwargs.get("since"), "--since")  # type: ignore[arg-type]
+    kwargs["until"] = _parse_time(kwargs.get("until"), "--until")  # type: ignore[arg-type]
     settings, con = state.open()
     started = time.perf_counter()
-    stats = invocation_logs.run(
-        con,
-        settings,
-        landing=landing,
-        log_group=log_group,
-        since=_parse_time(since, "--since"),
-        until=_parse_time(until, "--until"),
-        progress=_echo,
-    )
-    typer.echo(f"invocation-logs: {stats.summary()} in {time.perf_counter() - started:.1f}s")
+    stats = run(con, settings, progress=_echo, **kwargs)
+    typer.echo(f"{name}: {stats.summary()} in {time.perf_counter() - started:.1f}s")
     for note in stats.notes:
         typer.echo(f"  note: {note}")
     if stats.quarantined:
@@ -125,6 +113,45 @@ def ingest_invocation_logs(
             f"  {stats.quarantined} records quarantined: see the quarantine table "
             "(source object, line and reason)"
         )
+
+
+@ingest_app.command("invocation-logs")
+def ingest_invocation_logs(
+    landing: Landing = None,
+    log_group: Annotated[
+        str | None,
+        typer.Option(help="CloudWatch Logs group Bedrock delivers to (default: from config)."),
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+) -> None:
+    """Ingest Bedrock model invocation logs (S3/local landing zone or CloudWatch Logs)."""
+    from ingest import invocation_logs
+
+    _ingest(
+        "invocation-logs",
+        invocation_logs.run,
+        landing=landing,
+        log_group=log_group,
+        since=since,
+        until=until,
+    )
+
+
+@ingest_app.command("cloudtrail")
+def ingest_cloudtrail(landing: Landing = None, since: Since = None, until: Until = None) -> None:
+    """Ingest CloudTrail: trail files from a landing zone, or LookupEvents per account/region."""
+    from ingest import cloudtrail
+
+    _ingest("cloudtrail", cloudtrail.run, landing=landing, since=since, until=until)
+
+
+@ingest_app.command("metrics")
+def ingest_metrics(landing: Landing = None, since: Since = None, until: Until = None) -> None:
+    """Ingest CloudWatch metrics: Metric Streams files, or GetMetricData per account/region."""
+    from ingest import metrics
+
+    _ingest("metrics", metrics.run, landing=landing, since=since, until=until)
 
 
 @app.command()

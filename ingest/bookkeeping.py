@@ -6,16 +6,21 @@ only inside the transaction that commits the data it covers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
-from genai_lens.warehouse import sql
-from ingest.landing import utcnow
+from genai_lens.errors import ConfigError
+from genai_lens.settings import LandingZone
+from genai_lens.warehouse import insert_rows, sql
+from ingest.landing import Landing, LandingObject, utcnow, wanted
 
 Progress = Callable[[str], None]
+# What bad data raises; anything else (a binder error, say) is a bug and must surface.
+DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
 
 @dataclass
@@ -90,3 +95,124 @@ def merge(total: RunStats, part: RunStats) -> None:
         setattr(total, f, getattr(total, f) + getattr(part, f))
     total.zones += part.zones
     total.notes += part.notes
+
+
+def new_objects(
+    landing: Landing,
+    prefix: str,
+    start_after: str,
+    *,
+    loaded: dict[str, str],
+    stats: RunStats,
+    batch_files: int,
+    batch_mb: int,
+    until: datetime | None = None,
+    keep: Callable[[str], bool] = wanted,
+) -> Iterator[list[LandingObject]]:
+    """Batches of the objects not loaded yet (key + ETag), in key order, listed lazily.
+
+    A batch closes at `batch_files` objects or `batch_mb` megabytes, whichever comes first;
+    objects at or after `until` end the listing.
+    """
+    batch: list[LandingObject] = []
+    size = 0
+    for obj in landing.objects(prefix, start_after, keep=keep):
+        if until is not None and obj.hour >= until:
+            break
+        if loaded.get(obj.key) == obj.etag:
+            stats.skipped += 1
+            continue
+        batch.append(obj)
+        size += obj.size
+        if len(batch) >= batch_files or size >= batch_mb * 1_000_000:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def record_objects(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    zone: str,
+    present: list[LandingObject],
+    ready_table: str,
+) -> None:
+    """Mark objects loaded, with their record and quarantine counts (inside the batch txn).
+
+    `ready_table` is the batch's staged rows, with a source_object column (our own name).
+    """
+    counts = dict(
+        con.execute(f"SELECT source_object, count(*) FROM {ready_table} GROUP BY ALL").fetchall()
+    )
+    bad = dict(
+        con.execute(
+            "SELECT source_object, count(*) FROM quarantine WHERE source = ? AND "
+            "source_object IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+            [source, [o.uri for o in present]],
+        ).fetchall()
+    )
+    insert_rows(
+        con,
+        "ingest_objects",
+        {
+            "zone": [zone] * len(present),
+            "object_key": [o.key for o in present],
+            "size": [o.size for o in present],
+            "etag": [o.etag for o in present],
+            "records": [counts.get(o.uri, 0) for o in present],
+            "quarantined": [bad.get(o.uri, 0) for o in present],
+            "loaded_at": [utcnow()] * len(present),
+        },
+        replace=True,
+    )
+
+
+def replace_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    objects: list[str],
+    problems: list[tuple[Any, ...]],
+) -> None:
+    """Replace these objects' quarantine rows: (object, line, reason[, request id]) each."""
+    con.execute(
+        "DELETE FROM quarantine WHERE source = ? AND source_object IN "
+        "(SELECT unnest(?::VARCHAR[]))",
+        [source, sorted(set(objects))],
+    )
+    insert_rows(
+        con,
+        "quarantine",
+        {
+            "source": [source] * len(problems),
+            "source_object": [p[0] for p in problems],
+            "line": [p[1] for p in problems],
+            "reason": [p[2] for p in problems],
+            "request_id": [p[3] if len(p) > 3 else None for p in problems],
+        },
+        replace=True,
+    )
+
+
+def run_sources(
+    *,
+    unit: str,
+    zones: list[LandingZone],
+    others: list[Any],
+    landing: str | None,
+    none_configured: str,
+    zone_run: Callable[[LandingZone], RunStats],
+    other_run: Callable[[Any], RunStats],
+) -> RunStats:
+    """Run the named landing zone, or every configured zone and API source, in that order."""
+    if landing is not None:
+        zones = [z for z in zones if z.uri == landing] or [LandingZone(uri=landing)]
+        others = []
+    if not zones and not others:
+        raise ConfigError(none_configured)
+    total = RunStats(unit=unit)
+    for zone in zones:
+        merge(total, zone_run(zone))
+    for other in others:
+        merge(total, other_run(other))
+    return total

@@ -23,13 +23,17 @@ from genai_lens.settings import LandingZone, LogGroup, Settings
 from genai_lens.warehouse import insert_rows, sql, transaction
 from ingest import attribution, aws, pricing, profiles
 from ingest.bookkeeping import (
+    DATA_ERRORS,
     Progress,
     RunStats,
     advance_watermark,
     loaded_objects,
-    merge,
+    new_objects,
+    record_objects,
+    replace_quarantine,
     report,
     run_script,
+    run_sources,
     watermark,
 )
 from ingest.landing import LandingObject, open_landing, service_prefixes, start_key, utcnow
@@ -37,8 +41,6 @@ from ingest.salvage import salvage
 
 SOURCE = "invocation_logs"
 SERVICE = "BedrockModelInvocationLogs"
-# What bad data raises; anything else (a binder error, say) is a bug and must surface.
-DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 Problem = tuple[str, int, str, str | None]  # (source object, line, reason, request id)
 
 
@@ -177,26 +179,10 @@ class BatchLoader:
             ).fetchall()
         ]
         with transaction(self.con):
-            self.con.execute(
-                "DELETE FROM quarantine WHERE source = ? AND source_object IN "
-                "(SELECT unnest(?::VARCHAR[]))",
-                [SOURCE, sorted({f.source_object for f in files})],
-            )
+            replace_quarantine(self.con, SOURCE, [f.source_object for f in files], problems)
             run_script(self.con, "ingest/invocations_upsert")
             if hours:
                 refresh_hours(self.con, hours)
-            insert_rows(
-                self.con,
-                "quarantine",
-                {
-                    "source": [SOURCE] * len(problems),
-                    "source_object": [p[0] for p in problems],
-                    "line": [p[1] for p in problems],
-                    "reason": [p[2] for p in problems],
-                    "request_id": [p[3] for p in problems],
-                },
-                replace=True,
-            )
             if bookkeeping:
                 bookkeeping()
         return loaded, len(problems)
@@ -273,21 +259,10 @@ def ingest_zone(
             wm = watermark(con, SOURCE, wm_zone)
             start = since or (wm - overlap if wm else None)
             loaded = loaded_objects(con, zone.label, prefix)
-            batch: list[LandingObject] = []
-            size = 0
-            for obj in landing.objects(prefix, start_key(prefix, start) if start else prefix):
-                if until is not None and obj.hour >= until:
-                    break
-                if loaded.get(obj.key) == obj.etag:
-                    stats.skipped += 1
-                    continue
-                batch.append(obj)
-                size += obj.size
-                if len(batch) >= cfg.batch_files or size >= cfg.batch_mb * 1_000_000:
-                    _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
-                    report(progress, stats)
-                    batch, size = [], 0
-            if batch:
+            first = start_key(prefix, start) if start else prefix
+            for batch in new_objects(landing, prefix, first, loaded=loaded, stats=stats,
+                                     batch_files=cfg.batch_files, batch_mb=cfg.batch_mb,
+                                     until=until):  # fmt: skip
                 _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
                 report(progress, stats)
     return stats
@@ -309,33 +284,7 @@ def _load_objects(
     files = [BatchFile(fetched[o.uri], o.uri) for o in present]
 
     def bookkeeping() -> None:
-        counts = dict(
-            loader.con.execute(
-                "SELECT source_object, count(*) FROM inv_ready GROUP BY ALL"
-            ).fetchall()
-        )
-        bad = dict(
-            loader.con.execute(
-                "SELECT source_object, count(*) FROM quarantine WHERE source = ? AND "
-                "source_object IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
-                [SOURCE, [o.uri for o in present]],
-            ).fetchall()
-        )
-        now = utcnow()
-        insert_rows(
-            loader.con,
-            "ingest_objects",
-            {
-                "zone": [zone.label] * len(present),
-                "object_key": [o.key for o in present],
-                "size": [o.size for o in present],
-                "etag": [o.etag for o in present],
-                "records": [counts.get(o.uri, 0) for o in present],
-                "quarantined": [bad.get(o.uri, 0) for o in present],
-                "loaded_at": [now] * len(present),
-            },
-            replace=True,
-        )
+        record_objects(loader.con, SOURCE, zone.label, present, "inv_ready")
         if present:
             advance_watermark(loader.con, SOURCE, wm_zone, max(o.hour for o in present))
 
@@ -452,26 +401,18 @@ def run(
 ) -> RunStats:
     """Ingest the named source, or every configured one."""
     cfg = settings.invocation_logs
-    zones = cfg.landing_zones
-    groups = cfg.log_groups
-    if landing is not None:
-        zones = [z for z in zones if z.uri == landing] or [LandingZone(uri=landing)]
-        groups = []
+    zones, groups = cfg.landing_zones, cfg.log_groups
     if log_group is not None:
+        if landing is not None:
+            raise ConfigError("pass --landing or --log-group, not both: run them one at a time")
         groups = [g for g in groups if g.name == log_group] or [LogGroup(name=log_group)]
-        zones = [] if landing is None else zones
-    if not zones and not groups:
-        raise ConfigError(
-            "no invocation log source: pass --landing PATH_OR_S3_URI or "
-            "--log-group NAME, or add [[invocation_logs.landing_zones]] / "
-            "[[invocation_logs.log_groups]] to the config"
-        )
-    total = RunStats(unit="invocations")
-    for zone in zones:
-        merge(total, ingest_zone(con, settings, zone, since=since, until=until, progress=progress))
-    for group in groups:
-        merge(
-            total,
-            ingest_log_group(con, settings, group, since=since, until=until, progress=progress),
-        )
-    return total
+        zones = []
+    window = {"since": since, "until": until, "progress": progress}
+    return run_sources(
+        unit="invocations", zones=zones, others=groups, landing=landing,
+        none_configured="no invocation log source: pass --landing PATH_OR_S3_URI or "
+        "--log-group NAME, or add [[invocation_logs.landing_zones]] / "
+        "[[invocation_logs.log_groups]] to the config",
+        zone_run=lambda zone: ingest_zone(con, settings, zone, **window),
+        other_run=lambda group: ingest_log_group(con, settings, group, **window),
+    )  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,7 +56,9 @@ class Landing(Protocol):
 
     def children(self, prefix: str) -> list[str]: ...
 
-    def objects(self, prefix: str, start_after: str) -> Iterator[LandingObject]: ...
+    def objects(
+        self, prefix: str, start_after: str, keep: Callable[[str], bool] = ...
+    ) -> Iterator[LandingObject]: ...
 
     def fetch(self, objs: list[LandingObject], scratch: Path) -> dict[str, Path]: ...
 
@@ -91,11 +93,15 @@ class LocalLanding:
             return []
         return sorted(f"{prefix}{e.name}/" for e in os.scandir(folder) if e.is_dir())
 
-    def objects(self, prefix: str, start_after: str) -> Iterator[LandingObject]:
+    def objects(
+        self, prefix: str, start_after: str, keep: Callable[[str], bool] = wanted
+    ) -> Iterator[LandingObject]:
         # Walk in key order, pruning whole years/months/days/hours before start_after.
-        yield from self._walk(prefix, start_after)
+        yield from self._walk(prefix, start_after, keep)
 
-    def _walk(self, folder: str, start_after: str) -> Iterator[LandingObject]:
+    def _walk(
+        self, folder: str, start_after: str, keep: Callable[[str], bool]
+    ) -> Iterator[LandingObject]:
         try:
             entries = sorted(os.scandir(self.root / folder), key=lambda e: e.name)
         except FileNotFoundError:
@@ -103,22 +109,18 @@ class LocalLanding:
         for e in entries:
             key = f"{folder}{e.name}"
             if e.is_dir():
-                if e.name == "data":
+                if e.name == "data" and keep is wanted:  # Bedrock's offloaded bodies
                     continue
                 if start_after.startswith(key + "/") or key + "/" > start_after:
-                    yield from self._walk(key + "/", start_after)
-            elif key > start_after and wanted(key):
+                    yield from self._walk(key + "/", start_after, keep)
+            elif key > start_after and keep(key):
                 st = e.stat()
                 hour = time_of(key)
                 assert hour is not None
                 yield LandingObject(
-                    _prefix_of(key),
-                    key,
-                    str(self.root / key),
-                    st.st_size,
-                    f"{st.st_mtime_ns}-{st.st_size}",
-                    hour,
-                )
+                    _prefix_of(key), key, str(self.root / key), st.st_size,
+                    f"{st.st_mtime_ns}-{st.st_size}", hour,
+                )  # fmt: skip
 
     def fetch(self, objs: list[LandingObject], scratch: Path) -> dict[str, Path]:
         return {o.uri: Path(o.uri) for o in objs if Path(o.uri).exists()}
@@ -161,7 +163,9 @@ class S3Landing:
             out.extend(p["Prefix"][len(self.root) :] for p in page.get("CommonPrefixes", []))
         return sorted(out)
 
-    def objects(self, prefix: str, start_after: str) -> Iterator[LandingObject]:
+    def objects(
+        self, prefix: str, start_after: str, keep: Callable[[str], bool] = wanted
+    ) -> Iterator[LandingObject]:
         paginator = self.s3.get_paginator("list_objects_v2")
         pages = iter(
             paginator.paginate(
@@ -174,7 +178,7 @@ class S3Landing:
                 return
             for item in page.get("Contents", []):
                 key = item["Key"][len(self.root) :]
-                if wanted(key):
+                if keep(key):
                     hour = time_of(key)
                     assert hour is not None
                     yield LandingObject(

@@ -17,6 +17,10 @@ LANDED = {
     "0001_create_invocation_tables.sql": (
         "470f6aa45ba3f6fdd4195e2be689e3aa0295e763894707d6f4a4128aea3ef9fe"
     ),
+    "0002_create_cloudtrail_events.sql": (
+        "e140337db6c6be39a43c887e3828c6d362014763d70142dc8e7e5b30187632d4"
+    ),
+    "0003_create_metrics.sql": "3f577c0d00617c11702fa72beaf21cc4d6c01d91be120248f4f556ca8b4ff9a3",
 }
 
 
@@ -30,45 +34,45 @@ def test_repository_migrations_are_numbered_without_gaps_and_unedited():
         )
 
 
-def copy_migrations(tmp_path: Path) -> Path:
+def copy_migrations(tmp_path: Path) -> tuple[Path, int]:
+    """A copy of the real migrations folder, and the number the next migration takes."""
     folder = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, folder)
-    return folder
+    return folder, len(discover_migrations()) + 1
 
 
 def test_gap_and_duplicate_are_refused(tmp_path):
-    folder = copy_migrations(tmp_path)
-    (folder / "0003_add_things.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="gap before migration 0003"):
+    folder, nxt = copy_migrations(tmp_path)
+    (folder / f"{nxt + 1:04d}_add_things.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=f"gap before migration {nxt + 1:04d}"):
         discover_migrations(folder)
-    (folder / "0003_add_things.sql").unlink()
+    (folder / f"{nxt + 1:04d}_add_things.sql").unlink()
     (folder / "0001_again.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match="duplicate"):
         discover_migrations(folder)
 
 
 def test_applied_once_recorded_and_edit_detected(tmp_path):
-    folder = copy_migrations(tmp_path)
+    folder, nxt = copy_migrations(tmp_path)
     con = connect(tmp_path / "w.duckdb")  # applies the real ones
     assert apply_migrations(con, folder) == []
-    (folder / "0002_add_note.sql").write_text("CREATE TABLE note (x INTEGER);")
-    assert apply_migrations(con, folder) == ["0002_add_note.sql"]
-    assert con.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()[-1] == (
-        2,
-        "add_note",
-    )
-    (folder / "0002_add_note.sql").write_text("CREATE TABLE note (x BIGINT);")
+    note = folder / f"{nxt:04d}_add_note.sql"
+    note.write_text("CREATE TABLE note (x INTEGER);")
+    assert apply_migrations(con, folder) == [note.name]
+    last = con.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()[-1]
+    assert last == (nxt, "add_note")
+    note.write_text("CREATE TABLE note (x BIGINT);")
     with pytest.raises(MigrationError, match="was edited after it was applied"):
         apply_migrations(con, folder)
 
 
 def test_a_failing_migration_leaves_nothing_half_applied(tmp_path):
-    folder = copy_migrations(tmp_path)
+    folder, nxt = copy_migrations(tmp_path)
     con = connect(tmp_path / "w.duckdb")
-    (folder / "0002_broken.sql").write_text("CREATE TABLE half (x INT); SELECT * FROM nope;")
-    with pytest.raises(MigrationError, match=r"0002_broken\.sql failed"):
+    (folder / f"{nxt:04d}_broken.sql").write_text("CREATE TABLE half (x INT); SELECT * FROM nope;")
+    with pytest.raises(MigrationError, match=rf"{nxt:04d}_broken\.sql failed"):
         apply_migrations(con, folder)
     assert con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'"
     ).fetchone() == (0,)
-    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (nxt - 1,)

@@ -1,0 +1,67 @@
+-- Parse CloudWatch Metric Streams JSON (one object per line) and explode each line's value
+-- into statistic rows. Two temp tables:
+--   ms_lines     grain: one non-blank line; `reason` says why a line is quarantined.
+--   metrics_ready grain: (account, region, series, ts, period, stat), ready to upsert.
+-- $files: local, uncompressed NDJSON paths (the caller gunzips). ms_files (local_file,
+-- source_object) names each file. A line is loaded whole or quarantined whole: a value map with
+-- one non-numeric statistic would otherwise load a partial, misleading point.
+CREATE OR REPLACE TEMP TABLE ms_lines AS
+WITH lines AS (
+    SELECT filename AS local_file, l.line, l.text
+    FROM read_text($files),
+         unnest(string_split(content, chr(10))) WITH ORDINALITY AS l(text, line)
+    WHERE trim(l.text) <> ''
+), docs AS (
+    SELECT local_file, line, TRY_CAST(text AS JSON) AS doc FROM lines
+), fields AS (
+    SELECT local_file, line, doc,
+        json_extract_string(doc, ['$.metric_stream_name', '$.account_id', '$.region',
+            '$.namespace', '$.metric_name', '$.timestamp', '$.unit']) AS f,
+        json_extract(doc, '$.dimensions') AS dims_json,
+        json_extract(doc, '$.value') AS value_json
+    FROM docs
+), typed AS (
+    SELECT local_file, line, doc,
+        f[2] AS account_id, f[3] AS region, f[4] AS namespace, f[5] AS metric_name,
+        f[7] AS unit,
+        make_timestamp(TRY_CAST(TRY_CAST(f[6] AS DOUBLE) AS BIGINT) * 1000) AS ts,
+        CASE WHEN dims_json IS NULL THEN MAP {}::MAP(VARCHAR, VARCHAR)
+             ELSE TRY_CAST(dims_json AS MAP(VARCHAR, VARCHAR)) END AS dims,
+        TRY_CAST(value_json AS MAP(VARCHAR, JSON)) AS stats
+    FROM fields
+)
+SELECT local_file, line, namespace, metric_name, ts, unit, account_id, region,
+    map_from_entries(list_sort(map_entries(dims))) AS dimensions, stats,
+    CASE
+        WHEN doc IS NULL THEN 'not JSON'
+        WHEN json_type(doc) <> 'OBJECT' THEN 'not a JSON object'
+        WHEN namespace IS NULL THEN 'missing namespace'
+        WHEN metric_name IS NULL THEN 'missing metric_name'
+        WHEN ts IS NULL THEN 'timestamp is missing or not epoch milliseconds'
+        WHEN dims IS NULL THEN 'dimensions is not an object of strings'
+        WHEN stats IS NULL THEN 'value is missing or not an object'
+        WHEN cardinality(stats) = 0 THEN 'value has no statistics'
+        ELSE 'value.' || list_filter(map_entries(stats), lambda e: coalesce(
+            json_type(e.value) NOT IN ('DOUBLE', 'BIGINT', 'UBIGINT'), true))[1].key
+            || ' is not a number'
+    END AS reason
+FROM typed;
+
+CREATE OR REPLACE TEMP TABLE metrics_ready AS
+SELECT l.namespace, l.metric_name, l.dimensions, l.ts, 60 AS period_s,
+    CASE s.e.key
+        WHEN 'count' THEN 'SampleCount' WHEN 'sum' THEN 'Sum'
+        WHEN 'max' THEN 'Maximum' WHEN 'min' THEN 'Minimum'
+        ELSE s.e.key
+    END AS stat,
+    s.e.value::DOUBLE AS value, l.unit,
+    coalesce(l.account_id, '') AS account_id, coalesce(l.region, '') AS region,
+    'stream' AS source, f.source_object
+FROM ms_lines l
+JOIN ms_files f USING (local_file),
+     unnest(map_entries(l.stats)) AS s(e)
+WHERE l.reason IS NULL
+-- Firehose may deliver a point twice (retries) or in two objects: the later object wins.
+QUALIFY row_number() OVER (
+    PARTITION BY account_id, region, namespace, metric_name, dimensions, ts, period_s, stat
+    ORDER BY f.source_object DESC, l.line DESC) = 1;
