@@ -35,6 +35,12 @@ class RunStats:
     notes: list[str] = field(default_factory=list)
     unit: str = "records"
 
+    def add_batch(self, records: int, quarantined: int, objects: int) -> None:
+        self.records += records
+        self.quarantined += quarantined
+        self.objects += objects
+        self.batches += 1
+
     def summary(self) -> str:
         return (
             f"{self.records:,} {self.unit} loaded from {self.objects:,} objects "

@@ -235,10 +235,7 @@ def _load_objects(
     if present:
         files = [TrailFile(fetched[o.uri], o.uri) for o in present]
         records, quarantined = loader.load(files, bookkeeping)
-        stats.records += records
-        stats.quarantined += quarantined
-        stats.objects += len(files)
-        stats.batches += 1
+        stats.add_batch(records, quarantined, len(files))
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -351,10 +348,7 @@ def _load_events(
     records, quarantined = loader.load(
         [TrailFile(path, label, [name for name, _ in events])], bookkeeping, bad
     )
-    stats.records += records
-    stats.quarantined += quarantined
-    stats.objects += len(events) + len(bad)
-    stats.batches += 1
+    stats.add_batch(records, quarantined, len(events) + len(bad))
     path.unlink()
 
 

@@ -290,10 +290,7 @@ def _load_objects(
 
     if files:
         records, quarantined = loader.load(files, bookkeeping)
-        stats.records += records
-        stats.quarantined += quarantined
-        stats.objects += len(files)
-        stats.batches += 1
+        stats.add_batch(records, quarantined, len(files))
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -378,10 +375,7 @@ def _load_events(
     path = scratch / f"events-{stats.batches:06d}.json"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     records, quarantined = loader.load([BatchFile(path, group.label, names)], bookkeeping)
-    stats.records += records
-    stats.quarantined += quarantined
-    stats.objects += len(lines)
-    stats.batches += 1
+    stats.add_batch(records, quarantined, len(lines))
     path.unlink()
 
 

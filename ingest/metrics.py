@@ -124,10 +124,7 @@ def _load_stream_batch(
             advance_watermark(con, SOURCE, zone.label, max(o.hour for o in present))
 
     loaded = _upsert(con, problems, [o.uri for o in present], bookkeeping)
-    stats.records += loaded
-    stats.quarantined += len(problems)
-    stats.objects += len(present)
-    stats.batches += 1
+    stats.add_batch(loaded, len(problems), len(present))
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -16,14 +16,14 @@ SONNET4 = "anthropic.claude-sonnet-4-20250514-v1:0"
 APP_PROFILE = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:application-inference-profile/a1b2c3d4e5f6"
 
 
-def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge overrides; a value of ... deletes the key."""
     out = dict(base)
     for k, v in overrides.items():
         if v is ...:
             out.pop(k, None)
         elif isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+            out[k] = deep_merge(out[k], v)
         else:
             out[k] = v
     return out
@@ -66,7 +66,7 @@ def converse(**overrides: Any) -> dict[str, Any]:
             "outputTokenCount": 240,
         },
     }
-    return _merge(rec, overrides)
+    return deep_merge(rec, overrides)
 
 
 def token_counts(input_tokens: int, output_tokens: int = 0) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def invoke_model(**overrides: Any) -> dict[str, Any]:
             "usage": {"input_tokens": 800, "output_tokens": 60},
         },
     }
-    return _merge(rec, overrides)
+    return deep_merge(rec, overrides)
 
 
 def invoke_stream(done_marker: bool = True, **overrides: Any) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def invoke_stream(done_marker: bool = True, **overrides: Any) -> dict[str, Any]:
     if done_marker:
         chunks.append("[DONE]")
     rec["output"]["outputBodyJson"] = chunks
-    return _merge(rec, overrides)
+    return deep_merge(rec, overrides)
 
 
 def converse_guardrail(intervened: bool = True, **overrides: Any) -> dict[str, Any]:
@@ -186,7 +186,7 @@ def converse_guardrail(intervened: bool = True, **overrides: Any) -> dict[str, A
             }
         }
     )
-    return _merge(rec, overrides)
+    return deep_merge(rec, overrides)
 
 
 def invoke_guardrail(intervened: bool = True, **overrides: Any) -> dict[str, Any]:
@@ -212,7 +212,7 @@ def invoke_guardrail(intervened: bool = True, **overrides: Any) -> dict[str, Any
             "outputs": [],
         }
     }
-    return _merge(rec, overrides)
+    return deep_merge(rec, overrides)
 
 
 def error_record(code: str = "ThrottlingException", **overrides: Any) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def error_record(code: str = "ThrottlingException", **overrides: Any) -> dict[st
     rec["output"] = {"outputContentType": "application/json", "outputTokenCount": 0}
     rec["input"].pop("cacheReadInputTokenCount")
     rec["input"].pop("cacheWriteInputTokenCount")
-    return _merge(rec, overrides)
+    return deep_merge(rec, overrides)
 
 
 def newer_key_order(rec: dict[str, Any]) -> dict[str, Any]:

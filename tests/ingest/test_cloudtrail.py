@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from factories import deep_merge
 
 from genai_lens.errors import ConfigError, SourceError
 from genai_lens.settings import ApiSource, Settings
@@ -38,19 +39,6 @@ def snapshot(con: Any) -> dict[str, list[tuple]]:
 
 
 # ---------------------------------------------------------------- record factories
-
-
-def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge overrides; a value of ... deletes the key."""
-    out = dict(base)
-    for k, v in overrides.items():
-        if v is ...:
-            out.pop(k, None)
-        elif isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out
 
 
 def event(**overrides: Any) -> dict[str, Any]:
@@ -99,12 +87,12 @@ def event(**overrides: Any) -> dict[str, Any]:
             "clientProvidedHostHeader": f"bedrock.{region}.amazonaws.com",
         },
     }
-    return _merge(rec, overrides)
+    return deep_merge(rec, overrides)
 
 
 def invoke_model(**overrides: Any) -> dict[str, Any]:
     return event(
-        **_merge(
+        **deep_merge(
             {
                 "eventName": "InvokeModel",
                 "readOnly": True,
@@ -122,7 +110,7 @@ def invoke_model(**overrides: Any) -> dict[str, Any]:
 def update_guardrail(**overrides: Any) -> dict[str, Any]:
     arn = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/{GUARDRAIL}"
     return event(
-        **_merge(
+        **deep_merge(
             {
                 "eventName": "UpdateGuardrail",
                 "readOnly": False,
@@ -144,7 +132,7 @@ def update_guardrail(**overrides: Any) -> dict[str, Any]:
 
 
 def write_event(name: str, **overrides: Any) -> dict[str, Any]:
-    return event(**_merge({"eventName": name, "readOnly": False}, overrides))
+    return event(**deep_merge({"eventName": name, "readOnly": False}, overrides))
 
 
 def delete_logging_config(**overrides: Any) -> dict[str, Any]:
