@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import boto3
@@ -103,3 +104,18 @@ def access_error(exc: ClientError, what: str, action: str) -> SourceError:
             f"({code}); refresh them (e.g. `aws sso login`)"
         )
     return SourceError(f"{what}: {code}: {exc.response['Error'].get('Message', '')}")
+
+
+def pages(paginated: Iterable[dict[str, Any]], what: str, action: str) -> Iterator[dict[str, Any]]:
+    """A boto3 paginator's pages; missing credentials or access become one actionable line."""
+    it = iter(paginated)
+    while True:
+        try:
+            page = next(it, None)
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise CredentialsError(no_credentials(what)) from exc
+        except ClientError as exc:
+            raise access_error(exc, what, action) from exc
+        if page is None:
+            return
+        yield page

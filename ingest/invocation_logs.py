@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from botocore.exceptions import ClientError, NoCredentialsError
 
-from genai_lens.errors import ConfigError, CredentialsError
+from genai_lens.errors import ConfigError
 from genai_lens.settings import LandingZone, LogGroup, Settings
 from genai_lens.warehouse import insert_rows, sql, transaction
 from ingest import attribution, aws, pricing, profiles
@@ -327,7 +326,7 @@ def ingest_log_group(
         loader = BatchLoader(con, settings, Path(tmp), profiles.client_factory(group.role_arn))
         lines: list[str] = []
         names: list[str] = []
-        for page in _pages(pages, group):
+        for page in aws.pages(pages, f"log group {group.name}", "logs:FilterLogEvents"):
             for ev in page.get("events", []):
                 lines.append(ev["message"].replace("\n", " "))
                 names.append(f"{group.label}/{ev.get('logStreamName', '')}/{ev['eventId']}")
@@ -338,20 +337,6 @@ def ingest_log_group(
         _load_events(loader, group, lines, names, Path(tmp), stats, end)
         report(progress, stats)
     return stats
-
-
-def _pages(pages: object, group: LogGroup) -> Iterator[dict]:
-    it = iter(pages)  # type: ignore[call-overload]
-    while True:
-        try:
-            page = next(it, None)
-        except NoCredentialsError as exc:
-            raise CredentialsError(aws.no_credentials(f"log group {group.name}")) from exc
-        except ClientError as exc:
-            raise aws.access_error(exc, f"log group {group.name}", "logs:FilterLogEvents") from exc
-        if page is None:
-            return
-        yield page
 
 
 def _load_events(

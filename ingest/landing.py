@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import ClientError
 
-from genai_lens.errors import CredentialsError, SourceError
+from genai_lens.errors import SourceError
 from genai_lens.settings import LandingZone
 from ingest import aws
 
@@ -144,38 +144,20 @@ class S3Landing:
             "s3", region=zone.region, role_arn=zone.role_arn, endpoint_url=zone.endpoint_url
         )
 
-    def _call(self, fn: Any, **kw: Any) -> Any:
-        try:
-            return fn(**kw)
-        except NoCredentialsError as exc:
-            raise CredentialsError(aws.no_credentials(f"landing zone {self.label}")) from exc
-        except ClientError as exc:
-            raise aws.access_error(
-                exc, f"landing zone {self.label}", "s3:ListBucket and s3:GetObject"
-            ) from exc
+    def _pages(self, **kw: Any) -> Iterator[dict[str, Any]]:
+        paginated = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **kw)
+        return aws.pages(paginated, f"landing zone {self.label}", "s3:ListBucket and s3:GetObject")
 
     def children(self, prefix: str) -> list[str]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.root + prefix, Delimiter="/"
-        )
         out: list[str] = []
-        for page in self._call(lambda: list(pages)):
+        for page in self._pages(Prefix=self.root + prefix, Delimiter="/"):
             out.extend(p["Prefix"][len(self.root) :] for p in page.get("CommonPrefixes", []))
         return sorted(out)
 
     def objects(
         self, prefix: str, start_after: str, keep: Callable[[str], bool] = wanted
     ) -> Iterator[LandingObject]:
-        paginator = self.s3.get_paginator("list_objects_v2")
-        pages = iter(
-            paginator.paginate(
-                Bucket=self.bucket, Prefix=self.root + prefix, StartAfter=self.root + start_after
-            )
-        )
-        while True:
-            page = self._call(lambda: next(pages, None))
-            if page is None:
-                return
+        for page in self._pages(Prefix=self.root + prefix, StartAfter=self.root + start_after):
             for item in page.get("Contents", []):
                 key = item["Key"][len(self.root) :]
                 if keep(key):

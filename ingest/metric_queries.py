@@ -12,9 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
-from botocore.exceptions import ClientError, NoCredentialsError
 
-from genai_lens.errors import CredentialsError
 from ingest import aws
 
 BASE_STATS = ("Sum", "Average", "Maximum", "SampleCount")
@@ -108,7 +106,11 @@ def list_series(client: Any, namespaces: list[str], label: str) -> list[Series]:
     found: set[Series] = set()
     paginator = client.get_paginator("list_metrics")
     for ns in namespaces:
-        for page in _pages(paginator.paginate(Namespace=ns), label, "cloudwatch:ListMetrics"):
+        for page in aws.pages(
+            paginator.paginate(Namespace=ns),
+            f"CloudWatch metrics of {label}",
+            "cloudwatch:ListMetrics",
+        ):
             for m in page.get("Metrics", []):
                 dims = tuple(sorted((d["Name"], d["Value"]) for d in m.get("Dimensions", [])))
                 found.add(Series(m["Namespace"], m["MetricName"], dims))
@@ -142,7 +144,7 @@ def _read_once(
     )
     points: Points = {q.id: {} for q in chunk}
     status: dict[str, str] = {}
-    for page in _pages(pages, label, "cloudwatch:GetMetricData"):
+    for page in aws.pages(pages, f"CloudWatch metrics of {label}", "cloudwatch:GetMetricData"):
         for res in page.get("MetricDataResults", []):
             into = points.setdefault(res["Id"], {})
             for ts, value in zip(res.get("Timestamps", []), res.get("Values", []), strict=False):
@@ -203,17 +205,3 @@ def frame(chunk: list[Query], points: Points, account_id: str, region: str, labe
             for name, v in zip(ROWS_SCHEMA.names, row, strict=True):
                 cols[name].append(v)
     return pa.table(cols, schema=ROWS_SCHEMA)
-
-
-def _pages(pages: Any, label: str, action: str) -> Iterator[dict[str, Any]]:
-    it = iter(pages)
-    while True:
-        try:
-            page = next(it, None)
-        except NoCredentialsError as exc:
-            raise CredentialsError(aws.no_credentials(f"CloudWatch metrics of {label}")) from exc
-        except ClientError as exc:
-            raise aws.access_error(exc, f"CloudWatch metrics of {label}", action) from exc
-        if page is None:
-            return
-        yield page
