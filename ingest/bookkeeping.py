@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import duckdb
 
 from genai_lens.errors import ConfigError
 from genai_lens.settings import LandingZone
 from genai_lens.warehouse import insert_rows, sql
-from ingest.landing import Landing, LandingObject, utcnow, wanted
+from ingest.landing import (
+    Landing,
+    LandingObject,
+    service_prefixes,
+    start_key,
+    utcnow,
+    wanted,
+)
 
 Progress = Callable[[str], None]
 # What bad data raises; anything else (a binder error, say) is a bug and must surface.
@@ -222,3 +229,45 @@ def run_sources(
     for other in others:
         merge(total, other_run(other))
     return total
+
+
+class ZoneLimits(Protocol):
+    overlap_hours: int
+    batch_files: int
+    batch_mb: int
+
+
+def prefix_batches(
+    con: duckdb.DuckDBPyConnection,
+    landing: Landing,
+    zone: LandingZone,
+    *,
+    source: str,
+    service: str,
+    limits: ZoneLimits,
+    stats: RunStats,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    hourly: bool = True,
+) -> Iterator[tuple[str, list[LandingObject]]]:
+    """(watermark zone, batch) for every AWSLogs/…/<service>/<region>/ prefix of a zone.
+
+    Each account/region prefix has its own watermark, since their keys interleave in time;
+    listing starts at the watermark less the overlap (or `since`), in key order.
+    """
+    prefixes = service_prefixes(landing, service)
+    if not prefixes:
+        stats.notes.append(
+            f"landing zone {zone.label} has no AWSLogs/[o-org/]<account>/{service}/<region>/ "
+            "folders: is the uri the bucket and prefix AWS delivers to?"
+        )
+    for prefix in prefixes:
+        wm_zone = f"{zone.label}|{prefix}"
+        wm = watermark(con, source, wm_zone)
+        start = since or (wm - timedelta(hours=limits.overlap_hours) if wm else None)
+        first = start_key(prefix, start, hourly=hourly) if start else prefix
+        loaded = loaded_objects(con, zone.label, prefix)
+        for batch in new_objects(landing, prefix, first, loaded=loaded, stats=stats,
+                                 batch_files=limits.batch_files, batch_mb=limits.batch_mb,
+                                 until=until):  # fmt: skip
+            yield wm_zone, batch

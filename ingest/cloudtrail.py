@@ -31,8 +31,7 @@ from ingest.bookkeeping import (
     Progress,
     RunStats,
     advance_watermark,
-    loaded_objects,
-    new_objects,
+    prefix_batches,
     record_objects,
     replace_quarantine,
     report,
@@ -40,7 +39,7 @@ from ingest.bookkeeping import (
     run_sources,
     watermark,
 )
-from ingest.landing import LandingObject, open_landing, service_prefixes, start_key, utcnow
+from ingest.landing import LandingObject, open_landing, utcnow
 
 SOURCE = "cloudtrail"
 SERVICE = "CloudTrail"
@@ -191,26 +190,13 @@ def ingest_zone(
     landing = open_landing(zone)
     stats = RunStats(zones=[zone.label], unit="events")
     cfg = settings.cloudtrail
-    overlap = timedelta(hours=cfg.overlap_hours)
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         loader = TrailLoader(con, settings, Path(tmp))
-        prefixes = service_prefixes(landing, SERVICE)
-        if not prefixes:
-            stats.notes.append(
-                f"landing zone {zone.label} has no AWSLogs/[o-org/]<account>/{SERVICE}/"
-                "<region>/ folders: is the uri the trail's bucket and prefix?"
-            )
-        for prefix in prefixes:
-            wm_zone = f"{zone.label}|{prefix}"
-            wm = watermark(con, SOURCE, wm_zone)
-            start = since or (wm - overlap if wm else None)
-            first = start_key(prefix, start, hourly=False) if start else prefix
-            loaded = loaded_objects(con, zone.label, prefix)
-            for batch in new_objects(landing, prefix, first, loaded=loaded, stats=stats,
-                                     batch_files=cfg.batch_files, batch_mb=cfg.batch_mb,
-                                     until=until):  # fmt: skip
-                _load_objects(loader, landing, zone, wm_zone, batch, stats)
-                report(progress, stats)
+        batches = prefix_batches(con, landing, zone, source=SOURCE, service=SERVICE, limits=cfg,
+                                 stats=stats, since=since, until=until, hourly=False)  # fmt: skip
+        for wm_zone, batch in batches:
+            _load_objects(loader, landing, zone, wm_zone, batch, stats)
+            report(progress, stats)
     return stats
 
 

@@ -26,8 +26,7 @@ from ingest.bookkeeping import (
     Progress,
     RunStats,
     advance_watermark,
-    loaded_objects,
-    new_objects,
+    prefix_batches,
     record_objects,
     replace_quarantine,
     report,
@@ -35,7 +34,7 @@ from ingest.bookkeeping import (
     run_sources,
     watermark,
 )
-from ingest.landing import LandingObject, open_landing, service_prefixes, start_key, utcnow
+from ingest.landing import LandingObject, open_landing, utcnow
 from ingest.salvage import salvage
 
 SOURCE = "invocation_logs"
@@ -244,26 +243,13 @@ def ingest_zone(
     landing = open_landing(zone)
     stats = RunStats(zones=[zone.label], unit="invocations")
     cfg = settings.invocation_logs
-    overlap = timedelta(hours=cfg.overlap_hours)
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         loader = BatchLoader(con, settings, Path(tmp), profiles.client_factory(zone.role_arn))
-        prefixes = service_prefixes(landing, SERVICE)
-        if not prefixes:
-            stats.notes.append(
-                f"landing zone {zone.label} has no AWSLogs/<account>/{SERVICE}/"
-                "<region>/ folders: is the uri the prefix Bedrock delivers to?"
-            )
-        for prefix in prefixes:
-            wm_zone = f"{zone.label}|{prefix}"
-            wm = watermark(con, SOURCE, wm_zone)
-            start = since or (wm - overlap if wm else None)
-            loaded = loaded_objects(con, zone.label, prefix)
-            first = start_key(prefix, start) if start else prefix
-            for batch in new_objects(landing, prefix, first, loaded=loaded, stats=stats,
-                                     batch_files=cfg.batch_files, batch_mb=cfg.batch_mb,
-                                     until=until):  # fmt: skip
-                _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
-                report(progress, stats)
+        batches = prefix_batches(con, landing, zone, source=SOURCE, service=SERVICE, limits=cfg,
+                                 stats=stats, since=since, until=until)  # fmt: skip
+        for wm_zone, batch in batches:
+            _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
+            report(progress, stats)
     return stats
 
 

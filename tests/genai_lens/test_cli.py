@@ -96,4 +96,7 @@ def test_a_landing_without_bedrock_folders_says_so(tmp_path):
     res = cli("ingest", "invocation-logs", "--landing", str(tmp_path / "landing"), cwd=tmp_path)
     assert res.returncode == 0
     assert "0 invocations loaded" in res.stdout
-    assert "has no AWSLogs/<account>/BedrockModelInvocationLogs/<region>/ folders" in res.stdout
+    assert (
+        "has no AWSLogs/[o-org/]<account>/BedrockModelInvocationLogs/<region>/ folders"
+        in res.stdout
+    )
