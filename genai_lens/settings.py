@@ -101,6 +101,19 @@ class Metrics(Strict):
     batch_mb: int = Field(128, ge=1, le=4096)
 
 
+class Cost(Strict):
+    landing_zones: list[LandingZone] = []
+    apis: list[ApiSource] = []
+    tag_keys: list[str] = Field([], description="Cost-allocation tag keys to group the bill by")
+    restatement_days: int = Field(
+        14, ge=1, le=90, description="Trailing days re-pulled every run (bills are restated)"
+    )
+    first_run_days: int = Field(90, ge=1, le=400, description="How far back the API starts")
+    forecast: bool = Field(True, description="Also store Cost Explorer's own forecast")
+    batch_files: int = Field(500, ge=1, le=100_000)
+    batch_mb: int = Field(512, ge=1, le=8192)
+
+
 class Rule(Strict):
     """One attribution rule; exactly one matcher is set. First matching rule wins."""
 
@@ -168,6 +181,7 @@ class Settings(BaseSettings):
     invocation_logs: InvocationLogs = InvocationLogs()
     cloudtrail: CloudTrail = CloudTrail()
     metrics: Metrics = Metrics()
+    cost: Cost = Cost()
     attribution: Attribution = Attribution()
     inference_profiles: list[InferenceProfile] = []
     resolve_profiles_with_api: bool = Field(
