@@ -196,7 +196,6 @@ def demo(
     """Write a realistic demo estate in AWS formats, ingest it, and serve the app."""
     from genai_lens.warehouse import connect
     from ingest import demo as demo_estate
-    from ingest import invocation_logs
 
     if out.exists():  # a demo is regenerated whole: stale files would double-count
         shutil.rmtree(out)
@@ -208,15 +207,30 @@ def demo(
     )
     settings = load_settings(summary.config_path)
     con = connect(settings.warehouse)
-    stats = invocation_logs.run(con, settings, progress=None)
-    typer.echo(
-        f"demo: ingested {stats.summary()} in {time.perf_counter() - started:.1f}s "
-        f"into {settings.warehouse}"
-    )
+    for name, run in _configured_sources(settings):
+        step = time.perf_counter()
+        stats = run(con, settings)
+        typer.echo(f"demo: {name}: {stats.summary()} in {time.perf_counter() - step:.1f}s")
+    typer.echo(f"demo: ready in {time.perf_counter() - started:.1f}s: {settings.warehouse}")
     typer.echo(f"demo: to use the CLI on it: export GENAI_LENS_CONFIG={summary.config_path}")
     con.close()
     if serve_app:
         _serve(settings.warehouse, port, "localhost")
+
+
+def _configured_sources(settings: Settings) -> list[tuple[str, Callable[..., RunStats]]]:
+    """Every source with something configured, in the order their data depends on."""
+    from ingest import cloudtrail, invocation_logs, metrics
+
+    inv = settings.invocation_logs
+    found: list[tuple[str, Callable[..., RunStats]]] = []
+    if inv.landing_zones or inv.log_groups:
+        found.append(("invocation-logs", invocation_logs.run))
+    if settings.cloudtrail.landing_zones or settings.cloudtrail.lookups:
+        found.append(("cloudtrail", cloudtrail.run))
+    if settings.metrics.landing_zones or settings.metrics.apis:
+        found.append(("metrics", metrics.run))
+    return found
 
 
 @app.command()
