@@ -146,6 +146,14 @@ def ingest_cloudtrail(landing: Landing = None, since: Since = None, until: Until
     _ingest("cloudtrail", cloudtrail.run, landing=landing, since=since, until=until)
 
 
+@ingest_app.command("cost")
+def ingest_cost(landing: Landing = None, since: Since = None, until: Until = None) -> None:
+    """Ingest Bedrock cost: CUR 2.0 / FOCUS exports, or Cost Explorer (billed per request)."""
+    from ingest import cost
+
+    _ingest("cost", cost.run, landing=landing, since=since, until=until)
+
+
 @ingest_app.command("metrics")
 def ingest_metrics(landing: Landing = None, since: Since = None, until: Until = None) -> None:
     """Ingest CloudWatch metrics: Metric Streams files, or GetMetricData per account/region."""
@@ -220,7 +228,7 @@ def demo(
 
 def _configured_sources(settings: Settings) -> list[tuple[str, Callable[..., RunStats]]]:
     """Every source with something configured, in the order their data depends on."""
-    from ingest import cloudtrail, invocation_logs, metrics
+    from ingest import cloudtrail, cost, invocation_logs, metrics
 
     inv = settings.invocation_logs
     found: list[tuple[str, Callable[..., RunStats]]] = []
@@ -230,6 +238,8 @@ def _configured_sources(settings: Settings) -> list[tuple[str, Callable[..., Run
         found.append(("cloudtrail", cloudtrail.run))
     if settings.metrics.landing_zones or settings.metrics.apis:
         found.append(("metrics", metrics.run))
+    if settings.cost.landing_zones or settings.cost.apis:
+        found.append(("cost", cost.run))
     return found
 
 

@@ -6,6 +6,7 @@ only inside the transaction that commits the data it covers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,7 +63,8 @@ def run_script(
     """Run a multi-statement SQL file; each statement gets the parameters it names."""
     for stmt in sql(name).split(";\n"):
         if stmt.strip().strip(";").strip() and not _only_comments(stmt):
-            used = {k: v for k, v in (params or {}).items() if f"${k}" in stmt}
+            code = "\n".join(ln.split("--", 1)[0] for ln in stmt.splitlines())
+            used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", code)}
             con.execute(stmt, used) if used else con.execute(stmt)
 
 

@@ -177,7 +177,7 @@ class S3Landing:
 
         def one(i_obj: tuple[int, LandingObject]) -> tuple[str, Path | None]:
             i, obj = i_obj
-            dest = scratch / f"{i:06d}.json.gz"
+            dest = scratch / f"{i:06d}-{Path(obj.key).name}"  # keep the suffix readers look at
             try:
                 self.s3.download_file(self.bucket, self.root + obj.key, str(dest))
             except ClientError as exc:

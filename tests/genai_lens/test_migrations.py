@@ -21,6 +21,9 @@ LANDED = {
         "e140337db6c6be39a43c887e3828c6d362014763d70142dc8e7e5b30187632d4"
     ),
     "0003_create_metrics.sql": "3f577c0d00617c11702fa72beaf21cc4d6c01d91be120248f4f556ca8b4ff9a3",
+    "0004_create_cost_tables.sql": (
+        "5e2df7385346f69887ac6c1792a4ed31fe55a2236212c6e5f286226264f2fc1a"
+    ),
 }
 
 

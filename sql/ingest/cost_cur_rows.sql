@@ -1,0 +1,33 @@
+-- CUR 2.0 lines (cost_raw: the export's columns we use, missing optional ones added as NULL)
+-- -> cost_rows. Tax lines are left out; credits and refunds stay, as in Cost Explorer's
+-- UnblendedCost. Amortized cost moves Savings Plans/RI coverage to its effective cost.
+-- resource_tags keys are user_<tag>; only the configured tag keys are kept.
+INSERT INTO cost_rows BY NAME
+SELECT
+    CAST(line_item_usage_start_date AS DATE) AS usage_date,
+    line_item_usage_account_id AS account_id,
+    coalesce(product['product_name'], CASE WHEN line_item_product_code = 'AmazonBedrock'
+        THEN 'Amazon Bedrock' ELSE line_item_product_code END) AS service,
+    line_item_usage_type AS usage_type,
+    line_item_product_code AS product_code,
+    nullif(product_region_code, '') AS region,
+    map_from_entries(list_filter(
+        list_transform(map_entries(coalesce(resource_tags, MAP {})),
+            lambda e: {'key': regexp_replace(e.key, '^user_', ''), 'value': e.value}),
+        lambda e: list_contains($tag_keys::VARCHAR[], e.key) AND coalesce(e.value, '') <> ''
+    )) AS tags,
+    'total' AS breakdown,
+    CAST(line_item_unblended_cost AS DECIMAL(18, 10)) AS unblended_cost,
+    CAST(CASE line_item_line_item_type
+        WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost
+        WHEN 'DiscountedUsage' THEN reservation_effective_cost
+        WHEN 'SavingsPlanNegation' THEN 0
+        ELSE line_item_unblended_cost END AS DECIMAL(18, 10)) AS amortized_cost,
+    CAST(line_item_net_unblended_cost AS DECIMAL(18, 10)) AS net_unblended_cost,
+    line_item_usage_amount AS usage_quantity,
+    pricing_unit AS usage_unit,
+    bill_invoice_id IS NULL OR bill_invoice_id = '' AS estimated,
+    'cur' AS source,
+    source_object
+FROM cost_raw
+WHERE coalesce(line_item_line_item_type, '') <> 'Tax';
