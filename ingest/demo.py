@@ -23,9 +23,11 @@ import polars as pl
 
 from ingest import demo_world as w
 from ingest.demo_frame import expected_attribution, simulate_rows
+from ingest.demo_metrics import write_metric_stream
 from ingest.demo_render import render
-from ingest.demo_sim import estate_window
-from ingest.demo_truth import config_toml, ground_truth
+from ingest.demo_sim import estate_window, incident_windows
+from ingest.demo_trail import control_events, write_trail
+from ingest.demo_truth import config_toml, ground_truth, source_truth
 
 DEMO_CANARY = w.DEMO_CANARY
 FILE_RECORDS = 2000  # Bedrock splits a busy hour into several objects; so do we
@@ -52,6 +54,10 @@ class DemoSummary:
     files: int
     start: datetime
     end: datetime
+    trail: Path | None = None  # CloudTrail bucket root (AWSLogs/… under it)
+    metric_stream: Path | None = None  # Metric Streams Firehose destination
+    trail_files: int = 0
+    metric_files: int = 0
 
 
 def simulate(
@@ -123,23 +129,39 @@ def generate_estate(
 ) -> DemoSummary:
     """Write landing zone, `genai-lens.toml` and `ground_truth.json` under `out_dir`."""
     out_dir = Path(out_dir).resolve()
-    landing = out_dir / "landing"
+    landing, trail, stream = out_dir / "landing", out_dir / "trail", out_dir / "metric-stream"
     start, stop = estate_window(days, end)
-    if landing.exists():
-        shutil.rmtree(landing)  # a stale object from an earlier run would break determinism
+    for root in (landing, trail, stream):
+        if root.exists():
+            shutil.rmtree(root)  # a stale object from an earlier run would break determinism
     frame = simulate(days=days, seed=seed, end=stop, per_day=per_day)
     files = write_invocation_logs(frame, landing)
     bad = _plant_bad_records(landing, np.random.default_rng(seed + 1)) if bad_records else []
     files += sum(1 for b in bad if b["line"] == 0)
+    control, planted = control_events(incident_windows(start, stop), start, stop, seed)
+    trail_files = write_trail(frame, trail, control)
+    metric_files = write_metric_stream(frame, stream)
     config_path = out_dir / "genai-lens.toml"
     config_path.write_text(config_toml(out_dir, days))
     truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
     truth["files"] = files
     truth["bad_records"] = bad
+    source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
     truth_path = out_dir / "ground_truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return DemoSummary(
-        out_dir, landing, config_path, truth_path, int(frame["logged"].sum()), files, start, stop
+        out_dir,
+        landing,
+        config_path,
+        truth_path,
+        int(frame["logged"].sum()),
+        files,
+        start,
+        stop,
+        trail,
+        stream,
+        trail_files,
+        metric_files,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,16 @@ def config_toml(out_dir: Path, days: int) -> str:
                 f"model = {_q(p.model)}",
                 f"tags = {_q(dict(p.tags))}",
             ]
+    out += [
+        "",
+        "[[cloudtrail.landing_zones]]",
+        'name = "demo-trail"',
+        f"uri = {_q(str(out_dir / 'trail'))}",
+        "",
+        "[[metrics.landing_zones]]",
+        'name = "demo-metric-stream"',
+        f"uri = {_q(str(out_dir / 'metric-stream'))}",
+    ]
     out += ["", "[attribution]", 'app_metadata_key = "app"', 'app_tag_key = "app"']
     for rule in w.RULES:
         out += ["", "[[attribution.rules]]", *(f"{k} = {_q(v)}" for k, v in rule.items())]
@@ -171,3 +181,72 @@ def ground_truth(
         },
         "incidents": incidents,
     }
+
+
+def _during(frame: pl.DataFrame, inc: dict[str, Any], before_days: int = 0) -> pl.DataFrame:
+    """The incident's target rows in its window (or the `before_days` before it)."""
+    t0, t1 = (datetime.fromisoformat(inc[k].replace("Z", "+00:00")) for k in ("start", "end"))
+    if before_days:
+        t0, t1 = t0 - timedelta(days=before_days), t0
+    target = pl.col("ts").is_between(t0, t1, closed="left")
+    for col, key in (("app", "app"), ("model", "model"), ("account_id", "account"),
+                     ("region", "region")):  # fmt: skip
+        if inc.get(key) is not None:
+            target &= pl.col(col) == inc[key]
+    return frame.filter(target)
+
+
+def _event(rec: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {"event_id": rec["eventID"], "event_name": rec["eventName"],
+            "event_time": rec["eventTime"], "principal_arn": rec["userIdentity"]["arn"],
+            "change_kind": kind}  # fmt: skip
+
+
+def source_truth(truth: dict[str, Any], frame: pl.DataFrame, planted: dict[str, dict[str, Any]],
+                 *, trail_files: int, metric_files: int) -> None:  # fmt: skip
+    """Where each planted incident shows up in CloudTrail and in the metric stream."""
+    throttled = (pl.col("error_code") == "ThrottlingException").fill_null(False)
+    truth["cloudtrail"] = {"root": "trail", "files": trail_files,
+                           "invocation_events": frame.height}  # fmt: skip
+    truth["metrics"] = {"root": "metric-stream", "files": metric_files,
+                        "stream": "bedrock-stream", "period_s": 60,
+                        "invocations": frame.filter(~throttled).height,
+                        "throttles": frame.filter(throttled).height}  # fmt: skip
+    for inc in truth["incidents"]:
+        kind = inc["kind"]
+        if kind == "guardrail_edit":
+            inc["cloudtrail"] = _event(planted["guardrail_edit"], "guardrail")
+            continue
+        during, before = _during(frame, inc), _during(frame, inc, 7)
+        inc["cloudtrail"] = {"invocation_events": during.height,
+                             "throttled_events": during.filter(throttled).height}  # fmt: skip
+        ok, ok_before = during.filter(~throttled), before.filter(~throttled)
+        m: dict[str, Any] = {"invocations": ok.height}
+        if kind == "logging_off":
+            inc["cloudtrail"]["off"] = _event(planted["logging_off"], "logging_config")
+            inc["cloudtrail"]["on"] = _event(planted["logging_on"], "logging_config")
+            m |= {
+                "logged_invocations": int(during["logged"].sum()),
+                "ModelInvocationLogsS3DeliveryFailure": int((~during["logged"]).sum()),
+            }
+        elif kind == "throttling_storm":
+            m |= {"InvocationThrottles": during.filter(throttled).height,
+                  "InvocationThrottles_before_per_hour":
+                      round(before.filter(throttled).height / 168, 3)}  # fmt: skip
+        elif kind == "latency_regression":
+            m |= {
+                "InvocationLatency_p99": ok["latency_ms"].quantile(0.99),
+                "InvocationLatency_p99_before": ok_before["latency_ms"].quantile(0.99),
+            }
+        elif kind == "guardrail_burst":
+            hit = pl.col("guardrail_action") == "INTERVENED"
+            m |= {"namespace": "AWS/Bedrock/Guardrails",
+                  "InvocationsIntervened": during.filter(hit).height,
+                  "InvocationsIntervened_before_per_hour":
+                      round(before.filter(hit).height / 168, 3)}  # fmt: skip
+        elif kind == "cost_runaway":
+            m |= {
+                "InputTokenCount": int(ok["input_tokens"].sum()),
+                "OutputTokenCount": int(ok["output_tokens"].sum()),
+            }
+        inc["metrics"] = m

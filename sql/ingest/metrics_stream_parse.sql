@@ -6,11 +6,14 @@
 -- source_object) names each file. A line is loaded whole or quarantined whole: a value map with
 -- one non-numeric statistic would otherwise load a partial, misleading point.
 CREATE OR REPLACE TEMP TABLE ms_lines AS
-WITH lines AS (
-    SELECT filename AS local_file, l.line, l.text
-    FROM read_text($files),
-         unnest(string_split(content, chr(10))) WITH ORDINALITY AS l(text, line)
-    WHERE trim(l.text) <> ''
+WITH split AS (
+    -- Unnest lines and their numbers side by side: a lateral unnest would copy each file's
+    -- whole content onto every one of its lines (quadratic memory).
+    SELECT filename AS local_file, unnest(range(1, len(parts) + 1)) AS line,
+        unnest(parts) AS text
+    FROM (SELECT filename, string_split(content, chr(10)) AS parts FROM read_text($files))
+), lines AS (
+    SELECT * FROM split WHERE trim(text) <> ''
 ), docs AS (
     SELECT local_file, line, TRY_CAST(text AS JSON) AS doc FROM lines
 ), fields AS (

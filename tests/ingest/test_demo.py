@@ -305,9 +305,13 @@ def test_canary_in_prompts_and_responses(records):
 def test_same_seed_same_bytes_other_seed_other_estate(tmp_path):
     def estate(name: str, seed: int) -> dict[str, bytes]:
         s = generate_estate(tmp_path / name, days=8, seed=seed, end=END, per_day=300)
+        roots = (s.landing, s.trail, s.metric_stream)  # invocation logs, CloudTrail, metrics
         return {
-            p.relative_to(s.landing).as_posix(): p.read_bytes()
-            for p in sorted(s.landing.rglob("*.json.gz"))
+            p.relative_to(s.out_dir).as_posix(): p.read_bytes()
+            for root in roots
+            if root is not None
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
         }
 
     first, again, other = estate("a", 5), estate("b", 5), estate("c", 6)
