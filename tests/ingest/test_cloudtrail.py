@@ -221,6 +221,21 @@ def mixed_estate(root: Path) -> dict[str, dict[str, Any]]:
     return recs
 
 
+def expect_empty_lookup(stub: Stubber, start: datetime, end: datetime) -> None:
+    """Expect one LookupEvents call for Bedrock events over [start, end), answering none."""
+    stub.add_response(
+        "lookup_events",
+        {"Events": []},
+        {
+            "LookupAttributes": [
+                {"AttributeKey": "EventSource", "AttributeValue": "bedrock.amazonaws.com"}
+            ],
+            "StartTime": start,
+            "EndTime": end,
+        },
+    )
+
+
 def test_trail_files_load_with_fields_kinds_and_dedupe(warehouse, tmp_path):
     recs = mixed_estate(tmp_path / "landing")
     stats = cloudtrail.run(warehouse, settings(), landing=str(tmp_path / "landing"))
@@ -522,17 +537,7 @@ def test_lookup_window_starts_at_watermark_minus_overlap(warehouse):
             clock=FakeClock(),
         )
         later = END + timedelta(days=2)
-        stub.add_response(
-            "lookup_events",
-            {"Events": []},
-            {
-                "LookupAttributes": [
-                    {"AttributeKey": "EventSource", "AttributeValue": "bedrock.amazonaws.com"}
-                ],
-                "StartTime": END - timedelta(hours=24),
-                "EndTime": later,
-            },
-        )
+        expect_empty_lookup(stub, END - timedelta(hours=24), later)
         cloudtrail.lookup(
             warehouse, cfg, ApiSource(name="p"), until=later, client=client, clock=FakeClock()
         )
@@ -624,17 +629,7 @@ def test_first_run_starts_first_run_days_back(warehouse):
     client = ct_client()
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with Stubber(client) as stub:
-        stub.add_response(
-            "lookup_events",
-            {"Events": []},
-            {
-                "LookupAttributes": [
-                    {"AttributeKey": "EventSource", "AttributeValue": "bedrock.amazonaws.com"}
-                ],
-                "StartTime": now - timedelta(days=7),
-                "EndTime": now,
-            },
-        )
+        expect_empty_lookup(stub, now - timedelta(days=7), now)
         cloudtrail.lookup(
             warehouse, Settings(), ApiSource(name="p"), until=now, client=client, clock=FakeClock()
         )
