@@ -24,6 +24,12 @@ LANDED = {
     "0004_create_cost_tables.sql": (
         "5e2df7385346f69887ac6c1792a4ed31fe55a2236212c6e5f286226264f2fc1a"
     ),
+    "0005_create_ingest_runs.sql": (
+        "fbc6a6cff2fde6438058b0e3f2dd3ba7c6c859a18884897866c171d2b504095f"
+    ),
+    "0006_create_model_tables.sql": (
+        "15b464cbcb68fa787c0e4f0f4be8c3c1c825f53e5f514cd5ae9ecd2a6e9db643"
+    ),
 }
 
 

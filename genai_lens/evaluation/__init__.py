@@ -1,0 +1,1 @@
+"""Offline evaluation of the models on labelled datasets (`genai-lens eval ...`)."""
