@@ -5,11 +5,13 @@ Errors a user can fix are one line on stderr and exit code 2; `--debug` shows th
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,8 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Observability and FinOps for generative AI on Amazon Bedrock.",
 )
-ingest_app = typer.Typer(no_args_is_help=True, help="Load AWS data into the warehouse.")
-app.add_typer(ingest_app, name="ingest")
 
 
 @dataclass
@@ -43,10 +43,17 @@ class State:
 
     def open(self, *, migrate: bool = True) -> tuple[Settings, duckdb.DuckDBPyConnection]:
         """The settings and the warehouse they name, opened (and migrated)."""
+        settings = self.settings()
+        return settings, self.connect(settings, migrate=migrate)
+
+    def connect(self, settings: Settings, *, migrate: bool = True) -> duckdb.DuckDBPyConnection:
+        from genai_lens import runs
         from genai_lens.warehouse import connect
 
-        settings = self.settings()
-        return settings, connect(settings.warehouse, migrate=migrate)
+        con = connect(settings.warehouse, migrate=migrate)
+        if migrate:
+            runs.mark_interrupted(con)  # runs a kill -9 left 'running'
+        return con
 
 
 state = State()
@@ -71,8 +78,37 @@ def main_options(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="GENAI_LENS_LOG_FORMAT",
+            help="Log lines as text or json (one object per line).",
+        ),
+    ] = "text",
 ) -> None:
+    from genai_lens import logs
+
+    if log_format not in logs.FORMATS:
+        raise LensError(f"--log-format {log_format!r}: use text or json")
+    # In text mode a CLI command prints its own summary; the job's log line would repeat it.
+    logs.setup(log_format, quiet_jobs=log_format == "text")
     state.config, state.warehouse, state.debug = config, warehouse, debug
+
+
+@contextmanager
+def progress_line(name: str) -> Iterator[Callable[[str], None]]:
+    """Progress of a long run: a live bar on a terminal, plain lines otherwise (CI, logs)."""
+    if not sys.stderr.isatty():
+        yield _echo
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn(f"[bold]{name}"), BarColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))  # fmt: skip
+    with Progress(*columns, transient=True, console=None) as bar:
+        task = bar.add_task("listing…", total=None)
+        yield lambda msg: bar.update(task, description=msg)
 
 
 def _echo(msg: str) -> None:
@@ -98,14 +134,73 @@ Since = Annotated[str | None, typer.Option(help="Backfill from this UTC date/tim
 Until = Annotated[str | None, typer.Option(help="Stop before this UTC date/time.")]
 
 
-def _ingest(name: str, run: Callable[..., RunStats], **kwargs: object) -> None:
-    """Run one source's ingest and print its figures, notes and quarantine count."""
-    kwargs["since"] = _parse_time(kwargs.get("since"), "--since")  # type: ignore[arg-type]
-    kwargs["until"] = _parse_time(kwargs.get("until"), "--until")  # type: ignore[arg-type]
+@app.command()
+def ingest(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="invocation-logs, cloudtrail, metrics, cost (default: every configured one)."
+        ),
+    ] = None,
+    landing: Landing = None,
+    log_group: Annotated[
+        str | None,
+        typer.Option(help="CloudWatch Logs group Bedrock delivers to (invocation-logs only)."),
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+) -> None:
+    """Load AWS data into the warehouse: new data, or a backfill with --since/--until."""
+    from genai_lens import jobs
+
+    window = {"since": _parse_time(since, "--since"), "until": _parse_time(until, "--until")}
     settings, con = state.open()
-    started = time.perf_counter()
-    stats = run(con, settings, progress=_echo, **kwargs)
-    typer.echo(f"{name}: {stats.summary()} in {time.perf_counter() - started:.1f}s")
+    names = _ingest_sources(sources, settings, landing, log_group)
+    failed = 0
+    for name in names:
+        extra: dict[str, object] = dict(window)
+        if landing is not None:
+            extra["landing"] = landing
+        if log_group is not None:
+            extra["log_group"] = log_group
+        started = time.perf_counter()
+        try:
+            with progress_line(name) as progress:
+                run = jobs.run_job(con, settings, name, trigger="cli", progress=progress, **extra)
+        except LensError as exc:
+            if len(names) == 1:
+                raise
+            failed += 1  # the other sources still run; the exit code says one failed
+            _echo(f"genai-lens: error: {name}: {exc}")
+            continue
+        _report(name, run.stats, time.perf_counter() - started)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _ingest_sources(
+    sources: list[str] | None, settings: Settings, landing: str | None, log_group: str | None
+) -> list[str]:
+    from genai_lens import jobs
+
+    bad = [s for s in sources or [] if s not in jobs.INGESTS]
+    if bad:
+        raise LensError(f"unknown source {bad[0]!r}: use one of {', '.join(jobs.INGESTS)}")
+    names = list(dict.fromkeys(sources or [])) or jobs.configured(settings)
+    if (landing or log_group) and len(names) != 1:
+        raise LensError("--landing and --log-group name one source: pass exactly one SOURCE")
+    if log_group and names != ["invocation-logs"]:
+        raise LensError("--log-group is for invocation-logs only")
+    if not names:
+        raise LensError(
+            "no source is configured: name one with --landing (e.g. `genai-lens ingest "
+            "invocation-logs --landing s3://bucket/prefix`) or add sources to the config"
+        )
+    return names
+
+
+def _report(name: str, stats: RunStats, seconds: float) -> None:
+    typer.echo(f"{name}: {stats.summary()} in {seconds:.1f}s")
     for note in stats.notes:
         typer.echo(f"  note: {note}")
     if stats.quarantined:
@@ -113,53 +208,6 @@ def _ingest(name: str, run: Callable[..., RunStats], **kwargs: object) -> None:
             f"  {stats.quarantined} records quarantined: see the quarantine table "
             "(source object, line and reason)"
         )
-
-
-@ingest_app.command("invocation-logs")
-def ingest_invocation_logs(
-    landing: Landing = None,
-    log_group: Annotated[
-        str | None,
-        typer.Option(help="CloudWatch Logs group Bedrock delivers to (default: from config)."),
-    ] = None,
-    since: Since = None,
-    until: Until = None,
-) -> None:
-    """Ingest Bedrock model invocation logs (S3/local landing zone or CloudWatch Logs)."""
-    from ingest import invocation_logs
-
-    _ingest(
-        "invocation-logs",
-        invocation_logs.run,
-        landing=landing,
-        log_group=log_group,
-        since=since,
-        until=until,
-    )
-
-
-@ingest_app.command("cloudtrail")
-def ingest_cloudtrail(landing: Landing = None, since: Since = None, until: Until = None) -> None:
-    """Ingest CloudTrail: trail files from a landing zone, or LookupEvents per account/region."""
-    from ingest import cloudtrail
-
-    _ingest("cloudtrail", cloudtrail.run, landing=landing, since=since, until=until)
-
-
-@ingest_app.command("cost")
-def ingest_cost(landing: Landing = None, since: Since = None, until: Until = None) -> None:
-    """Ingest Bedrock cost: CUR 2.0 / FOCUS exports, or Cost Explorer (billed per request)."""
-    from ingest import cost
-
-    _ingest("cost", cost.run, landing=landing, since=since, until=until)
-
-
-@ingest_app.command("metrics")
-def ingest_metrics(landing: Landing = None, since: Since = None, until: Until = None) -> None:
-    """Ingest CloudWatch metrics: Metric Streams files, or GetMetricData per account/region."""
-    from ingest import metrics
-
-    _ingest("metrics", metrics.run, landing=landing, since=since, until=until)
 
 
 @app.command()
@@ -202,6 +250,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the app.")] = 8501,
 ) -> None:
     """Write a realistic demo estate in AWS formats, ingest it, and serve the app."""
+    from genai_lens import jobs
     from genai_lens.warehouse import connect
     from ingest import demo as demo_estate
 
@@ -215,10 +264,10 @@ def demo(
     )
     settings = load_settings(summary.config_path)
     con = connect(settings.warehouse)
-    for name, run in _configured_sources(settings):
+    for name in [*jobs.configured(settings), "models"]:
         step = time.perf_counter()
-        stats = run(con, settings)
-        typer.echo(f"demo: {name}: {stats.summary()} in {time.perf_counter() - step:.1f}s")
+        run = jobs.run_job(con, settings, name, trigger="demo")
+        typer.echo(f"demo: {name}: {run.stats.summary()} in {time.perf_counter() - step:.1f}s")
     typer.echo(f"demo: ready in {time.perf_counter() - started:.1f}s: {settings.warehouse}")
     typer.echo(f"demo: to use the CLI on it: export GENAI_LENS_CONFIG={summary.config_path}")
     con.close()
@@ -226,38 +275,28 @@ def demo(
         _serve(settings.warehouse, port, "localhost")
 
 
-def _configured_sources(settings: Settings) -> list[tuple[str, Callable[..., RunStats]]]:
-    """Every source with something configured, in the order their data depends on."""
-    from ingest import cloudtrail, cost, invocation_logs, metrics
-
-    inv = settings.invocation_logs
-    found: list[tuple[str, Callable[..., RunStats]]] = []
-    if inv.landing_zones or inv.log_groups:
-        found.append(("invocation-logs", invocation_logs.run))
-    if settings.cloudtrail.landing_zones or settings.cloudtrail.lookups:
-        found.append(("cloudtrail", cloudtrail.run))
-    if settings.metrics.landing_zones or settings.metrics.apis:
-        found.append(("metrics", metrics.run))
-    if settings.cost.landing_zones or settings.cost.apis:
-        found.append(("cost", cost.run))
-    return found
-
-
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
     address: Annotated[str, typer.Option(help="Address to bind.")] = "localhost",
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Serve the app only; run no jobs.")
+    ] = False,
 ) -> None:
-    """Serve the dashboard (Streamlit) on the warehouse."""
-    _serve(state.settings().warehouse, port, address)
+    """Serve the dashboard and run the scheduled jobs, in one process on one warehouse."""
+    settings = state.settings()
+    _serve(settings, port, address, scheduler=not no_scheduler and settings.schedule.enabled)
 
 
-def _serve(warehouse: Path, port: int, address: str) -> None:
+def _serve(settings: Settings, port: int, address: str, *, scheduler: bool) -> None:
     from streamlit.web import bootstrap
 
-    from genai_lens import PROJECT_ROOT, runtime
+    from genai_lens import PROJECT_ROOT, logs, runs, runtime
+    from genai_lens.scheduler import LensScheduler
 
-    runtime.open_warehouse(warehouse)
+    logs.get("jobs").setLevel(logging.INFO)  # unattended: every job run leaves its line
+    con = runtime.open_warehouse(settings.warehouse)
+    runs.mark_interrupted(con)
     # Streamlit reads .streamlit/config.toml from the working directory only; serve from
     # anywhere with the project's settings, the command line winning over them.
     shipped = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
@@ -267,9 +306,56 @@ def _serve(warehouse: Path, port: int, address: str) -> None:
         for key, value in opts.items()
     }
     flags |= {"server.port": port, "server.address": address}
-    typer.echo(f"serving http://{address}:{port} on {warehouse} (Ctrl-C stops)")
-    bootstrap.load_config_options(flag_options=flags)
-    bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)
+    jobs_note = "with the scheduler" if scheduler else "without the scheduler"
+    typer.echo(
+        f"serving http://{address}:{port} on {settings.warehouse} {jobs_note} (Ctrl-C stops)"
+    )
+    sched = LensScheduler(settings, con, settings.warehouse) if scheduler else None
+    if sched is not None:
+        sched.start()
+    try:
+        bootstrap.load_config_options(flag_options=flags)
+        bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)
+    finally:
+        if sched is not None:
+            sched.shutdown()
+
+
+@app.command()
+def status() -> None:
+    """Per source: last run, lag behind now, rows, quarantined, next run."""
+    from genai_lens import jobs
+    from genai_lens import status as st
+    from genai_lens.errors import WarehouseError
+
+    settings = state.settings()
+    try:
+        con = state.connect(settings)
+    except WarehouseError as exc:
+        snap = st.read_snapshot(settings.warehouse) if "in use" in str(exc) else None
+        if snap is None:
+            raise
+        written, found = snap
+        typer.echo(
+            "(the warehouse is held by a running server; its status as of "
+            f"{written:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+    else:
+        found = st.collect(con, settings, jobs.configured(settings))
+    for line in st.render(found):
+        typer.echo(line)
+
+
+@app.command()
+def vacuum() -> None:
+    """Delete raw invocations past retention (rollups, cost and audit rows stay)."""
+    from genai_lens import jobs
+
+    settings, con = state.open()
+    run = jobs.run_job(con, settings, "vacuum", trigger="cli")
+    typer.echo(f"vacuum: {run.stats.records:,} rows deleted")
+    for note in run.stats.notes:
+        typer.echo(f"  {note}")
 
 
 def main() -> None:

@@ -170,6 +170,56 @@ class Price(Strict):
     source: str = "genai-lens.toml"
 
 
+class Schedule(Strict):
+    """How often `genai-lens serve` runs each job; a source without config has no job."""
+
+    invocation_logs_minutes: float = Field(5, gt=0, le=1440, description="Invocation logs")
+    metrics_minutes: float = Field(5, gt=0, le=1440, description="CloudWatch metrics")
+    cloudtrail_minutes: float = Field(15, gt=0, le=1440, description="CloudTrail")
+    cost_hours: float = Field(6, gt=0, le=168, description="Cost (Cost Explorer bills per call)")
+    models_minutes: float = Field(60, gt=0, le=1440, description="Models, at the latest")
+    vacuum_hours: float = Field(24, gt=0, le=720, description="Retention clean-up")
+    jitter_seconds: int = Field(30, ge=0, le=3600, description="Random delay per tick")
+    misfire_grace_seconds: int = Field(300, ge=1, le=86400, description="Late runs still run")
+    max_backoff_minutes: float = Field(60, gt=0, le=1440, description="Cap of failure backoff")
+    enabled: bool = Field(True, description="Run the scheduler inside `genai-lens serve`")
+
+
+class Retention(Strict):
+    invocation_days: int = Field(
+        400, ge=7, le=3650, description="Raw invocation rows older than this are deleted"
+    )
+    text_days: int = Field(30, ge=1, le=3650, description="Captured prompt text is deleted after")
+
+
+class Budgets(Strict):
+    """Monthly budgets in USD; status comes from the month-end landing forecast."""
+
+    total: float | None = Field(None, gt=0, description="Monthly budget for all of Bedrock")
+    lobs: dict[str, float] = Field({}, description="Monthly budget per LOB")
+    thresholds: list[float] = Field(
+        [50, 80, 100], description="Percent of budget that alert (actual and forecast)"
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> Budgets:
+        bad = [k for k, v in self.lobs.items() if v <= 0]
+        if bad:
+            raise ValueError(f"budgets must be greater than 0 (LOB {bad[0]!r})")
+        if any(t <= 0 or t > 1000 for t in self.thresholds):
+            raise ValueError("thresholds are percents between 0 and 1000")
+        return self
+
+
+class Alerts(Strict):
+    urls: list[str] = Field([], description="apprise URLs: slack://, msteams://, mailto://, sns://")
+    webhooks: list[str] = Field([], description="Plain JSON webhook URLs (HTTP POST)")
+    min_severity: str = Field(
+        "high", pattern="^(low|medium|high|critical)$", description="Anomalies that notify"
+    )
+    retries: int = Field(3, ge=0, le=10, description="Attempts per channel before giving up")
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables GENAI_LENS_<KEY> override the file."""
 
@@ -188,6 +238,13 @@ class Settings(BaseSettings):
         True, description="Ask Bedrock GetInferenceProfile for application profiles not in config"
     )
     prices: list[Price] = []
+    schedule: Schedule = Schedule()
+    retention: Retention = Retention()
+    budgets: Budgets = Budgets()
+    alerts: Alerts = Alerts()
+    capture_text: bool = Field(
+        False, description="Store prompt/response text, PII-redacted (off: no text is stored)"
+    )
 
     @classmethod
     def settings_customise_sources(

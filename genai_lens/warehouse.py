@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from genai_lens import SQL_DIR
@@ -154,3 +155,14 @@ def insert_rows(
         con.execute(f"{verb} {table} BY NAME SELECT * FROM _gl_rows")
     finally:
         con.unregister("_gl_rows")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Insert a polars frame by column name (our own table names only)."""
+    if frame.is_empty():
+        return
+    con.register("_gl_frame", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _gl_frame")
+    finally:
+        con.unregister("_gl_frame")

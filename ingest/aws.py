@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -59,6 +60,19 @@ def session_for(
     return boto3.Session(botocore_session=botocore_session)
 
 
+# AWS requests sent (retries included), per thread: `ingest_runs.api_calls` is the difference
+# around a job, and Cost Explorer bills each of them.
+_calls = threading.local()
+
+
+def requests_sent() -> int:
+    return getattr(_calls, "n", 0)
+
+
+def _count_request(**_: Any) -> None:
+    _calls.n = requests_sent() + 1
+
+
 def client(
     service: str,
     *,
@@ -66,9 +80,11 @@ def client(
     role_arn: str | None = None,
     endpoint_url: str | None = None,
 ) -> Any:
-    return session_for(region, role_arn, endpoint_url).client(
+    made = session_for(region, role_arn, endpoint_url).client(
         service, config=CLIENT_CONFIG, endpoint_url=endpoint_url
     )
+    made.meta.events.register("before-send", _count_request)
+    return made
 
 
 def error_code(exc: ClientError) -> str:

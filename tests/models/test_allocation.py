@@ -1,0 +1,169 @@
+"""Allocation sums to the bill to the cent, whatever the bill and the usage look like."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.allocation import (
+    BILL_COLUMNS,
+    UNATTRIBUTED,
+    USAGE_COLUMNS,
+    allocate,
+    pick_source,
+    reconcile,
+)
+
+DAY = date(2026, 10, 1)
+SONNET, HAIKU = (
+    "anthropic.claude-sonnet-4-20250514-v1:0",
+    "anthropic.claude-3-5-haiku-20241022-v1:0",
+)
+KINDS = ("input", "output", "cache_read", "cache_write", "other")
+LOBS = ("retail", "wealth", "risk", UNATTRIBUTED)
+
+
+def bill(*rows: tuple) -> pl.DataFrame:
+    """rows: (day, model, kind, tag_lob, cost[, source])."""
+    full = [(*r, "cur") if len(r) == 5 else r for r in rows]
+    return pl.DataFrame(full, schema=BILL_COLUMNS, orient="row")
+
+
+def usage(*rows: tuple) -> pl.DataFrame:
+    """rows: (day, lob, model, kind, tokens, est_cost[, tagged])."""
+    full = [(*r, False) if len(r) == 6 else r for r in rows]
+    return pl.DataFrame(full, schema=USAGE_COLUMNS, orient="row")
+
+
+def per_day_model(frame: pl.DataFrame, col: str) -> dict[tuple, float]:
+    sums = frame.group_by("usage_date", "model").agg(pl.col(col).sum())
+    return {(r[0], r[1]): r[2] for r in sums.iter_rows()}
+
+
+def test_split_by_token_share_and_rounded_to_the_cent():
+    b = bill((DAY, SONNET, "input", None, 10.00), (DAY, SONNET, "output", None, 0.05))
+    u = usage(
+        (DAY, "retail", SONNET, "input", 2_000, 0.006),
+        (DAY, "wealth", SONNET, "input", 1_000, 0.003),
+        (DAY, "retail", SONNET, "output", 1, 0.0),
+        (DAY, "wealth", SONNET, "output", 1, 0.0),
+        (DAY, "risk", SONNET, "output", 1, 0.0),
+    )
+    out = allocate(b, u)
+    got = {(r["lob"], r["token_kind"]): r["allocated_cost"] for r in out.iter_rows(named=True)}
+    assert got[("retail", "input")] == pytest.approx(6.67)
+    assert got[("wealth", "input")] == pytest.approx(3.33)
+    # 5 cents over three equal LOBs: 2 + 2 + 1, never 1.67 each
+    outputs = sorted(v for (lob, k), v in got.items() if k == "output")
+    assert outputs == pytest.approx([0.01, 0.02, 0.02])
+    assert sum(got.values()) == pytest.approx(10.05)
+    assert set(out["basis"]) == {"share"}
+
+
+def test_tagged_lines_go_to_their_lob_and_only_the_rest_is_shared():
+    b = bill((DAY, SONNET, "input", "wealth", 4.0), (DAY, SONNET, "input", None, 6.0))
+    u = usage(
+        (DAY, "wealth", SONNET, "input", 9_000, 0.027, True),  # came through the tagged profile
+        (DAY, "retail", SONNET, "input", 1_000, 0.003),
+        (DAY, "risk", SONNET, "input", 1_000, 0.003),
+    )
+    out = allocate(b, u)
+    by = {(r["lob"], r["basis"]): r["allocated_cost"] for r in out.iter_rows(named=True)}
+    assert by == {("wealth", "tag"): 4.0, ("retail", "share"): 3.0, ("risk", "share"): 3.0}
+
+
+def test_tagged_usage_shares_when_the_bill_has_no_tag_lines():
+    b = bill((DAY, SONNET, "input", None, 10.0))
+    u = usage(
+        (DAY, "wealth", SONNET, "input", 1_000, 0.003, True),
+        (DAY, "retail", SONNET, "input", 1_000, 0.003),
+    )
+    out = allocate(b, u)
+    assert dict(zip(out["lob"], out["allocated_cost"], strict=True)) == {
+        "wealth": 5.0,
+        "retail": 5.0,
+    }
+
+
+def test_bill_without_usage_stays_visible_as_unattributed():
+    b = bill((DAY, HAIKU, "output", None, 1.23), (DAY, None, "other", None, 0.5))
+    out = allocate(b, usage((DAY, "retail", SONNET, "input", 10, 0.1)))
+    assert set(out["lob"]) == {UNATTRIBUTED}
+    assert set(out["basis"]) == {"no_usage"}
+    assert set(out["model"]) == {HAIKU, "(unknown)"}
+
+
+def test_kind_without_logged_tokens_falls_back_to_cost_share():
+    b = bill((DAY, SONNET, "cache_write", None, 1.0))
+    u = usage(
+        (DAY, "retail", SONNET, "input", 100, 3.0),
+        (DAY, "wealth", SONNET, "input", 100, 1.0),
+    )
+    out = allocate(b, u)
+    got = dict(zip(out["lob"], out["allocated_cost"], strict=True))
+    assert got == {"retail": 0.75, "wealth": 0.25}
+
+
+def test_one_source_per_day_cur_first():
+    b = bill(
+        (DAY, SONNET, "input", None, 5.0, "ce"),
+        (DAY, SONNET, "input", None, 5.1, "cur"),
+        (DAY + timedelta(1), SONNET, "input", None, 2.0, "ce"),
+    )
+    picked = pick_source(b)
+    assert sorted(picked["source"].to_list()) == ["ce", "cur"]
+    assert picked.filter(pl.col("usage_date") == DAY)["cost"].to_list() == [5.1]
+
+
+def test_reconcile_shows_drift_and_both_one_sided_days():
+    b = bill((DAY, SONNET, "input", None, 11.0), (DAY + timedelta(1), HAIKU, "input", None, 2.0))
+    u = usage((DAY, "retail", SONNET, "input", 1, 10.0), (DAY, "retail", HAIKU, "input", 1, 1.0))
+    rec = reconcile(b, u)
+    rows = {(r["usage_date"], r["model"]): r for r in rec.iter_rows(named=True)}
+    assert rows[(DAY, SONNET)]["drift_usd"] == pytest.approx(1.0)
+    assert rows[(DAY, SONNET)]["drift_pct"] == pytest.approx(100 / 11)
+    assert rows[(DAY, HAIKU)]["billed_cost"] is None  # logs, no bill (yet)
+    assert rows[(DAY + timedelta(1), HAIKU)]["est_cost"] is None  # bill, no logs
+
+
+cost = st.decimals(min_value=0, max_value=5000, places=6).map(float)
+day = st.sampled_from([DAY + timedelta(d) for d in range(4)])
+model = st.sampled_from([SONNET, HAIKU, None])
+bill_rows = st.lists(
+    st.tuples(day, model, st.sampled_from(KINDS), st.sampled_from([None, None, "wealth"]), cost),
+    min_size=1,
+    max_size=40,
+)
+usage_rows = st.lists(
+    st.tuples(
+        day,
+        st.sampled_from(LOBS),
+        st.sampled_from([SONNET, HAIKU]),
+        st.sampled_from(KINDS[:4]),
+        st.integers(0, 10**7).map(float),
+        st.floats(0, 100),
+        st.booleans(),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(bill_rows, usage_rows)
+def test_allocation_sums_to_the_bill_to_the_cent_for_every_day_and_model(brows, urows):
+    b, u = bill(*brows), usage(*urows)
+    out = allocate(b, u)
+    billed = per_day_model(b.with_columns(pl.col("model").fill_null("(unknown)")), "cost")
+    allocated = per_day_model(out, "allocated_cost")
+    assert allocated.keys() == billed.keys()
+    for key, total in billed.items():
+        bill_cents = Decimal(repr(total)).quantize(Decimal("0.000001")) * 100
+        assert round(allocated[key] * 100) == bill_cents.quantize(1, ROUND_HALF_UP), key
+    assert (out["allocated_cost"] >= 0).all()
+    cents = (out["allocated_cost"] * 100).round(6)
+    assert (cents == cents.round(0)).all()  # whole cents only
