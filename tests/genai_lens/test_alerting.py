@@ -1,0 +1,130 @@
+"""Budget and anomaly alerts: sent once per key and channel, failures retried, never blocking."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from genai_lens import alerting
+from genai_lens.settings import Settings
+from ingest.bookkeeping import RunStats
+
+NOW = datetime(2026, 11, 20, 12)
+
+
+class Hook:
+    """A local HTTP endpoint that records JSON posts, or fails with `status`."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status, self.posts = status, []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.posts.append(json.loads(body))
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+
+@pytest.fixture
+def hooks() -> Iterator[tuple[Hook, Hook, Hook]]:
+    made = (Hook(), Hook(), Hook(status=500))
+    yield made
+    for h in made:
+        h.server.shutdown()
+
+
+def landing(con, series: str, actual: float, landing_: float, budget: float) -> None:  # type: ignore[no-untyped-def]
+    con.execute(
+        "INSERT INTO forecast_landing VALUES (?, 'month', ?, ?, ?, ?, 0, 0, 0, 0, ?, 0.7, "
+        "'at_risk', ?)",
+        [series, date(2026, 11, 1), date(2026, 11, 30), actual, landing_, budget, NOW],
+    )
+
+
+def anomaly(con, aid: str, severity: str, series_key: str = "cost|retail|m") -> None:  # type: ignore[no-untyped-def]
+    con.execute(
+        "INSERT INTO anomalies (anomaly_id, series_key, metric, lob, model, start_ts, peak_ts, "
+        "expected, actual, severity, score, direction, driver, detected_at) VALUES "
+        "(?, ?, 'cost', 'retail', 'm', ?, ?, 10, 90, ?, 0.9, 'up', 'app=chat', ?)",
+        [aid, series_key, NOW, NOW, severity, NOW],
+    )
+
+
+def cfg(*urls: str, webhooks: tuple[str, ...] = ()) -> Settings:
+    return Settings(alerts={"urls": list(urls), "webhooks": list(webhooks), "retries": 1})
+
+
+def test_thresholds_crossed_by_actual_and_forecast_send_once(warehouse, hooks):
+    ok, _, _ = hooks
+    landing(warehouse, "lob:retail", actual=6_000, landing_=11_000, budget=10_000)
+    anomaly(warehouse, "a1", "critical")
+    anomaly(warehouse, "a2", "low")
+    settings = cfg(webhooks=(ok.url,))
+    sent = alerting.run(warehouse, settings, NOW, RunStats())
+    keys = sorted(p["key"] for p in ok.posts)
+    assert keys == [
+        "anomaly|a1",
+        "budget|lob:retail|2026-11|100|forecast",
+        "budget|lob:retail|2026-11|50|actual",
+        "budget|lob:retail|2026-11|50|forecast",
+        "budget|lob:retail|2026-11|80|forecast",
+    ]
+    assert sent == 5
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 0  # nothing twice
+    assert len(ok.posts) == 5
+    statuses = warehouse.execute("SELECT DISTINCT status FROM alerts").fetchall()
+    assert statuses == [("sent",)]
+
+
+def test_apprise_channel_delivers_through_its_json_plugin(warehouse, hooks):
+    ok, _, _ = hooks
+    anomaly(warehouse, "a1", "high")
+    apprise_url = ok.url.replace("http://", "json://")
+    assert alerting.run(warehouse, cfg(apprise_url), NOW, RunStats()) == 1
+    (post,) = ok.posts
+    assert "anomaly (high)" in post["title"] and "driven by app=chat" in post["message"]
+    (channel,) = warehouse.execute("SELECT channel FROM alerts").fetchone()
+    assert channel.startswith("apprise:json#") and "127.0.0.1" not in channel
+
+
+def test_a_failing_channel_is_retried_recorded_and_does_not_block_others(warehouse, hooks):
+    ok, _, broken = hooks
+    anomaly(warehouse, "a1", "critical")
+    stats = RunStats()
+    settings = cfg(webhooks=(broken.url, ok.url))
+    assert alerting.run(warehouse, settings, NOW, stats) == 1
+    assert len(broken.posts) == 2  # first try + 1 retry
+    assert len(ok.posts) == 1
+    assert any("failed" in n for n in stats.notes)
+    rows = dict(warehouse.execute("SELECT status, attempts FROM alerts").fetchall())
+    assert rows == {"failed": 2, "sent": 1}
+    broken.status = 200  # the channel recovers: the next run delivers the missed alert
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 1
+    assert len(ok.posts) == 1
+
+
+def test_muted_series_and_dry_run(warehouse, hooks):
+    ok, _, _ = hooks
+    anomaly(warehouse, "a1", "critical", series_key="cost|x|y")
+    anomaly(warehouse, "a2", "critical", series_key="cost|z|y")
+    warehouse.execute("INSERT INTO anomaly_mutes VALUES ('cost|x|y', ?, 'sre', 'known')",
+                      [datetime(2026, 12, 1)])  # fmt: skip
+    printed: list[str] = []
+    n = alerting.run(warehouse, cfg(webhooks=(ok.url,)), NOW, RunStats(), dry_run=True,
+                     echo=printed.append)  # fmt: skip
+    assert n == 1 and "would alert [anomaly]" in printed[0] and ok.posts == []
+    assert warehouse.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
