@@ -57,7 +57,8 @@ def _models() -> dict[tuple[str, str], str]:
 
 
 def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9.]", "", name.lower())
+    # "+" is kept: "Command R+" and "Command R" are two models.
+    return re.sub(r"[^a-z0-9.+]", "", name.lower())
 
 
 def model_of_service(service: str | None) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ingest import demo_bill
 from ingest import demo_world as w
 from ingest.demo_frame import expected_attribution, simulate_rows
 from ingest.demo_metrics import write_metric_stream
@@ -58,6 +59,8 @@ class DemoSummary:
     metric_stream: Path | None = None  # Metric Streams Firehose destination
     trail_files: int = 0
     metric_files: int = 0
+    bill: Path | None = None  # CUR 2.0 (cur/) and FOCUS (focus/) data exports
+    bill_files: int = 0
 
 
 def simulate(
@@ -130,8 +133,9 @@ def generate_estate(
     """Write landing zone, `genai-lens.toml` and `ground_truth.json` under `out_dir`."""
     out_dir = Path(out_dir).resolve()
     landing, trail, stream = out_dir / "landing", out_dir / "trail", out_dir / "metric-stream"
+    bill_root = out_dir / demo_bill.BILL_DIR
     start, stop = estate_window(days, end)
-    for root in (landing, trail, stream):
+    for root in (landing, trail, stream, bill_root):
         if root.exists():
             shutil.rmtree(root)  # a stale object from an earlier run would break determinism
     frame = simulate(days=days, seed=seed, end=stop, per_day=per_day)
@@ -141,12 +145,14 @@ def generate_estate(
     control, planted = control_events(incident_windows(start, stop), start, stop, seed)
     trail_files = write_trail(frame, trail, control)
     metric_files = write_metric_stream(frame, stream)
+    bill = demo_bill.write_bill(frame, bill_root, end=stop)
     config_path = out_dir / "genai-lens.toml"
     config_path.write_text(config_toml(out_dir, days))
     truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
     truth["files"] = files
     truth["bad_records"] = bad
     source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
+    truth["bill"] = demo_bill.truth(bill, frame)
     truth_path = out_dir / "ground_truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return DemoSummary(
@@ -162,6 +168,8 @@ def generate_estate(
         stream,
         trail_files,
         metric_files,
+        bill_root,
+        bill.files,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from ingest import demo_world as w
+from ingest.demo_bill import BILL_DIR, EXPORTS
 from ingest.demo_sim import incident_windows
 
 
@@ -53,7 +54,14 @@ def config_toml(out_dir: Path, days: int) -> str:
         "[[metrics.landing_zones]]",
         'name = "demo-metric-stream"',
         f"uri = {_q(str(out_dir / 'metric-stream'))}",
+        "",
+        "[cost]",
+        "# Application inference profiles carry these cost-allocation tags on the bill.",
+        'tag_keys = ["lob", "app"]',
     ]
+    for folder in EXPORTS:  # the same spend twice: as a CUR 2.0 and as a FOCUS export
+        out += ["", "[[cost.landing_zones]]", f'name = "demo-{folder}"',
+                f"uri = {_q(str(out_dir / BILL_DIR / folder))}"]  # fmt: skip
     out += ["", "[attribution]", 'app_metadata_key = "app"', 'app_tag_key = "app"']
     for rule in w.RULES:
         out += ["", "[[attribution.rules]]", *(f"{k} = {_q(v)}" for k, v in rule.items())]
