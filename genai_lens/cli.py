@@ -210,6 +210,65 @@ def _report(name: str, stats: RunStats, seconds: float) -> None:
         )
 
 
+models_app = typer.Typer(no_args_is_help=True, help="Allocation, forecasts, anomalies, alerts.")
+app.add_typer(models_app, name="models")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure the models on labelled data.")
+app.add_typer(eval_app, name="eval")
+
+
+@models_app.command("run")
+def models_run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the alerts instead of sending them.")
+    ] = False,
+) -> None:
+    """Allocate the bill, forecast spend, detect anomalies and send what alerts are due."""
+    from genai_lens import jobs
+
+    settings, con = state.open()
+    started = time.perf_counter()
+    run = jobs.run_job(con, settings, "models", trigger="cli", dry_run=dry_run)
+    typer.echo(
+        f"models: {run.stats.records:,} rows written in {time.perf_counter() - started:.1f}s"
+    )
+    for note in run.stats.notes:
+        typer.echo(f"  {note}")
+
+
+@eval_app.command("anomaly")
+def eval_anomaly(
+    dataset: Annotated[
+        Path, typer.Argument(help="Folder laid out like NAB (CSVs + windows.json).")
+    ],
+    scores_out: Annotated[
+        Path | None, typer.Option(help="Write timestamp,anomaly_score CSVs here.")
+    ] = None,
+) -> None:
+    """Score the anomaly detector on a labelled dataset (window F1 and NAB standard)."""
+    from genai_lens.evaluation import anomaly
+
+    _evaluate(lambda: anomaly.evaluate(dataset, scores_out, echo=_echo))
+
+
+@eval_app.command("forecast")
+def eval_forecast(
+    dataset: Annotated[Path, typer.Argument(help="Folder of date,value CSVs, one per series.")],
+    horizon: Annotated[int, typer.Option(min=1, max=365, help="Days held out.")] = 30,
+) -> None:
+    """Forecast the last HORIZON days of each series from the rest, and score it."""
+    from genai_lens.evaluation import forecast
+
+    _evaluate(lambda: forecast.evaluate(dataset, horizon, echo=_echo))
+
+
+def _evaluate(run: Callable[[], str]) -> None:
+    try:
+        line = run()
+    except ValueError as exc:
+        raise LensError(str(exc)) from None
+    typer.echo(line)
+
+
 @app.command()
 def reattribute() -> None:
     """Re-run the attribution rules over all history (after editing them)."""
@@ -358,6 +417,13 @@ def vacuum() -> None:
         typer.echo(f"  {note}")
 
 
+def _disk_trouble(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, duckdb.IOException | duckdb.FatalException) or any(
+        sign in text for sign in ("Could not write", "No space left", "File too large")
+    )
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
@@ -366,6 +432,17 @@ def main() -> None:
             raise
         _echo(f"genai-lens: error: {exc}")
         sys.exit(exc.exit_code)
+    except duckdb.Error as exc:
+        if state.debug or not _disk_trouble(exc):
+            raise
+        # A full disk (or a file size limit) mid-write: the batch rolled back, nothing
+        # committed is lost, and the next run resumes from the last committed batch.
+        text = " ".join(str(exc).split())
+        _echo(
+            f"genai-lens: error: cannot write the warehouse: {text}; free disk space and "
+            "re-run: committed data is intact and the run resumes where it stopped"
+        )
+        sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         _echo("genai-lens: aborted")
         sys.exit(130)

@@ -27,6 +27,7 @@ from ingest.landing import (
 )
 
 Progress = Callable[[str], None]
+BRIEF_UNITS = ("model rows", "rows deleted")
 # What bad data raises; anything else (a binder error, say) is a bug and must surface.
 DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
@@ -50,6 +51,8 @@ class RunStats:
         self.batches += 1
 
     def summary(self) -> str:
+        if self.unit in BRIEF_UNITS:  # jobs that read no objects
+            return f"{self.records:,} {self.unit}" + "".join(f"; {n}" for n in self.notes)
         return (
             f"{self.records:,} {self.unit} loaded from {self.objects:,} objects "
             f"({self.skipped:,} already loaded, {self.missing:,} vanished), "
