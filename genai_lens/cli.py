@@ -406,6 +406,21 @@ def status() -> None:
 
 
 @app.command()
+def doctor(
+    cost_explorer: Annotated[
+        bool,
+        typer.Option("--cost-explorer", help="Also check Cost Explorer (USD 0.01 per request)."),
+    ] = False,
+) -> None:
+    """Check the config, the warehouse and every configured AWS source; exit 1 on a failure."""
+    from genai_lens import doctor as checks
+
+    settings = state.settings()
+    code = checks.main(settings, settings.warehouse, typer.echo, cost_explorer=cost_explorer)
+    raise typer.Exit(code)
+
+
+@app.command()
 def vacuum() -> None:
     """Delete raw invocations past retention (rollups, cost and audit rows stay)."""
     from genai_lens import jobs
