@@ -21,7 +21,14 @@ def _q(value: object) -> str:
     return json.dumps(value)
 
 
-def config_toml(out_dir: Path, days: int) -> str:
+# Monthly budgets at the default size (6,000 calls a day at the start), scaled with per_day:
+# most LOBs fit theirs; engineering's runaway pushes it over.
+BUDGETS = {"legal": 1000, "insurance": 800, "wealth": 650, "engineering": 700,
+           "marketing": 220, "retail-banking": 180}  # fmt: skip
+TOTAL_BUDGET = 4200
+
+
+def config_toml(out_dir: Path, days: int, per_day: int = 6000) -> str:
     """A genai-lens config that reads the demo landing zone and attributes most of it."""
     out = [
         "# genai-lens config for the demo estate, written by `ingest.demo`. Safe to edit.",
@@ -62,6 +69,9 @@ def config_toml(out_dir: Path, days: int) -> str:
     for folder in EXPORTS:  # the same spend twice: as a CUR 2.0 and as a FOCUS export
         out += ["", "[[cost.landing_zones]]", f'name = "demo-{folder}"',
                 f"uri = {_q(str(out_dir / BILL_DIR / folder))}"]  # fmt: skip
+    scale = per_day / 6000
+    out += ["", "[budgets]", f"total = {round(TOTAL_BUDGET * scale, 2)}", "[budgets.lobs]"]
+    out += [f"{_q(lob)} = {round(v * scale, 2)}" for lob, v in BUDGETS.items()]
     out += ["", "[attribution]", 'app_metadata_key = "app"', 'app_tag_key = "app"']
     for rule in w.RULES:
         out += ["", "[[attribution.rules]]", *(f"{k} = {_q(v)}" for k, v in rule.items())]

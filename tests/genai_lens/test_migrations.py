@@ -30,6 +30,9 @@ LANDED = {
     "0006_create_model_tables.sql": (
         "15b464cbcb68fa787c0e4f0f4be8c3c1c825f53e5f514cd5ae9ecd2a6e9db643"
     ),
+    "0007_create_invocation_text.sql": (
+        "c64e8de7883ca81c479b319cccc48febf809c97ddec5e26c563022ec8878deee"
+    ),
 }
 
 
