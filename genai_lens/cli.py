@@ -331,7 +331,7 @@ def demo(
     typer.echo(f"demo: to use the CLI on it: export GENAI_LENS_CONFIG={summary.config_path}")
     con.close()
     if serve_app:
-        _serve(settings.warehouse, port, "localhost")
+        _serve(settings, port, "localhost", scheduler=False)
 
 
 @app.command()
@@ -341,17 +341,32 @@ def serve(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Serve the app only; run no jobs.")
     ] = False,
+    allow_anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--allow-anonymous",
+            help="Serve on a non-loopback address without sign-in (a proxy authenticates).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard and run the scheduled jobs, in one process on one warehouse."""
     settings = state.settings()
-    _serve(settings, port, address, scheduler=not no_scheduler and settings.schedule.enabled)
+    _serve(settings, port, address, scheduler=not no_scheduler and settings.schedule.enabled,
+           allow_anonymous=allow_anonymous)  # fmt: skip
 
 
-def _serve(settings: Settings, port: int, address: str, *, scheduler: bool) -> None:
+def _serve(
+    settings: Settings, port: int, address: str, *, scheduler: bool, allow_anonymous: bool = False
+) -> None:
     from streamlit.web import bootstrap
 
-    from genai_lens import PROJECT_ROOT, logs, runs, runtime
+    from genai_lens import PROJECT_ROOT, auth, logs, runs, runtime
     from genai_lens.scheduler import LensScheduler
+
+    secrets = auth.secrets_files(PROJECT_ROOT)
+    refusal = auth.refuse_anonymous(address, auth.sign_in_configured(secrets), allow_anonymous)
+    if refusal:
+        raise LensError(refusal)
 
     logs.get("jobs").setLevel(logging.INFO)  # unattended: every job run leaves its line
     con = runtime.open_warehouse(settings.warehouse)
@@ -364,7 +379,8 @@ def _serve(settings: Settings, port: int, address: str, *, scheduler: bool) -> N
         for section, opts in shipped.items()
         for key, value in opts.items()
     }
-    flags |= {"server.port": port, "server.address": address}
+    flags |= {"server.port": port, "server.address": address,
+              "secrets.files": [str(p) for p in secrets]}  # fmt: skip
     jobs_note = "with the scheduler" if scheduler else "without the scheduler"
     typer.echo(
         f"serving http://{address}:{port} on {settings.warehouse} {jobs_note} (Ctrl-C stops)"

@@ -220,6 +220,26 @@ class Alerts(Strict):
     retries: int = Field(3, ge=0, le=10, description="Attempts per channel before giving up")
 
 
+class Auth(Strict):
+    """Roles for signed-in users (sign-in itself: [auth] in .streamlit/secrets.toml)."""
+
+    groups_claim: str = Field("groups", description="ID token claim that lists the groups")
+    roles: dict[str, str] = Field(
+        {}, description="group -> admin | finops | viewer:<lob>[,<lob>...]"
+    )
+
+    @model_validator(mode="after")
+    def _roles(self) -> Auth:
+        from genai_lens.auth import parse_role
+
+        for group, role in self.roles.items():
+            try:
+                parse_role(role)
+            except ValueError as exc:
+                raise ValueError(f"group {group!r}: {exc}") from None
+        return self
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables GENAI_LENS_<KEY> override the file."""
 
@@ -242,6 +262,7 @@ class Settings(BaseSettings):
     retention: Retention = Retention()
     budgets: Budgets = Budgets()
     alerts: Alerts = Alerts()
+    auth: Auth = Auth()
     capture_text: bool = Field(
         False, description="Store prompt/response text, PII-redacted (off: no text is stored)"
     )

@@ -37,7 +37,7 @@ def keys_in(data: Any, prefix: str = "") -> set[str]:
     items = data[0].items() if isinstance(data, list) else data.items()
     for k, v in items:
         out.add(prefix + k)
-        if isinstance(v, dict) and k not in {"tags", "request_metadata", "profile_tag", "lobs"}:
+        if isinstance(v, dict) and k not in {"tags", "request_metadata", "profile_tag", "lobs", "roles"}:
             out |= keys_in(v, f"{prefix}{k}.")
         if isinstance(v, list) and v and isinstance(v[0], dict):
             for entry in v:

@@ -1,0 +1,111 @@
+"""Who may see what: roles from the identity provider's groups claim, and where sign-in is set.
+
+Sign-in itself is Streamlit's `st.login` (OpenID Connect: Okta, Entra ID, Cognito, Keycloak,
+...), configured in `.streamlit/secrets.toml` ([auth] with redirect_uri, cookie_secret,
+client_id, client_secret, server_metadata_url). The config maps each group to a role:
+
+- `admin`: every LOB, every page (data health and settings included);
+- `finops`: every LOB, the spend pages (Overview and Spend);
+- `viewer:<lob>[,<lob>...]`: those LOBs only, on every page but Data health.
+
+A user in several groups gets the union. A user in no mapped group sees nothing. The scope
+reaches every query as bound parameters ($all_lobs, $allowed_lobs) in the data-access layer.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ALL_PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+FINOPS_PAGES = ("overview", "spend")
+VIEWER_PAGES = ("overview", "spend", "reliability", "anomalies", "governance")
+REQUIRED = ("redirect_uri", "cookie_secret")
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one reader may see: a role name for the banner, LOBs, pages."""
+
+    role: str
+    all_lobs: bool
+    lobs: tuple[str, ...]
+    pages: tuple[str, ...]
+
+    @property
+    def nothing(self) -> bool:
+        return not self.all_lobs and not self.lobs
+
+
+ADMIN = Access("admin", True, (), ALL_PAGES)
+ANONYMOUS_ADMIN = Access("admin (sign-in not configured)", True, (), ALL_PAGES)
+NO_ACCESS = Access("no role", False, (), ())
+
+
+def parse_role(role: str) -> Access:
+    """One configured role; raises ValueError naming what is expected."""
+    if role == "admin":
+        return ADMIN
+    if role == "finops":
+        return Access("finops", True, (), FINOPS_PAGES)
+    if role.startswith("viewer:"):
+        lobs = tuple(x.strip() for x in role.removeprefix("viewer:").split(",") if x.strip())
+        if lobs:
+            return Access(role, False, lobs, VIEWER_PAGES)
+    raise ValueError(f"role {role!r}: use admin, finops or viewer:<lob>[,<lob>...]")
+
+
+def access_for(groups: list[str] | str | None, roles: dict[str, str]) -> Access:
+    """The union of the roles of the user's groups (admin wins); no mapped group: nothing."""
+    if isinstance(groups, str):
+        groups = [groups]
+    found = [parse_role(roles[g]) for g in groups or [] if g in roles]
+    if not found:
+        return NO_ACCESS
+    if any(a.role == "admin" for a in found):
+        return ADMIN
+    all_lobs = any(a.all_lobs for a in found)
+    lobs = tuple(sorted({lob for a in found for lob in a.lobs}))
+    pages = tuple(p for p in ALL_PAGES if any(p in a.pages for a in found))
+    name = "+".join(sorted({a.role for a in found}))
+    return Access(name, all_lobs, () if all_lobs else lobs, pages)
+
+
+def secrets_files(project_root: Path) -> list[Path]:
+    """Where Streamlit reads secrets for `genai-lens serve`: home, project, working directory."""
+    found = [Path.home() / ".streamlit" / "secrets.toml",
+             project_root / ".streamlit" / "secrets.toml",
+             Path.cwd() / ".streamlit" / "secrets.toml"]  # fmt: skip
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def sign_in_configured(files: list[Path]) -> bool:
+    """True when some secrets file has an [auth] section Streamlit can sign in with."""
+    for path in files:
+        if not path.exists():
+            continue
+        section: dict[str, Any] = tomllib.loads(path.read_text()).get("auth", {})
+        if not all(section.get(k) for k in REQUIRED):
+            continue
+        providers = [v for v in section.values() if isinstance(v, dict)] + [section]
+        if any(all(p.get(k) for k in PROVIDER_KEYS) for p in providers):
+            return True
+    return False
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def refuse_anonymous(address: str, configured: bool, allow_anonymous: bool) -> str | None:
+    """Why `serve` must not start, or None: no open dashboard on a network by accident."""
+    if configured or allow_anonymous or address in LOOPBACK:
+        return None
+    return (
+        f"refusing to serve on {address} without sign-in: anyone who can reach it would see "
+        "every LOB. Configure [auth] in .streamlit/secrets.toml (see README, 'Sign-in'), "
+        "bind to localhost, or pass --allow-anonymous if a proxy in front already "
+        "authenticates"
+    )
