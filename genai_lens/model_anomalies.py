@@ -1,0 +1,336 @@
+"""The anomaly step of `models run`: hourly series from the warehouse through the detector,
+each episode explained and stored with its triage status kept across runs.
+
+Series: per LOB x model from the logs (cost, tokens, invocations, error rate, throttle rate,
+p95 latency, guardrail intervention rate), per model from CloudWatch (invocations, throttles,
+errors, p99 latency and time to first token), and logging gaps per account and region (hours
+CloudWatch counted invocations that no log delivered). Each anomaly says expected vs actual,
+its severity, the app / region / account that drove it, a cost decomposition for cost spikes,
+and the CloudTrail changes in the hours before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from genai_lens.settings import Settings
+from genai_lens.warehouse import insert_frame, sql, transaction
+from ingest.bookkeeping import RunStats
+from models import anomaly as detector
+from models.explain import decompose_cost, driver
+
+LOOKBACK = timedelta(days=90)
+MIN_CALLS = 20  # a rate needs this many calls in the hour to be judged
+MIN_TIMED_CALLS = 10  # a mean latency needs this many
+# Quieter LOB x model pairs (a nightly test job, an occasional experiment) are all bursts:
+# they would alert on every run of the job. They still count in their LOB's totals.
+MIN_SERIES_CALLS_PER_HOUR = 5.0
+STORED = ("medium", "high", "critical")  # low episodes are the band's edge, not news
+LOG_METRICS = ("cost", "tokens", "invocations", "error_rate", "throttle_rate", "p95_latency_ms",
+               "guardrail_intervention_rate")  # fmt: skip
+CW_METRICS = ("Invocations", "InvocationThrottles", "InvocationClientErrors",
+              "InvocationServerErrors", "InvocationLatency", "TimeToFirstToken")  # fmt: skip
+# CloudWatch's hourly mean latency mixes short and long answers (too jumpy to alert on);
+# latency regressions are judged per output token from the logs instead.
+CW_SERIES = ("cw_invocations", "cw_throttle_rate", "cw_error_rate")
+GAP_SHARE = 0.5  # fewer than half of CloudWatch's invocations logged is a gap
+CHANGES_BEFORE = timedelta(hours=6)
+
+
+@dataclass
+class Series:
+    key: str
+    metric: str
+    lob: str | None
+    model: str | None
+    ts: np.ndarray
+    values: np.ndarray
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def anomaly_id(series_key: str, start: datetime) -> str:
+    return hashlib.blake2b(f"{series_key}|{start:%Y-%m-%dT%H}".encode(), digest_size=8).hexdigest()
+
+
+def _grid(frame: pl.DataFrame, end: datetime) -> pl.DataFrame:
+    """Every hour from the series' first to `end`: a missing hour had no calls, not no data."""
+    first = frame["ts"].min()
+    hours = pl.datetime_range(first, end - timedelta(hours=1), "1h", eager=True, time_unit="us")
+    full = pl.DataFrame({"ts": hours})
+    return full.join(frame.with_columns(pl.col("ts").cast(pl.Datetime("us"))), on="ts", how="left")
+
+
+def usage_series(usage: pl.DataFrame, end: datetime) -> list[Series]:
+    out = []
+    for (lob, model), frame in usage.group_by("lob", "model", maintain_order=True):
+        grid = _grid(frame.drop("lob", "model"), end)
+        calls = grid["invocations"].fill_null(0)
+        if calls.mean() < MIN_SERIES_CALLS_PER_HOUR:  # type: ignore[operator]
+            continue
+        counts = {"cost", "tokens", "invocations"}
+        for metric in LOG_METRICS:
+            col = grid[metric].cast(pl.Float64)
+            col = col.fill_null(0.0) if metric in counts else col.fill_null(float("nan"))
+            key = f"{metric}|{lob}|{model}"
+            out.append(Series(key, metric, lob, model, grid["ts"].to_numpy(), col.to_numpy()))
+    return out
+
+
+LATENCIES = ("InvocationLatency", "TimeToFirstToken")
+GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
+
+
+def base_model(model_id: str, profiles: dict[str, str]) -> str:
+    """CloudWatch's ModelId (a model, a cross-region profile id or ARN, an application profile
+    ARN) as the foundation model the logs call it, so one model is one series."""
+    if model_id in profiles:
+        return profiles[model_id]
+    tail = model_id.rsplit("/", 1)[-1]
+    for prefix in GEO_PREFIXES:
+        if tail.startswith(prefix):
+            return tail[len(prefix) :]
+    return tail
+
+
+def latency_series(lat: pl.DataFrame, end: datetime) -> list[Series]:
+    out = []
+    for (model,), frame in lat.group_by("model", maintain_order=True):
+        grid = _grid(frame.drop("model"), end)
+        if grid["invocations"].fill_null(0).mean() < MIN_SERIES_CALLS_PER_HOUR:  # type: ignore[operator]
+            continue
+        values = grid["ms_per_1k_output_tokens"].cast(pl.Float64).fill_null(float("nan"))
+        key = f"ms_per_1k_output_tokens|*|{model}"
+        out.append(Series(key, "ms_per_1k_output_tokens", None, str(model),
+                          grid["ts"].to_numpy(), values.to_numpy()))  # fmt: skip
+    return out
+
+
+def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
+    """Per model: invocations, throttle and error rates (counts are sparse: mostly zero, so
+    one throttle would read as infinitely unusual), p99 latency and time to first token."""
+    wide = cw.pivot(on="metric", index=["ts", "model"], values="value")
+    for col in CW_METRICS:
+        if col not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(col))
+    calls = pl.col("Invocations").fill_null(0)
+    enough = calls >= MIN_CALLS
+    timed = calls >= MIN_TIMED_CALLS
+    wide = wide.select(
+        "ts", "model",
+        cw_invocations=calls,
+        cw_throttle_rate=pl.when(enough).then(pl.col("InvocationThrottles").fill_null(0) / calls),
+        cw_error_rate=pl.when(enough).then(
+            (pl.col("InvocationClientErrors").fill_null(0)
+             + pl.col("InvocationServerErrors").fill_null(0)) / calls
+        ),
+        cw_latency_avg_ms=pl.when(timed).then(pl.col("InvocationLatency")),
+        cw_ttft_avg_ms=pl.when(timed).then(pl.col("TimeToFirstToken")),
+    )  # fmt: skip
+    out = []
+    for (model,), frame in wide.group_by("model", maintain_order=True):
+        grid = _grid(frame.drop("model"), end)
+        if grid["cw_invocations"].fill_null(0).mean() < MIN_SERIES_CALLS_PER_HOUR:  # type: ignore[operator]
+            continue
+        for name in CW_SERIES:
+            fill = 0.0 if name == "cw_invocations" else float("nan")
+            values = grid[name].cast(pl.Float64).fill_null(fill).to_numpy()
+            if np.isnan(values).all():
+                continue
+            out.append(Series(f"{name}|*|{model}", name, None, str(model),
+                              grid["ts"].to_numpy(), values))  # fmt: skip
+    return out
+
+
+RATES = {"error_rate", "throttle_rate", "guardrail_intervention_rate", "cw_throttle_rate",
+         "cw_error_rate"}  # fmt: skip
+# Latency per output token is steady and a regression is a step that lasts hours: a half-day
+# level memory keeps it unusual for those hours (the default follows a new level within the
+# hour, right for spikes), and the 95th percentile of residuals is the steadier scale.
+SLOW = replace(detector.DEFAULT, level_window=timedelta(hours=12),
+               shift_window=timedelta(hours=4), scale_quantile=0.95)  # fmt: skip
+SLOW_METRICS = {"ms_per_1k_output_tokens"}
+RATE_FLOOR = 0.05  # five percentage points: less is not an incident whatever the history
+RELATIVE_FLOOR = 0.5  # half the series' typical level, for amounts and latencies
+
+
+def params_for(s: Series) -> detector.DetectorParams:
+    """The detector's defaults, with a floor under the band: business series are often so
+    steady that the detector's own scale would make a 10% wobble 'critical'. The floor is a
+    fixed share of the series' median over the window (a scale, not a judgement of a row)."""
+    if s.metric in RATES:
+        floor = RATE_FLOOR
+    else:
+        level = float(np.nanmedian(s.values)) if np.isfinite(s.values).any() else 0.0
+        floor = RELATIVE_FLOOR * max(level, 0.0)
+    base = SLOW if s.metric in SLOW_METRICS else detector.DEFAULT
+    return replace(base, min_change=max(floor, 1e-9))
+
+
+def _per_base_model(cw: pl.DataFrame, profiles: dict[str, str]) -> pl.DataFrame:
+    """Merge a model's ModelId variants (sums add up), then latency = Sum / SampleCount."""
+    if cw.is_empty():
+        return cw
+    mapping = {m: base_model(m, profiles) for m in cw["model"].unique().to_list()}
+    summed = (
+        cw.with_columns(model=pl.col("model").replace_strict(mapping))
+        .group_by("ts", "model", "metric")
+        .agg(pl.col("value").sum())
+    )
+    counts = summed.filter(pl.col("metric").str.ends_with("#n")).select(
+        "ts", "model", metric=pl.col("metric").str.strip_suffix("#n"), n=pl.col("value")
+    )
+    merged = summed.filter(~pl.col("metric").str.ends_with("#n")).join(
+        counts, on=["ts", "model", "metric"], how="left"
+    )
+    return merged.select(
+        "ts", "model", "metric",
+        value=pl.when(pl.col("metric").is_in(LATENCIES))
+        .then(pl.col("value") / pl.col("n"))
+        .otherwise(pl.col("value")),
+    ).sort("model", "metric", "ts")  # fmt: skip
+
+
+def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.DataFrame]]:
+    """(series, detector frame, stored episodes) for every series with an episode worth storing."""
+    found = []
+    for s in series:
+        frame = detector.detect(s.ts, s.values, params=params_for(s))
+        eps = detector.episodes(frame).filter(pl.col("label").is_in(STORED))
+        if eps.height:
+            found.append((s, frame, eps))
+    return found
+
+
+def logging_gaps(gaps: pl.DataFrame) -> list[dict[str, Any]]:
+    """Runs of consecutive gap hours per account/region, one anomaly each."""
+    out = []
+    for (account, region), frame in gaps.group_by("account_id", "region", maintain_order=True):
+        hours = frame.sort("hour")
+        run_id = (hours["hour"].diff() != timedelta(hours=1)).fill_null(True).cum_sum()
+        for _, run in hours.with_columns(run=run_id).group_by("run", maintain_order=True):
+            missing = float((run["cw_invocations"] - run["logged"]).sum())
+            seen, logged = float(run["cw_invocations"].sum()), float(run["logged"].sum())
+            out.append({
+                "series_key": f"logging_gap|{account}|{region}", "metric": "logging_gap",
+                "lob": None, "model": None, "start_ts": run["hour"].min(),
+                "end_ts": run["hour"].max(), "peak_ts": run["hour"].min(),
+                "expected": seen, "actual": logged,
+                "lower": None, "upper": None, "severity": "high" if missing >= 100 else "medium",
+                "score": min(1.0, missing / seen), "direction": "down",
+                "driver": f"account={account} region={region}", "driver_share": 1.0,
+                "explanation": {"missing_invocations": missing,
+                                "why": "CloudWatch counted these invocations; no invocation log "
+                                       "arrived for them (logging off or delivery failing)"},
+            })  # fmt: skip
+    return out
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def explain(con: duckdb.DuckDBPyConnection, s: Series, ep: dict[str, Any]) -> dict[str, Any]:
+    """Which dimension drove it, the cost decomposition and the CloudTrail changes before."""
+    peak: datetime = ep["peak"]
+    out: dict[str, Any] = {"expected": _finite(ep["expected"]), "actual": _finite(ep["actual"])}
+    if s.lob is not None:
+        hours = [peak - timedelta(days=d) for d in range(8)]
+        parts = con.sql(sql("models/anomaly_breakdown"),
+                        params={"lob": s.lob, "model": s.model, "hours": hours}).pl()  # fmt: skip
+        out["driver"] = driver(parts, s.metric, peak)
+        if s.metric in ("cost", "tokens"):
+            out["decomposition"] = decompose_cost(parts.filter(pl.col("dimension") == "app"), peak)
+    window = {"since": ep["start"] - CHANGES_BEFORE, "until": ep["start"]}
+    changes = con.sql(sql("models/anomaly_changes"), params=window).pl()
+    out["cloudtrail_changes"] = changes.with_columns(
+        pl.col("event_time").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ).to_dicts()
+    return out
+
+
+def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list[dict[str, Any]]:  # type: ignore[type-arg]
+    out = []
+    for s, _, eps in found:
+        for ep in eps.iter_rows(named=True):
+            why = explain(con, s, ep)
+            drv = why.get("driver") or {}
+            out.append({
+                "series_key": s.key, "metric": s.metric, "lob": s.lob, "model": s.model,
+                "start_ts": ep["start"], "end_ts": ep["end"], "peak_ts": ep["peak"],
+                "expected": _finite(ep["expected"]), "actual": _finite(ep["actual"]),
+                "lower": _finite(ep["lower"]), "upper": _finite(ep["upper"]),
+                "severity": ep["label"], "score": float(ep["score"]), "direction": ep["direction"],
+                "driver": drv.get("label"), "driver_share": drv.get("share"), "explanation": why,
+            })  # fmt: skip
+    return out
+
+
+def store(
+    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], bands: pl.DataFrame, now: datetime
+) -> None:
+    """Upsert by id keeping triage status; open ones no longer detected go; bands replaced."""
+    query = "SELECT series_key FROM anomaly_mutes WHERE muted_until > ?"
+    muted = {r[0] for r in con.execute(query, [now]).fetchall()}
+    for r in rows:
+        r["anomaly_id"] = anomaly_id(r["series_key"], r["start_ts"])
+        r["explanation"] = json.dumps(r["explanation"], default=str)
+        r["status"] = "muted" if r["series_key"] in muted else "open"
+        r["detected_at"] = now
+    frame = pl.DataFrame(rows, infer_schema_length=None) if rows else None
+    with transaction(con):
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _found (anomaly_id VARCHAR)")
+        con.execute("DELETE FROM _found")
+        if frame is not None:
+            con.register("_new", frame.to_arrow())
+            con.execute("INSERT INTO _found SELECT anomaly_id FROM _new")
+            con.execute(sql("models/anomalies_upsert"))
+            con.unregister("_new")
+        con.execute("DELETE FROM anomalies WHERE status = 'open' "
+                    "AND anomaly_id NOT IN (SELECT anomaly_id FROM _found)")  # fmt: skip
+        con.execute("DELETE FROM anomaly_bands")
+        insert_frame(con, "anomaly_bands", bands)
+
+
+def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats: RunStats) -> int:
+    end = now.replace(minute=0, second=0, microsecond=0)  # the current hour is not complete
+    window = {"start": end - LOOKBACK, "end": end}
+    usage = con.sql(
+        sql("models/anomaly_usage_hourly"), params={**window, "min_calls": MIN_CALLS}
+    ).pl()
+    cw = con.sql(sql("models/anomaly_cloudwatch_hourly"), params=window).pl()
+    profiles = dict(con.execute("SELECT arn, model FROM inference_profiles "
+                                "WHERE model IS NOT NULL").fetchall())  # fmt: skip
+    cw = _per_base_model(cw, profiles)
+    series = usage_series(usage, end) if usage.height else []
+    series += cloudwatch_series(cw, end) if cw.height else []
+    lat = con.sql(sql("models/anomaly_model_latency"),
+                  params={**window, "min_calls": MIN_TIMED_CALLS}).pl()  # fmt: skip
+    series += latency_series(lat, end) if lat.height else []
+    found = detect_all(series)
+    rows = rows_for(con, found, now)
+    gaps = con.sql(sql("models/anomaly_logging_gap"),
+                   params={**window, "min_calls": MIN_CALLS, "share": GAP_SHARE}).pl()  # fmt: skip
+    rows += logging_gaps(gaps) if gaps.height else []
+    bands = [
+        frame.select("ts", "actual", "expected", "lower", "upper").with_columns(
+            series_key=pl.lit(s.key)
+        )
+        for s, frame, _ in found
+    ]
+    band_frame = (
+        pl.concat(bands).with_columns(pl.col("actual", "expected", "lower", "upper").fill_nan(None))
+        if bands
+        else pl.DataFrame()
+    )
+    store(con, rows, band_frame, now)
+    stats.notes.append(f"anomalies: {len(series)} series judged, {len(rows)} episodes stored")
+    return len(rows)

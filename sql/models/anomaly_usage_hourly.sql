@@ -1,0 +1,20 @@
+-- Hourly usage per LOB x model, the anomaly series from the logs (grain: ts x lob x model).
+-- Rates are left NULL where their denominator is too small to mean anything: three errors out
+-- of four calls is not an error-rate incident.
+SELECT hour AS ts, lob, model,
+    coalesce(sum(est_cost_usd), 0) AS cost,
+    sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) AS tokens,
+    sum(invocations) AS invocations,
+    CASE WHEN sum(invocations) >= $min_calls
+         THEN sum(errors - throttles) / sum(invocations) END AS error_rate,
+    CASE WHEN sum(invocations) >= $min_calls
+         THEN sum(throttles) / sum(invocations) END AS throttle_rate,
+    CASE WHEN sum(latency_count) >= $min_calls
+         THEN sum(latency_p95_ms * latency_count) / sum(latency_count) END AS p95_latency_ms,
+    CASE WHEN sum(guardrail_invocations) >= $min_calls
+         THEN sum(guardrail_interventions) / sum(guardrail_invocations) END
+         AS guardrail_intervention_rate
+FROM usage_hourly
+WHERE hour >= $start AND hour < $end AND model IS NOT NULL
+GROUP BY hour, lob, model
+ORDER BY lob, model, ts

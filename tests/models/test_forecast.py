@@ -1,0 +1,356 @@
+"""Spend forecasts: fallbacks, Prophet bands, landing vs budget, backtest, parallel runs, eval."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import types
+from datetime import date, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from genai_lens.evaluation.forecast import evaluate
+from models.forecast import (
+    ForecastResult,
+    daily_history,
+    end_of_next_quarter,
+    forecast_many,
+    forecast_series,
+    landing,
+    period_bounds,
+)
+from models.forecast_backtest import backtest, seasonal_naive
+
+# Prophet calls a pandas API that pandas 3 deprecates; nothing to act on here.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:prophet")
+
+START = date(2025, 3, 3)  # a Monday
+
+
+def spend(
+    days: int,
+    *,
+    start: date = START,
+    level: float = 400.0,
+    weekend: float = 0.3,
+    growth: float = 1.8,
+    noise: float = 0.12,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Demo-like daily spend: a weekday rhythm, linear growth to `growth`x, lognormal noise."""
+    rng = np.random.default_rng(seed)
+    dates = [start + timedelta(days=i) for i in range(days)]
+    rhythm = np.array([weekend if d.weekday() >= 5 else 1.0 for d in dates])
+    trend = 1 + (growth - 1) * np.arange(days) / days
+    value = level * rhythm * trend * rng.lognormal(0, noise, days)
+    return pl.DataFrame({"date": dates, "value": value})
+
+
+def assert_ordered(frame: pl.DataFrame) -> None:
+    cols = ["lo95", "lo80", "yhat", "hi80", "hi95"]
+    values = frame.select(cols).to_numpy()
+    assert (values >= 0).all()
+    assert (np.diff(values, axis=1) >= 0).all()
+
+
+@pytest.fixture(scope="module")
+def prophet_120() -> tuple[pl.DataFrame, ForecastResult]:
+    history = spend(120, weekend=0.05, seed=3)  # quiet weekends
+    return history, forecast_series(history)
+
+
+# --- calendar ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "kind", "want"),
+    [
+        (date(2025, 2, 14), "month", (date(2025, 2, 1), date(2025, 2, 28))),
+        (date(2025, 12, 31), "month", (date(2025, 12, 1), date(2025, 12, 31))),
+        (date(2025, 5, 9), "quarter", (date(2025, 4, 1), date(2025, 6, 30))),
+        (date(2025, 11, 1), "quarter", (date(2025, 10, 1), date(2025, 12, 31))),
+    ],
+)
+def test_period_bounds(day: date, kind: str, want: tuple[date, date]) -> None:
+    assert period_bounds(day, kind) == want  # type: ignore[arg-type]
+
+
+def test_horizon_is_the_end_of_next_quarter() -> None:
+    assert end_of_next_quarter(date(2025, 6, 20)) == date(2025, 9, 30)
+    assert end_of_next_quarter(date(2025, 12, 31)) == date(2026, 3, 31)
+
+
+# --- fallbacks -----------------------------------------------------------------------------
+
+
+def test_five_days_use_the_mean_and_say_why() -> None:
+    history = spend(5)
+    result = forecast_series(history)
+    assert result.method == "mean"
+    assert "only 5 days" in result.note
+    frame = result.frame
+    assert frame["date"][0] == date(2025, 3, 8)
+    assert frame["date"][-1] == date(2025, 6, 30)
+    assert (frame["method"] == "mean").all()
+    assert frame["yhat"][0] == pytest.approx(history["value"].mean())
+    assert_ordered(frame)
+
+
+def test_three_weeks_use_a_weekday_profile() -> None:
+    result = forecast_series(spend(21, weekend=0.2, growth=1.0))
+    assert result.method == "seasonal_naive"
+    assert "only 21 days" in result.note and "Prophet needs 28" in result.note
+    by_day = result.frame.group_by(pl.col("date").dt.weekday()).agg(pl.col("yhat").mean())
+    weekday = by_day.filter(pl.col("date") <= 5)["yhat"].min()
+    assert by_day.filter(pl.col("date") >= 6)["yhat"].max() < 0.5 * weekday
+    assert_ordered(result.frame)
+    assert result.samples.shape == (len(result.frame), 1000)
+
+
+def test_no_spend_forecasts_zero() -> None:
+    history = pl.DataFrame({"date": [START, START + timedelta(days=40)], "value": [0.0, 0.0]})
+    result = forecast_series(history)
+    assert result.method == "zero"
+    assert result.frame["hi95"].max() == 0
+
+
+def test_days_before_the_first_spend_are_left_out() -> None:
+    late = spend(20, start=START + timedelta(days=30))
+    history = pl.concat([pl.DataFrame({"date": [START], "value": [0.0]}), late])
+    result = forecast_series(history)
+    assert result.method == "seasonal_naive"  # 20 days of spend, not 50 days of history
+    assert "the 30 days before the first spend are left out" in result.note
+
+
+def test_missing_days_are_zero_spend() -> None:
+    history = pl.DataFrame({"date": [START, START + timedelta(days=3)], "value": [5.0, 7.0]})
+    assert daily_history(history)["value"].to_list() == [5.0, 0.0, 0.0, 7.0]
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        (pl.DataFrame({"day": [START], "value": [1.0]}), "needs columns date and value"),
+        (pl.DataFrame({"date": [START, START], "value": [1.0, 2.0]}), "repeated dates"),
+        (pl.DataFrame({"date": [], "value": []}), "history is empty"),
+    ],
+)
+def test_bad_history_is_refused(history: pl.DataFrame, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        forecast_series(history)
+
+
+# --- Prophet -------------------------------------------------------------------------------
+
+
+def test_prophet_bands_are_ordered_non_negative_and_reach_next_quarter(prophet_120) -> None:
+    history, result = prophet_120
+    assert result.method == "prophet"
+    assert "Prophet on 120 days" in result.note
+    frame = result.frame
+    last = history["date"][-1]
+    assert frame["date"][0] == last + timedelta(days=1)
+    assert frame["date"][-1] == end_of_next_quarter(last) == date(2025, 9, 30)
+    assert frame["date"].diff().drop_nulls().dt.total_days().eq(1).all()
+    assert_ordered(frame)
+    assert result.samples.min() >= 0
+    assert result.samples.shape == (len(frame), 1000)
+    # the forecast continues the history: growth carries on, weekends stay low
+    weekdays = frame.filter(pl.col("date").dt.weekday() <= 5)["yhat"]
+    assert weekdays.head(5).mean() > 0.9 * history["value"].tail(7).max()
+    assert frame.filter(pl.col("date").dt.weekday() >= 6)["yhat"].max() < 0.2 * weekdays.min()
+
+
+def test_a_falling_series_is_floored_at_zero() -> None:
+    result = forecast_series(spend(120, growth=0.2, seed=4))  # the line crosses zero in August
+    assert result.method == "prophet"
+    assert_ordered(result.frame)
+    assert result.frame["hi95"][-1] == 0
+    assert result.samples.min() == 0
+
+
+def test_prophet_is_deterministic(prophet_120) -> None:
+    history, result = prophet_120
+    again = forecast_series(history)
+    assert again.frame.equals(result.frame)
+    assert np.array_equal(again.samples, result.samples)
+
+
+def test_rows_hold_history_and_future_for_the_forecasts_table(prophet_120) -> None:
+    history, result = prophet_120
+    rows = result.rows("lob:retail")
+    assert rows.columns == [
+        "series", "day", "actual", "yhat", "lo80", "hi80", "lo95", "hi95", "method", "note",
+    ]  # fmt: skip
+    assert rows.height == history.height + result.frame.height
+    assert rows["actual"].null_count() == result.frame.height
+    assert rows["yhat"].null_count() == history.height
+
+
+# --- landing -------------------------------------------------------------------------------
+
+
+def test_landing_is_actual_to_date_plus_forecast_of_the_rest(prophet_120) -> None:
+    history, result = prophet_120  # history ends 2025-06-30: as of July, nothing is actual yet
+    as_of = date(2025, 6, 30)
+    june = landing(history, result, as_of, 1.0)
+    assert june.period_start == date(2025, 6, 1) and june.period_end == date(2025, 6, 30)
+    assert june.actual_to_date == pytest.approx(
+        history.filter(pl.col("date") >= date(2025, 6, 1))["value"].sum()
+    )
+    assert june.landing == june.actual_to_date == june.lo95 == june.hi95  # nothing left
+    assert june.status == "over"
+
+    q3 = landing(history, result, date(2025, 7, 1), period="quarter")
+    rest = result.frame.filter(pl.col("date") <= date(2025, 9, 30))
+    assert q3.actual_to_date == 0
+    assert q3.landing == pytest.approx(rest["yhat"].sum())
+    assert q3.lo95 <= q3.lo80 <= q3.landing <= q3.hi80 <= q3.hi95
+    assert q3.status == "no_budget" and q3.p_exceed is None
+    # Summing daily bounds assumes every day at its extreme at once: far too wide.
+    assert q3.hi95 - q3.landing < 0.5 * (rest["hi95"].sum() - rest["yhat"].sum())
+
+
+def test_landing_mid_month_splits_actual_and_forecast() -> None:
+    full = spend(75, seed=5)  # 2025-03-03 .. 2025-05-16
+    history = full.filter(pl.col("date") <= date(2025, 5, 10))
+    result = forecast_series(history, horizon_end=date(2025, 6, 30))
+    may = landing(history, result, date(2025, 5, 12), 9_000.0)
+    actual = history.filter(pl.col("date") >= date(2025, 5, 1))["value"].sum()
+    rest = result.frame.filter(pl.col("date") <= date(2025, 5, 31))["yhat"].sum()
+    assert may.actual_to_date == pytest.approx(actual)
+    assert may.landing == pytest.approx(actual + rest)
+    assert may.lo95 <= may.lo80 <= may.landing <= may.hi80 <= may.hi95
+
+
+def test_probability_of_exceeding_falls_as_the_budget_rises(prophet_120) -> None:
+    history, result = prophet_120
+    as_of = date(2025, 7, 1)
+    expected = landing(history, result, as_of).landing
+    budgets = [0.0, *np.linspace(0.5, 1.5, 21) * expected, 1e12]
+    p = [landing(history, result, as_of, b).p_exceed for b in budgets]
+    assert p[0] == 1.0 and p[-1] == 0.0
+    assert all(a >= b for a, b in pairwise(p))
+    assert 0.2 < landing(history, result, as_of, expected).p_exceed < 0.8
+    assert landing(history, result, as_of, 2 * expected).status == "on_track"
+    assert landing(history, result, as_of, 0.9 * expected).status == "at_risk"
+
+
+def test_landing_refuses_a_period_the_forecast_cannot_answer(prophet_120) -> None:
+    history, result = prophet_120
+    with pytest.raises(ValueError, match="before the forecast's last day of history"):
+        landing(history, result, date(2025, 6, 1))
+    with pytest.raises(ValueError, match="forecast with horizon_end >= 2025-12-31"):
+        landing(history, result, date(2025, 10, 2), period="quarter")
+
+
+# --- backtest ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_backtest_beats_seasonal_naive_on_demo_like_spend(seed: int) -> None:
+    report = backtest(spend(180, growth=2.5, seed=seed))
+    assert report["horizon_days"].to_list() == [7, 30]
+    assert report["origins"].to_list() == [3, 3]
+    assert (report["method"] == "prophet").all()
+    for row in report.iter_rows(named=True):
+        assert row["mape"] < row["naive_mape"]
+        assert 0.8 <= row["coverage95"] <= 1.0
+        assert row["coverage80"] <= row["coverage95"]
+
+
+def test_backtest_on_a_short_history_scores_what_it_can() -> None:
+    report = backtest(spend(40))
+    seven, thirty = report.iter_rows(named=True)
+    assert seven["origins"] == 3 and seven["method"] == "prophet+seasonal_naive"
+    assert seven["mape"] is not None
+    assert thirty["origins"] == 0 and thirty["mape"] is None and thirty["method"] == "none"
+
+
+def test_seasonal_naive_repeats_the_last_week() -> None:
+    train = np.arange(10.0)
+    assert seasonal_naive(train, 9).tolist() == [3, 4, 5, 6, 7, 8, 9, 3, 4]
+
+
+# --- many series ---------------------------------------------------------------------------
+
+
+def test_forecast_many_from_a_thread_of_a_streamlit_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `serve` runs it: a scheduler thread, and __main__ swapped for the app's entry script
+    (Streamlit's script runner does that); a worker must not run that script again."""
+    script = tmp_path / "entry.py"
+    script.write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\n")
+    entry = types.ModuleType("__main__")
+    entry.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", entry)
+    series = {"total": spend(60, seed=7), "lob:a": spend(10, seed=8), "lob:b": spend(20)}
+    box: dict[str, ForecastResult] = {}
+    thread = threading.Thread(
+        target=lambda: box.update(forecast_many(series, backtest=True, workers=2))
+    )
+    thread.start()
+    thread.join(timeout=120)
+    assert list(box) == list(series)
+    assert [r.method for r in box.values()] == ["prophet", "mean", "seasonal_naive"]
+    alone = forecast_series(series["total"])
+    assert box["total"].frame.equals(alone.frame)  # same seed, same numbers in a worker
+    assert box["total"].backtest["origins"].to_list() == [3, 3]
+    assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_forecast_many_names_the_series_that_failed(workers: int) -> None:
+    series = {"ok": spend(10), "broken": pl.DataFrame({"day": [START], "value": [1.0]})}
+    with pytest.raises(ValueError, match="needs columns") as caught:
+        forecast_many(series, workers=workers)
+    assert "while forecasting series 'broken'" in caught.value.__notes__
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+
+def write_series(path: Path, frame: pl.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path)
+
+
+def test_evaluate_prints_the_summary_line(tmp_path: Path) -> None:
+    write_series(tmp_path / "lobs" / "retail.csv", spend(70, seed=11))
+    write_series(tmp_path / "total.csv", spend(70, level=2000, seed=12))
+    lines: list[str] = []
+    line = evaluate(tmp_path, horizon=14, echo=lines.append, workers=1)
+    assert lines[-1] == line
+    assert lines[0].startswith("lobs/retail: method=prophet mape=")
+    match = re.fullmatch(r"series=2 mape=(\S+) smape=(\S+) coverage95=(\S+) naive_mape=(\S+)", line)
+    assert match, line
+    mape, smape, coverage95, naive_mape = map(float, match.groups())
+    assert 0 < mape < naive_mape
+    assert 0 < smape < 0.3
+    assert 0.7 <= coverage95 <= 1
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (None, None, "no .csv files here or in sub-folders"),
+        ("a.csv", "day,cost\n2025-01-01,1\n", r"a\.csv: the header is day,cost; it must be"),
+        ("b.csv", "date,value\n2025-01-01,1\nsoon,2\n", r"b\.csv: .*ISO dates"),
+        ("c.csv", "date,value\n2025-01-01,abc\n", r"c\.csv: .*numbers"),
+        ("d.csv", "date,value\n2025-01-01,1\n2025-01-02,2\n", r"d\.csv: 2 days is too short"),
+    ],
+)
+def test_evaluate_explains_bad_input(
+    tmp_path: Path, name: str | None, text: str | None, message: str
+) -> None:
+    if name:
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / name).write_text(text or "")
+    with pytest.raises(ValueError, match=message):
+        evaluate(tmp_path, horizon=7, echo=lambda _: None, workers=1)

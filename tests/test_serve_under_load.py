@@ -1,0 +1,124 @@
+"""The server under load: the scheduler writes every few seconds while a browser loads every
+page again and again for minutes. Zero errors, zero lock messages, and the data moves.
+
+GENAI_LENS_LOAD_SECONDS sets how long the browser keeps loading (default 180).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import factories as F
+import pytest
+from playwright.sync_api import sync_playwright
+
+from ingest import demo
+
+pytestmark = pytest.mark.browser
+
+CLI = str(Path(sys.executable).parent / "genai-lens")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+SECONDS = float(os.environ.get("GENAI_LENS_LOAD_SECONDS", "180"))
+# What DuckDB says when a second writer meets the file, and our own wording of it.
+LOCKED = re.compile(r"conflicting lock|could not set lock|database is locked|in use by", re.I)
+ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+# Every few seconds; the models every half minute (a fit takes seconds).
+FAST_SCHEDULE = {
+    "GENAI_LENS_SCHEDULE__INVOCATION_LOGS_MINUTES": "0.05",
+    "GENAI_LENS_SCHEDULE__METRICS_MINUTES": "0.07",
+    "GENAI_LENS_SCHEDULE__CLOUDTRAIL_MINUTES": "0.08",
+    "GENAI_LENS_SCHEDULE__COST_HOURS": "0.002",
+    "GENAI_LENS_SCHEDULE__MODELS_MINUTES": "0.5",
+    "GENAI_LENS_SCHEDULE__JITTER_SECONDS": "0",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server exited"
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+def keep_landing(landing: Path, account: str, region: str, stop: threading.Event) -> None:
+    """New invocation logs every two seconds, as Bedrock delivers them."""
+    while not stop.wait(2.0):
+        now = datetime.now(UTC).replace(tzinfo=None)
+        stamp = f"{now:%Y-%m-%dT%H:%M:%S}Z"
+        recs = [F.converse(timestamp=stamp, accountId=account, region=region) for _ in range(20)]
+        F.land(landing, recs, now, account=account, region=region)
+
+
+def test_pages_under_a_busy_scheduler_show_no_error_and_no_lock(tmp_path):
+    summary = demo.generate_estate(tmp_path / "demo", days=7, per_day=150)
+    env = {**os.environ, **FAST_SCHEDULE}
+    base = [CLI, "--config", str(summary.config_path)]
+    first = subprocess.run([*base, "ingest"], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    cmd = [*base, "serve", "--port", str(port), "--address", "127.0.0.1"]
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    stop = threading.Event()
+    feeder = threading.Thread(
+        target=keep_landing, args=(summary.landing, F.ACCOUNT, "us-east-1", stop), daemon=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    loads, problems = 0, []
+    try:
+        wait_healthy(url, server)
+        feeder.start()
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            deadline = time.monotonic() + SECONDS
+            while time.monotonic() < deadline:
+                for name in PAGES:
+                    page.goto(f"{url}/{name}?period=Last+7+days", wait_until="networkidle")
+                    page.wait_for_selector('[data-testid="stMain"]', timeout=30_000)
+                    page.wait_for_timeout(300)
+                    text = page.inner_text("body")
+                    if page.query_selector(ERROR_SELECTOR) or LOCKED.search(text):
+                        problems.append((name, text[:300]))
+                    loads += 1
+            browser.close()
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    served = (tmp_path / "serve.log").read_text()
+    assert problems == []
+    assert loads >= len(PAGES) * 3
+    assert "Traceback" not in served and not LOCKED.search(served)
+    runs = subprocess.run(
+        [*base, "status"], env=env, capture_output=True, text=True
+    ).stdout  # the server is gone: status reads the warehouse itself
+    job_lines = [ln for ln in served.splitlines() if "job " in ln]
+    assert sum(" ok " in ln or "job invocation-logs ok" in ln for ln in job_lines) >= 10, served
+    assert not [ln for ln in job_lines if " error " in ln], served
+    assert "invocation-logs" in runs
