@@ -3,8 +3,8 @@
 -- of four calls is not an error-rate incident.
 SELECT hour AS ts, lob, model,
     coalesce(sum(est_cost_usd), 0) AS cost,
-    sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) AS tokens,
-    sum(invocations) AS invocations,
+    sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens)::DOUBLE AS tokens,
+    sum(invocations)::DOUBLE AS invocations,
     CASE WHEN sum(invocations) >= $min_calls
          THEN sum(errors - throttles) / sum(invocations) END AS error_rate,
     CASE WHEN sum(invocations) >= $min_calls
