@@ -41,6 +41,9 @@ lint: install
 bench: install
 	$(VENV)/bin/python bench/demo_estate.py
 	$(VENV)/bin/python bench/ingest_invocations.py
+	$(VENV)/bin/python bench/backfill_memory.py
+	$(VENV)/bin/python bench/forecast.py
+	$(VENV)/bin/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) .uv-bootstrap data .pytest_cache .ruff_cache
