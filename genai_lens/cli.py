@@ -50,7 +50,7 @@ class State:
         from genai_lens import runs
         from genai_lens.warehouse import connect
 
-        con = connect(settings.warehouse, migrate=migrate)
+        con = connect(settings.warehouse, migrate=migrate, memory_limit=settings.memory_limit)
         if migrate:
             runs.mark_interrupted(con)  # runs a kill -9 left 'running'
         return con
@@ -322,7 +322,7 @@ def demo(
         f"to {summary.landing} in {time.perf_counter() - started:.1f}s"
     )
     settings = load_settings(summary.config_path)
-    con = connect(settings.warehouse)
+    con = connect(settings.warehouse, memory_limit=settings.memory_limit)
     for name in [*jobs.configured(settings), "models"]:
         step = time.perf_counter()
         run = jobs.run_job(con, settings, name, trigger="demo")
@@ -369,7 +369,7 @@ def _serve(
         raise LensError(refusal)
 
     logs.get("jobs").setLevel(logging.INFO)  # unattended: every job run leaves its line
-    con = runtime.open_warehouse(settings.warehouse)
+    con = runtime.open_warehouse(settings.warehouse, settings.memory_limit)
     runs.mark_interrupted(con)
     # Streamlit reads .streamlit/config.toml from the working directory only; serve from
     # anywhere with the project's settings, the command line winning over them.

@@ -13,19 +13,19 @@ from pathlib import Path
 import duckdb
 
 from genai_lens.settings import DEFAULT_WAREHOUSE
-from genai_lens.warehouse import connect
+from genai_lens.warehouse import MEMORY_LIMIT, connect
 
 _lock = threading.Lock()
 _con: duckdb.DuckDBPyConnection | None = None
 _path: Path | None = None
 
 
-def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+def open_warehouse(path: Path, memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     """Open (once) the warehouse this process will own."""
     global _con, _path
     with _lock:
         if _con is None:
-            _con, _path = connect(path), path
+            _con, _path = connect(path, memory_limit=memory_limit), path
         return _con
 
 

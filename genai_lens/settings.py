@@ -248,6 +248,11 @@ class Settings(BaseSettings):
     )
 
     warehouse: Path = DEFAULT_WAREHOUSE
+    memory_limit: str = Field(
+        "2GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory cap; larger work spills to disk beside the warehouse",
+    )
     invocation_logs: InvocationLogs = InvocationLogs()
     cloudtrail: CloudTrail = CloudTrail()
     metrics: Metrics = Metrics()

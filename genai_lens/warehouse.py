@@ -87,14 +87,19 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_D
     return done
 
 
+# DuckDB's buffer pool defaults to 80% of RAM and keeps what it read: a long backfill would
+# look like a leak. A cap keeps ingest and the server bounded; big sorts spill to disk.
+MEMORY_LIMIT = "2GB"
+
+
 def connect(
-    path: Path, *, read_only: bool = False, migrate: bool = True
+    path: Path, *, read_only: bool = False, migrate: bool = True, memory_limit: str = MEMORY_LIMIT
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating it and its folder) and bring its schema up to date."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
     except duckdb.IOException as exc:
         raise WarehouseError(describe_open_error(path, exc)) from None
     if migrate and not read_only:
