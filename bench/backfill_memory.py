@@ -4,43 +4,51 @@ the data grows fourfold.
 
     .venv/bin/python bench/backfill_memory.py [--per-day 6000] [--days 14 56]
 
-Prints one line per size: days, invocations, objects, seconds, peak_rss_mb.
+Each source runs in its own process (as the scheduler's jobs would, one after another); prints
+one line per size and source: days, source, seconds, peak_rss_mb. DuckDB's cache is capped by
+`memory_limit` (2GB); what grows with the backfill beyond that is a bug.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import contextlib
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 from ingest import demo
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 
 
-def measure(days: int, per_day: int, root: Path) -> str:
+def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
+    """Run `cmd`; (seconds, its peak RSS in MB, polled every 0.1 s)."""
+    started = time.perf_counter()
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, proc.memory_info().rss)
+        time.sleep(0.1)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed with {proc.returncode}")
+    return time.perf_counter() - started, peak / 1e6
+
+
+def measure(days: int, per_day: int, root: Path) -> list[str]:
     out = root / f"estate-{days}"
     summary = demo.generate_estate(out, days=days, per_day=per_day)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    subprocess.run(
-        [CLI, "--config", str(summary.config_path), "--warehouse", str(out / "w.duckdb"),
-         "ingest"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    # ru_maxrss of children is the largest child so far (KiB on Linux): sizes run smallest
-    # first, so each figure is this run's peak.
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    objects = summary.files + summary.trail_files + summary.metric_files
-    return (
-        f"days={days} invocations={summary.invocations} objects={objects} "
-        f"seconds={seconds:.1f} peak_rss_mb={max(peak, before) / 1024:.0f}"
-    )
+    base = [CLI, "--config", str(summary.config_path), "--warehouse", str(out / "w.duckdb")]
+    lines = []
+    for source in ("invocation-logs", "cloudtrail", "metrics", "cost"):
+        seconds, peak = peak_rss_mb([*base, "ingest", source])
+        lines.append(f"days={days} source={source} seconds={seconds:.1f} peak_rss_mb={peak:.0f}")
+    return lines
 
 
 def main() -> None:
@@ -50,7 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for days in sorted(args.days):
-            print(measure(days, args.per_day, Path(tmp)), flush=True)
+            for line in measure(days, args.per_day, Path(tmp)):
+                print(line, flush=True)
 
 
 if __name__ == "__main__":
