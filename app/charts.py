@@ -2,7 +2,7 @@
 
 Colours are a property of the name, not of the chart: `lob_colors` and `model_colors` give the
 same LOB or model the same colour on every chart and every page, as long as each page passes
-the full list of names the warehouse knows (`data.names`), not only the ones on screen.
+the full list of names the warehouse knows (`data.dimensions`), not only the ones on screen.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ MODEL_PALETTE = (
     "#E68310", "#008695", "#80BA5A", "#4B4B8F", "#8C564B",
 )  # fmt: skip
 CHART_HEIGHT = 320
+MAX_SERIES = 10  # a stacked chart shows this many series at most (the rest as "N others")
+OTHERS = "\x00others"  # sorts and compares apart from any real name
+OTHER_COLOR = "#D8CFC0"  # sand: not a LOB's or model's hue, and not unattributed's grey
 
 
 def color_map(names: Iterable[str], palette: Sequence[str]) -> dict[str, str]:
@@ -55,8 +58,12 @@ def color_map(names: Iterable[str], palette: Sequence[str]) -> dict[str, str]:
 
 
 def lob_colors(names: Iterable[str]) -> dict[str, str]:
-    colors = color_map([n for n in names if n != UNATTRIBUTED], LOB_PALETTE)
-    return colors | {UNATTRIBUTED: UNATTRIBUTED_COLOR}
+    """LOB colours; 'unattributed' (any case: the bill's allocation writes 'Unattributed') grey."""
+    names = list(names)
+    colors = color_map([n for n in names if n.lower() != UNATTRIBUTED], LOB_PALETTE)
+    grey = {n: UNATTRIBUTED_COLOR for n in [*names, UNATTRIBUTED, "Unattributed"]
+            if n.lower() == UNATTRIBUTED}  # fmt: skip
+    return colors | grey
 
 
 def model_colors(names: Iterable[str]) -> dict[str, str]:
@@ -88,7 +95,7 @@ def model_labels(models: Iterable[str]) -> dict[str, str]:
 
 def daily_totals(daily: pl.DataFrame, days: tuple[date, date]) -> pl.DataFrame:
     """Spend, invocations and tokens per day over the whole period (0 where none)."""
-    grid = _day_grid(days)
+    grid = day_grid(days)
     totals = daily.group_by("day").agg(
         pl.col("est_cost_usd").sum(), pl.col("invocations").sum(), pl.col("tokens").sum()
     )
@@ -106,7 +113,7 @@ def spend_per_day(
     daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
 ) -> go.Figure:
     """Estimated spend per day stacked by LOB (unpriced usage contributes nothing)."""
-    return _stacked(
+    return stacked(
         daily, "lob", "est_cost_usd", days, colors=colors, kind="bar", tick=fmt.money_tick,
         hover="$,.2f",
     )  # fmt: skip
@@ -116,8 +123,8 @@ def invocations_per_day(
     daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
 ) -> go.Figure:
     """Invocations per day stacked by model, labelled with short model names."""
-    return _stacked(
-        daily, "model", "invocations", days, colors=colors, kind="area", tick=_compact_tick,
+    return stacked(
+        daily, "model", "invocations", days, colors=colors, kind="area", tick=compact_tick,
         hover=",d", labels=model_labels(daily["model"].unique().to_list()),
     )  # fmt: skip
 
@@ -126,8 +133,8 @@ def tokens_per_day(
     daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
 ) -> go.Figure:
     """Tokens (input, output and cache) per day stacked by LOB."""
-    return _stacked(
-        daily, "lob", "tokens", days, colors=colors, kind="bar", tick=_compact_tick, hover=",d"
+    return stacked(
+        daily, "lob", "tokens", days, colors=colors, kind="bar", tick=compact_tick, hover=",d"
     )
 
 
@@ -135,11 +142,16 @@ def lob_table(lobs: pl.DataFrame) -> pl.DataFrame:
     """The per-LOB table as displayed: change and share in percent, short model names."""
     labels = model_labels(lobs["top_model"].drop_nulls().to_list())
     change = (pl.col("est_cost_usd") / pl.col("prev_est_cost_usd") - 1) * 100
+    status = pl.col("budget_status")
     return lobs.select(
         pl.col("lob").alias("LOB"),
         pl.col("est_cost_usd").alias("Est. spend"),
         pl.when(pl.col("prev_est_cost_usd") > 0).then(change).alias("vs previous"),
         (pl.col("cost_share") * 100).alias("Share of spend"),
+        status.replace_strict(fmt.BUDGET_STATUS, default=status).alias("Budget status"),
+        pl.col("month_landing").alias("Month landing"),
+        pl.col("month_budget").alias("Budget"),
+        (pl.col("p_exceed") * 100).alias("P(over budget)"),
         pl.col("invocations").alias("Invocations"),
         pl.col("tokens").alias("Tokens"),
         pl.col("top_model").replace(labels).alias("Top model"),
@@ -148,15 +160,15 @@ def lob_table(lobs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _compact_tick(value: float) -> str:
+def compact_tick(value: float) -> str:
     return fmt.compact(value, trim=True)
 
 
-def _day_grid(days: tuple[date, date]) -> pl.DataFrame:
+def day_grid(days: tuple[date, date]) -> pl.DataFrame:
     return pl.DataFrame({"day": pl.date_range(days[0], days[1], "1d", eager=True)})
 
 
-def _stacked(
+def stacked(
     daily: pl.DataFrame,
     by: str,
     value: str,
@@ -167,16 +179,28 @@ def _stacked(
     tick: Callable[[float], str],
     hover: str,
     labels: dict[str, str] | None = None,
+    most: int = MAX_SERIES,
 ) -> go.Figure:
-    """One trace per `by` value, biggest total at the bottom of the stack and first in legend."""
+    """One trace per `by` value, biggest total at the bottom of the stack and first in legend.
+
+    Past `most` values the smallest are stacked together as "N others": twenty models make a
+    legend taller than the chart and colours nobody can tell apart.
+    """
     frame = daily.group_by("day", by).agg(pl.col(value).sum().fill_null(0))
     order = frame.group_by(by).agg(pl.col(value).sum()).sort([value, by], descending=[True, False])
-    grid = _day_grid(days)
+    names = order[by].to_list()
+    labels, colors = dict(labels or {}), dict(colors)
+    if len(names) > most:
+        keep, rest = names[: most - 1], names[most - 1 :]
+        other = pl.when(pl.col(by).is_in(keep)).then(pl.col(by)).otherwise(pl.lit(OTHERS))
+        frame = frame.with_columns(other.alias(by)).group_by("day", by).agg(pl.col(value).sum())
+        names, labels[OTHERS], colors[OTHERS] = [*keep, OTHERS], f"{len(rest)} others", OTHER_COLOR
+    grid = day_grid(days)
     fig = go.Figure()
-    for name in order[by].to_list():
+    for name in names:
         series = grid.join(frame.filter(pl.col(by) == name), on="day", how="left")
         y = series[value].fill_null(0).to_list()
-        label = (labels or {}).get(name, name)
+        label = labels.get(name, name)
         common = {
             "x": series["day"].to_list(),
             "y": y,
@@ -194,10 +218,10 @@ def _stacked(
                 )
             )  # fmt: skip
     top = frame.group_by("day").agg(pl.col(value).sum())[value].max() if len(frame) else 0
-    return _layout(fig, days, float(top or 0), tick)
+    return day_layout(fig, days, float(top or 0), tick)
 
 
-def _layout(
+def day_layout(
     fig: go.Figure, days: tuple[date, date], top: float, tick: Callable[[float], str]
 ) -> go.Figure:
     ticks = nice_ticks(top)

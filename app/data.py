@@ -1,34 +1,90 @@
-"""The one module of the app that reads the warehouse.
+"""The one module of the app that reads (and, for anomaly triage, writes) the warehouse.
 
 Each function runs a named file from ``sql/queries/`` with bound parameters through
-``genai_lens.runtime.cursor()`` and returns a polars frame. Results are cached with
-``st.cache_data`` keyed on the query, its parameters and a ``Freshness`` marker read on every
-rerun (the newest loaded object, object and rollup row counts, the newest hour): a finished
-ingest changes the marker, so new data shows at once instead of after a TTL. The TTL is only a
-backstop for rewrites the marker cannot see (a re-attribution that keeps every count).
+``genai_lens.runtime.cursor()`` and returns a polars frame. A query is given only the
+parameters its text names, so its cache entry does not change with filters it ignores.
+
+Results are cached with ``st.cache_data`` keyed on the query, its parameters and a
+``Freshness`` marker read on every rerun (newest loaded object, usage rows, watermarks, job
+runs, model outputs, triage changes): a finished ingest, a model run or another reader's
+acknowledge changes the marker, so new data shows at once instead of after a TTL. The TTL is
+only a backstop for rewrites the marker cannot see (a re-attribution that keeps every count).
+
+Scope: every query receives the reader's LOB scope as ``$all_lobs`` / ``$allowed_lobs``. It
+comes from ``scope()``, which reads ``st.session_state["scope"]``: sign-in only has to put a
+``Scope`` there. Without one the reader sees every LOB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
 import polars as pl
 import streamlit as st
 
+from app import reduce
+from app.view import Window
 from genai_lens import runtime
-from genai_lens.warehouse import sql
+from genai_lens.errors import WarehouseError
+from genai_lens.warehouse import sql, transaction
 
-DEFAULT_PERIOD = "Last 30 days"
-PERIODS = ("Last 7 days", "Last 30 days", "Last 90 days", "Month to date", "Last month", "Custom")
-_ROLLING = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90}
+# Rollups the pages read that a warehouse may not have yet (proposed migration): a panel that
+# needs one says so instead of failing. See tests/app/rollups.sql and sql/ingest/usage_*.
+ROLLUPS = (
+    "usage_errors_hourly", "usage_guardrails_hourly", "usage_principals_hourly",
+    "usage_metrics_hourly", "usage_changes",
+)  # fmt: skip
+STATUSES = ("open", "acknowledged", "muted", "resolved")
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class MissingRollup(WarehouseError):
+    """A panel reads a rollup table this warehouse does not have yet."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(
+            f"This panel reads the `{table}` rollup, which this warehouse does not have yet: "
+            "upgrade genai-lens and run `genai-lens migrate`, then the next ingest fills it."
+        )
+        self.table = table
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which LOBs the reader may see: `lobs` None = every LOB (the default, an admin)."""
+
+    lobs: tuple[str, ...] | None = None
+    user: str = "dashboard"  # who a triage change is recorded as
+
+    @property
+    def all_lobs(self) -> bool:
+        return self.lobs is None
+
+    def params(self) -> dict[str, Any]:
+        return {"all_lobs": self.all_lobs, "allowed_lobs": list(self.lobs or ())}
+
+
+ADMIN = Scope()
+
+
+def scope() -> Scope:
+    """The reader's scope: what sign-in put in st.session_state["scope"], else every LOB."""
+    try:
+        found = st.session_state.get("scope")
+    except Exception:  # outside a Streamlit session (bench, scripts): no sign-in
+        found = None
+    return found if isinstance(found, Scope) else ADMIN
 
 
 @dataclass(frozen=True)
 class Freshness:
-    """What the warehouse holds right now; also the cache marker (any ingest changes it)."""
+    """What the warehouse holds right now; also the cache marker (any write changes it)."""
 
     warehouse: str
     loaded_at: datetime | None
@@ -37,117 +93,343 @@ class Freshness:
     invocations: int
     first_hour: datetime | None
     last_hour: datetime | None
+    changes: str | None = None  # watermarks, runs, model outputs, triage (see the SQL)
+    scope: Scope = ADMIN
 
     @property
     def empty(self) -> bool:
         return self.usage_rows == 0
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What the reader asked for: UTC days (both inclusive), LOBs and models (empty = all)."""
-
-    first_day: date
-    last_day: date
-    lobs: tuple[str, ...] = ()
-    models: tuple[str, ...] = ()
+# --- every page ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Window:
-    """The hours a period covers and the equally long span before it (ends exclusive)."""
-
-    filters: Filters
-    version: Freshness
-    start: datetime
-    end: datetime
-    prev_start: datetime
-    prev_end: datetime
-
-    @property
-    def prev_days(self) -> tuple[date, date]:
-        last = self.prev_end - timedelta(microseconds=1)
-        return self.prev_start.date(), max(self.prev_start.date(), last.date())
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "prev_start": self.prev_start,
-            "prev_end": self.prev_end,
-            "lobs": list(self.filters.lobs),
-            "models": list(self.filters.models),
-        }
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def period_days(period: str, on: date, custom: Sequence[date] = ()) -> tuple[date, date]:
-    """First and last UTC day of a period preset as seen on day `on` (both inclusive)."""
-    if period in _ROLLING:
-        return on - timedelta(days=_ROLLING[period] - 1), on
-    if period == "Month to date":
-        return on.replace(day=1), on
-    if period == "Last month":
-        last = on.replace(day=1) - timedelta(days=1)
-        return last.replace(day=1), last
-    if period == "Custom" and custom:
-        first, last = custom[0], custom[-1]  # a half-picked range is its first day
-        return min(first, last), max(first, last)
-    return period_days(DEFAULT_PERIOD, on)
-
-
-def window(filters: Filters, version: Freshness) -> Window:
-    """The period's hours, and the previous period's: same length, right before it.
-
-    The current period stops at the newest loaded hour, and the previous one is cut to the
-    same elapsed span, so a half-finished today is compared with half of a day, not a whole one.
-    """
-    start = datetime.combine(filters.first_day, time())
-    end = datetime.combine(filters.last_day + timedelta(days=1), time())
-    if version.last_hour is not None:
-        end = max(start, min(end, version.last_hour + timedelta(hours=1)))
-    prev_start = start - timedelta(days=(filters.last_day - filters.first_day).days + 1)
-    return Window(filters, version, start, end, prev_start, prev_start + (end - start))
-
-
-def freshness() -> Freshness:
+def freshness(reader: Scope | None = None) -> Freshness:
     """Read on every rerun, never cached: it is what invalidates everything else."""
+    reader = reader or scope()
     with runtime.cursor() as cur:
-        (row,) = cur.sql(sql("queries/overview_freshness")).fetchall()
-    return Freshness(str(runtime.warehouse_path()), *row)
+        (row,) = cur.sql(sql("queries/overview_freshness"), params=reader.params()).fetchall()
+    return Freshness(str(runtime.warehouse_path()), *row, scope=reader)
 
 
 def dimensions(version: Freshness) -> pl.DataFrame:
-    """Every LOB and model ever seen (kind, name, invocations): filter options and colours."""
-    return _frame("overview_dimensions", {}, version)
+    """Every LOB, app, model, region and account seen (kind, name, invocations)."""
+    return _frame("overview_dimensions", version.scope.params(), version)
 
 
-def names(version: Freshness, kind: str) -> list[str]:
-    frame = dimensions(version)
-    return frame.filter(pl.col("kind") == kind)["name"].to_list()
+def sources(version: Freshness) -> pl.DataFrame:
+    """Per source: newest data, how far ingest read, last run (panel captions, Data health)."""
+    return _frame("shared_sources", version.scope.params(), version)
+
+
+# --- Overview ----------------------------------------------------------------------------------
+
+
+def usage(w: Window) -> pl.DataFrame:
+    """Per period x day x LOB x app x model: the Overview's one scan of usage_hourly."""
+    return _query("overview_usage", w)
 
 
 def kpis(w: Window) -> pl.DataFrame:
     """Two rows, period 'current' then 'previous', of the totals the KPI tiles show."""
-    return _frame("overview_kpis", w.params(), w.version)
+    return reduce.kpis(usage(w))
 
 
 def daily(w: Window) -> pl.DataFrame:
     """Spend, invocations and tokens per UTC day x LOB x model in the period."""
-    params = {k: v for k, v in w.params().items() if not k.startswith("prev_")}
-    return _frame("overview_daily", params, w.version)
+    return reduce.daily(usage(w))
 
 
 def lobs(w: Window) -> pl.DataFrame:
-    """One row per LOB: spend, its share and change, invocations, tokens, top model, trend."""
-    return _frame("overview_lobs", w.params(), w.version)
+    """One row per LOB: spend, its share and change, volume, top model, trend, budget status."""
+    return reduce.lobs(usage(w), _query("overview_landing", w), w.start, w.end)
 
 
-@st.cache_data(ttl=timedelta(minutes=10), max_entries=256, show_spinner=False)
+def month(w: Window) -> pl.DataFrame:
+    """One row: spend this month to date (and last month's same span), month-end landing."""
+    return _query("overview_month", w)
+
+
+# --- Spend -----------------------------------------------------------------------------------
+
+
+def spend_daily(w: Window) -> pl.DataFrame:
+    """Allocated spend per day x LOB x model x token kind; source 'bill' or 'estimate'."""
+    return _query("spend_daily", w)
+
+
+def forecast(w: Window) -> pl.DataFrame:
+    """Actuals and forecast with 80/95% intervals per series ('total', 'lob:<name>') and day."""
+    return _query("spend_forecast", w)
+
+
+def landing(w: Window) -> pl.DataFrame:
+    """Month- and quarter-end landing per series against budget, with P(over budget)."""
+    return _query("spend_landing", w)
+
+
+def backtests(w: Window) -> pl.DataFrame:
+    """Backtest MAPE and interval coverage per series and horizon, with the naive baseline."""
+    return _query("spend_backtests", w)
+
+
+def ce_forecast(w: Window) -> pl.DataFrame:
+    """Cost Explorer's own forecast (newest pull), monthly and daily rows."""
+    return _query("spend_ce_forecast", w)
+
+
+def units(w: Window) -> pl.DataFrame:
+    """Per LOB x application: spend, requests, tokens, unit costs and cache savings."""
+    return _query("spend_units", w)
+
+
+def reconciliation(w: Window) -> pl.DataFrame:
+    """Estimate vs bill per day x model, drift in $ and %."""
+    return _query("spend_reconciliation", w)
+
+
+def chargeback(w: Window) -> pl.DataFrame:
+    """The bill split per day x LOB x model x token kind (what the downloads hold)."""
+    return _query("spend_chargeback", w)
+
+
+# --- Reliability -----------------------------------------------------------------------------
+
+
+def cloudwatch(w: Window) -> pl.DataFrame:
+    """CloudWatch per bucket x model x metric: latency percentiles, samples, sums, peaks."""
+    return _query("reliability_cloudwatch", w)
+
+
+def latency_trend(w: Window) -> pl.DataFrame:
+    """CloudWatch latency percentiles per model and hour (short periods) or day."""
+    return reduce.latency_trend(cloudwatch(w))
+
+
+def model_latency(w: Window) -> pl.DataFrame:
+    """CloudWatch latency and time to first token per model: p50/p90/p99 over the period."""
+    return reduce.model_latency(cloudwatch(w))
+
+
+def quota(w: Window) -> pl.DataFrame:
+    """Per bucket x model: EstimatedTPMQuotaUsage peak, throttles and invocations."""
+    return reduce.quota(cloudwatch(w))
+
+
+def reliability_usage(w: Window) -> pl.DataFrame:
+    """Per day x LOB x app x model: invocations, errors, throttles, latency sums from logs."""
+    return _query("reliability_usage", w)
+
+
+def reliability_daily(w: Window) -> pl.DataFrame:
+    """Per day x LOB x model: invocations, errors, throttles, latency sums from logs."""
+    return reduce.reliability_daily(reliability_usage(w))
+
+
+def app_reliability(w: Window) -> pl.DataFrame:
+    """Per LOB x application: volume, errors, throttles, mean/p50/p95 latency from logs."""
+    return reduce.app_reliability(reliability_usage(w))
+
+
+def errors(w: Window) -> pl.DataFrame:
+    """Failed invocations per day x error code x LOB x model."""
+    return _query("reliability_errors", w)
+
+
+# --- Anomalies -------------------------------------------------------------------------------
+
+
+def anomalies(w: Window) -> pl.DataFrame:
+    """The triage feed: anomalies overlapping the period, most severe first."""
+    return _query("anomalies_feed", w)
+
+
+def anomaly(version: Freshness, anomaly_id: str) -> dict[str, Any] | None:
+    """One anomaly with its explanation and mute, or None (unknown or out of scope)."""
+    found = _frame("anomalies_detail", _by_id(version, anomaly_id), version)
+    return found.row(0, named=True) if len(found) else None
+
+
+def anomaly_band(version: Freshness, anomaly_id: str) -> pl.DataFrame:
+    """The anomaly's series and expected band around the episode."""
+    return _frame("anomalies_band", _by_id(version, anomaly_id), version)
+
+
+def anomaly_changes(version: Freshness, anomaly_id: str, hours_before: int = 24) -> pl.DataFrame:
+    """Bedrock configuration changes from `hours_before` the episode to its end."""
+    params = _by_id(version, anomaly_id) | {"hours_before": hours_before}
+    return _frame("anomalies_changes", params, version)
+
+
+def anomaly_sample(version: Freshness, anomaly_id: str) -> pl.DataFrame:
+    """Up to 50 invocations behind the anomaly (metadata only), the most telling first."""
+    return _frame("anomalies_sample", _by_id(version, anomaly_id), version)
+
+
+def set_anomaly_status(anomaly_id: str, status: str, reader: Scope | None = None) -> bool:
+    """Acknowledge, resolve or reopen an anomaly; False when it is unknown or out of scope.
+
+    Reopening also lifts its series' mute. The freshness marker includes the newest status
+    change, so every reader's cache (not only this one's) sees the change on its next rerun.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+    reader = reader or scope()
+    params = {"anomaly_id": anomaly_id, "status": status, "who": reader.user, "at": _now()}
+    with _writing() as cur:
+        changed = _run(cur, "anomalies_set_status", params | reader.params())
+        if changed and status == "open":
+            _run(cur, "anomalies_unmute", {"anomaly_id": anomaly_id} | reader.params())
+    return bool(changed)
+
+
+def mute_anomaly(
+    anomaly_id: str, until: datetime, reason: str = "", reader: Scope | None = None
+) -> bool:
+    """Mute the anomaly's series until `until` (UTC) and mark it muted, in one transaction."""
+    reader = reader or scope()
+    params = {"anomaly_id": anomaly_id, "until": until, "who": reader.user, "reason": reason}
+    status = {"anomaly_id": anomaly_id, "status": "muted", "who": reader.user, "at": _now()}
+    with _writing() as cur:
+        muted = _run(cur, "anomalies_mute", params | reader.params())
+        if muted:
+            _run(cur, "anomalies_set_status", status | reader.params())
+    return bool(muted)
+
+
+# --- Governance ------------------------------------------------------------------------------
+
+
+def guardrail_daily(w: Window) -> pl.DataFrame:
+    """Per day x LOB x app: invocations, guardrail-checked ones, interventions."""
+    return _query("governance_daily", w)
+
+
+def guardrail_policies(w: Window) -> pl.DataFrame:
+    """Interventions per day x policy type x LOB."""
+    return _query("governance_policies", w)
+
+
+def guardrails(w: Window) -> pl.DataFrame:
+    """Interventions per guardrail x version x policy x region x account (CloudWatch)."""
+    return _query("governance_guardrails", w)
+
+
+def changes(w: Window) -> pl.DataFrame:
+    """The audit trail: Bedrock configuration changes in the period, newest first."""
+    return _query("governance_changes", w)
+
+
+def logging_gaps(w: Window) -> pl.DataFrame:
+    """Spans with invocation logging switched off (Delete … next Put) overlapping the period."""
+    return _query("governance_logging_gaps", w)
+
+
+def logging_coverage(w: Window) -> pl.DataFrame:
+    """Per day x account x region: invocations CloudWatch counted vs those logged."""
+    return _query("governance_coverage", w)
+
+
+# --- Data health -----------------------------------------------------------------------------
+
+
+def runs(version: Freshness) -> pl.DataFrame:
+    """The latest 100 job runs, newest first."""
+    return _frame("health_runs", version.scope.params(), version)
+
+
+def quarantine(version: Freshness) -> pl.DataFrame:
+    """Quarantined records per source x reason, with one example object and line."""
+    return _frame("health_quarantine", version.scope.params(), version)
+
+
+def unpriced(w: Window) -> pl.DataFrame:
+    """Models used without a price, per model x region."""
+    return _query("health_unpriced", w)
+
+
+def unattributed(w: Window) -> tuple[float | None, pl.DataFrame]:
+    """The unattributed share of estimated spend, and unattributed usage per account x region
+    x model (one scan: usage split into unattributed or not)."""
+    found = _query("health_unattributed", w)
+    total = found["est_cost_usd"].sum() if found["est_cost_usd"].count() else None
+    mine = found.filter("unattributed").drop("unattributed")
+    share = (mine["est_cost_usd"].sum() / total) if total else None
+    return share, mine
+
+
+def missing_logs(w: Window) -> pl.DataFrame:
+    """Hours where CloudWatch counted invocations but under half of them were logged."""
+    return _query("health_logging_gaps", w)
+
+
+# --- running queries -------------------------------------------------------------------------
+
+
+def query(name: str, params: dict[str, Any]) -> pl.DataFrame:
+    """Run sql/queries/<name>.sql with the parameters it names, uncached (bench, scripts)."""
+    with runtime.cursor() as cur, _rollup_errors():
+        return cur.sql(sql(f"queries/{name}"), params=_needed(name, params)).pl()
+
+
+def _query(name: str, w: Window) -> pl.DataFrame:
+    return _frame(name, w.params(), w.version)
+
+
 def _frame(name: str, params: dict[str, Any], version: Freshness) -> pl.DataFrame:
+    return _cached(name, _needed(name, params), version)
+
+
+@st.cache_data(ttl=timedelta(minutes=10), max_entries=512, show_spinner=False)
+def _cached(name: str, params: dict[str, Any], version: Freshness) -> pl.DataFrame:
     # `version` is unused in the body on purpose: it is part of the cache key.
-    with runtime.cursor() as cur:
-        return cur.sql(sql(f"queries/{name}"), params=params).pl()
+    return query(name, params)
+
+
+@contextmanager
+def _rollup_errors() -> Iterator[None]:
+    """A query on a rollup this warehouse lacks raises MissingRollup, naming it."""
+    try:
+        yield
+    except duckdb.CatalogException as exc:
+        table = next((t for t in ROLLUPS if t in str(exc)), None)
+        if table is None:
+            raise
+        raise MissingRollup(table) from None
+
+
+def _needed(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the query's text names (comments aside); a missing one is a bug."""
+    text = "\n".join(line.split("--", 1)[0] for line in sql(f"queries/{name}").splitlines())
+    wanted = set(_PARAM.findall(text))
+    if missing := wanted - params.keys():
+        raise KeyError(f"query {name} needs parameters {sorted(missing)}")
+    return {k: params[k] for k in sorted(wanted)}
+
+
+def _run(cur: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[Any]:
+    with _rollup_errors():
+        return cur.execute(sql(f"queries/{name}"), _needed(name, params)).fetchall()
+
+
+@contextmanager
+def _writing() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor in a transaction; a conflict with a job writing the same rows is one line."""
+    cur = runtime.cursor()
+    try:
+        with transaction(cur):
+            yield cur
+    except duckdb.TransactionException as err:
+        raise WarehouseError(
+            "a job is writing the anomalies right now; try again in a moment"
+        ) from err
+    finally:
+        cur.close()
+
+
+def _by_id(version: Freshness, anomaly_id: str) -> dict[str, Any]:
+    return {"anomaly_id": anomaly_id} | version.scope.params()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

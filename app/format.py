@@ -55,6 +55,22 @@ def tokens(value: float | None) -> str:
     return compact(value)
 
 
+def latency(ms: float | None) -> str:
+    """Milliseconds as '850 ms' under a second, then '1.25 s', '12.5 s', '125 s'."""
+    if ms is None or math.isnan(ms):
+        return MISSING
+    if round(ms) < 1000:
+        return f"{ms:,.0f} ms"
+    seconds = ms / 1000
+    return (
+        f"{seconds:.2f} s"
+        if seconds < 10
+        else f"{seconds:.1f} s"
+        if seconds < 100
+        else f"{seconds:,.0f} s"
+    )
+
+
 def count(value: float | None) -> str:
     """Exact with thousands separators: 1,234 (for counts a reader may act on one by one)."""
     if value is None or math.isnan(value):
@@ -194,6 +210,49 @@ def kpi_tiles(
             "Add the price to genai-lens.toml [[prices]].",
         ),
     ]  # fmt: skip
+
+
+BUDGET_STATUS = {
+    "on_track": "On track", "at_risk": "At risk", "over": "Over budget", "no_budget": "No budget",
+}  # fmt: skip
+
+
+def month_tiles(month: Mapping[str, Any], month_name: str) -> list[Tile]:
+    """'Spend this month' (estimate, against last month's same span) and its landing."""
+    mtd = tile(
+        "Spend this month", money(month["mtd_cost"] or 0.0),
+        change(month["mtd_cost"], month["prev_mtd_cost"]), "inverse",
+        f"Estimated spend from 1 {month_name} to the newest loaded hour, against the same span "
+        "of last month. Every filter applies but the period.",
+    )  # fmt: skip
+    return [mtd, landing_tile(month, month_name)]
+
+
+def landing_tile(month: Mapping[str, Any], month_name: str) -> Tile:
+    """Where the month lands (forecast), its change against budget when one is set."""
+    if not month["series"]:
+        return tile("Month-end landing", MISSING, None, "off", "No forecast yet: run "
+                    "`genai-lens models run`.")  # fmt: skip
+    value, budget = month["landing"], month["budget"]
+    help = f"Forecast of {month_name}'s spend (newest model run)"
+    if month["lo80"] is not None:
+        help += f", 80% interval {money(month['lo80'])} – {money(month['hi80'])}"
+    if month["p_exceed"] is not None and budget:
+        help += f"; {percent(month['p_exceed'], decimals=0)} chance of ending over budget"
+    help += ". Per LOB: the application, model, region and account filters do not apply."
+    if not budget or month["budgets"] < month["series"]:
+        return tile("Month-end landing", money(value), "no budget set", "off", help, arrow=False)
+    return tile("Month-end landing", money(value),
+                f"{change(value, budget)} vs {money(budget)} budget", "inverse", help)  # fmt: skip
+
+
+def latency_tile(cur: Mapping[str, Any], prev: Mapping[str, Any]) -> Tile:
+    return tile(
+        "Latency p95", latency(cur["latency_p95_ms"]),
+        change(cur["latency_p95_ms"], prev["latency_p95_ms"]), "inverse",
+        "Invocation-log latency to the last token: the hourly p95s averaged, weighted by "
+        "invocations (close to, not exactly, the period's p95).",
+    )  # fmt: skip
 
 
 def _spend_tile(cur: Mapping[str, Any], prev: Mapping[str, Any], trend: list[float] | None) -> Tile:

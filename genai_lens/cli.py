@@ -369,6 +369,7 @@ def _serve(
         raise LensError(refusal)
 
     logs.get("jobs").setLevel(logging.INFO)  # unattended: every job run leaves its line
+    runtime.use_settings(settings)
     con = runtime.open_warehouse(settings.warehouse, settings.memory_limit)
     runs.mark_interrupted(con)
     # Streamlit reads .streamlit/config.toml from the working directory only; serve from

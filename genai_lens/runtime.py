@@ -12,10 +12,11 @@ from pathlib import Path
 
 import duckdb
 
-from genai_lens.settings import DEFAULT_WAREHOUSE
+from genai_lens.settings import DEFAULT_WAREHOUSE, Settings, load_settings
 from genai_lens.warehouse import MEMORY_LIMIT, connect
 
 _lock = threading.Lock()
+_settings: Settings | None = None
 _con: duckdb.DuckDBPyConnection | None = None
 _path: Path | None = None
 
@@ -27,6 +28,16 @@ def open_warehouse(path: Path, memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckD
         if _con is None:
             _con, _path = connect(path, memory_limit=memory_limit), path
         return _con
+
+
+def use_settings(settings: Settings) -> None:
+    """What `serve` loaded; the app reads roles and budgets from here."""
+    global _settings
+    _settings = settings
+
+
+def settings() -> Settings:
+    return _settings or load_settings()
 
 
 def warehouse_path() -> Path:

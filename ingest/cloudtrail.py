@@ -147,6 +147,13 @@ class TrailLoader:
         with transaction(self.con):
             replace_quarantine(self.con, SOURCE, sorted(names), problems)
             run_script(self.con, "ingest/cloudtrail_upsert")
+            # the audit-trail rollup of the batch's time range (changes, not model calls)
+            since, until = self.con.execute(
+                "SELECT min(event_time), max(event_time) + INTERVAL 1 MICROSECOND FROM ct_ready"
+            ).fetchone()  # type: ignore[misc]
+            if since is not None:
+                run_script(self.con, "ingest/usage_changes_refresh",
+                           {"since": since, "until": until})  # fmt: skip
             if bookkeeping:
                 bookkeeping()
         return loaded, len(problems)

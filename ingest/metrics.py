@@ -184,6 +184,10 @@ def _upsert(
     with transaction(con):
         replace_quarantine(con, SOURCE, objects, problems)
         run_script(con, "ingest/metrics_upsert")
+        touched = "SELECT DISTINCT date_trunc('hour', ts) FROM metrics_ready ORDER BY 1"
+        hours = [r[0] for r in con.execute(touched).fetchall()]
+        if hours:  # the hourly rollup pages read, for the hours these points fall in
+            run_script(con, "ingest/usage_metrics_hourly_refresh", {"hours": hours})
         if bookkeeping:
             bookkeeping()
     return int(loaded)

@@ -1,21 +1,10 @@
 """Overview: are we on budget, is adoption growing, is it safe? Leadership's minute, per LOB."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
-
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
-from app import charts, data
+from app import charts, data, ui, view
 from app import format as fmt
-from genai_lens.errors import LensError
 
-URL = "query-params"
-NO_DATA = (
-    "**No data yet.** Load Bedrock invocation logs with `genai-lens ingest invocation-logs`, "
-    "or explore a simulated estate with `make demo`."
-)
 TABLE = {
     "Est. spend": st.column_config.NumberColumn(format="dollar", help="Blank: nothing priced"),
     "vs previous": st.column_config.NumberColumn(format="%+.1f%%", help="Spend change"),
@@ -25,75 +14,51 @@ TABLE = {
     "Top model": st.column_config.TextColumn(help="The model with the most estimated spend"),
     "Unpriced invocations": st.column_config.NumberColumn(format="localized"),
     "Spend per day": st.column_config.LineChartColumn(y_min=0),
+    "Month landing": st.column_config.NumberColumn(format="dollar", help="Forecast month end"),
+    "Budget": st.column_config.NumberColumn(format="dollar", help="This month's budget"),
+    "P(over budget)": st.column_config.NumberColumn(format="%.0f%%"),
+    "Budget status": st.column_config.TextColumn(help="From the newest forecast run"),
 }
 
-
-@contextmanager
-def panel(title: str, where: DeltaGenerator | None = None) -> Iterator[None]:
-    """A bordered panel: its title, what the caller draws, then its source and freshness."""
-    with (where or st).container(border=True):
-        st.subheader(title)
-        yield
-        st.caption(source)
-
-
-st.title("Overview")
-try:
-    version = data.freshness()
-except LensError as exc:  # e.g. the warehouse is locked by another process
-    st.error(str(exc), icon=":material/error:")
-    st.stop()
-if version.empty:
-    st.info(NO_DATA, icon=":material/hourglass_empty:")
-    st.stop()
-
-lob_names, model_names = data.names(version, "lob"), data.names(version, "model")
-with st.sidebar:  # each filter is bound to a URL parameter: a link reproduces the view
-    start = data.PERIODS.index(data.DEFAULT_PERIOD)
-    period = st.selectbox("Period", data.PERIODS, start, key="period", bind=URL)
-    custom = ()
-    if period == "Custom":
-        last_30 = data.period_days(data.DEFAULT_PERIOD, data.today())
-        custom = st.date_input("UTC days", last_30, key="days", bind=URL)
-    lobs = st.multiselect(
-        "Lines of business", lob_names, key="lob", placeholder="All LOBs", bind=URL
-    )
-    models = st.multiselect("Models", model_names, key="model", placeholder="All models", bind=URL)
-days = data.period_days(period, data.today(), custom)
-w = data.window(data.Filters(*days, tuple(lobs), tuple(models)), version)
-source = f"Estimated from invocation logs · data to {fmt.hour(version.last_hour)}"
-st.caption(
-    f"Amazon Bedrock usage and estimated spend · {fmt.day_span(*days)} (UTC days) · "
-    f"changes against {fmt.day_span(*w.prev_days)}, the same span just before"
-)
+ctx = ui.context()
+ui.header("Overview", "Amazon Bedrock usage and estimated spend", ctx)
+ui.require_data(ctx)
+w, days = ctx.w, ctx.w.shown_days
+st.caption(f"Changes against {fmt.day_span(*w.prev_days)}, the same span just before.")
 
 daily = data.daily(w)
 if daily.is_empty():
     st.info(
-        f"No usage in {fmt.day_span(*days)} for these filters. The warehouse holds data "
-        f"from {fmt.hour(version.first_hour)} to {fmt.hour(version.last_hour)}."
+        f"No usage in {ctx.span} for these filters. The warehouse holds data "
+        f"from {fmt.hour(ctx.version.first_hour)} to {fmt.hour(ctx.version.last_hour)}."
     )
     st.stop()
 
-kpi = data.kpis(w)
+kpi, month = data.kpis(w), data.month(w).row(0, named=True)
+cur, prev = kpi.row(0, named=True), kpi.row(1, named=True)
 trend = charts.daily_totals(daily, days).to_dict(as_series=False)
-tiles = fmt.kpi_tiles(kpi.row(0, named=True), kpi.row(1, named=True), trend)
-for row in (tiles[:4], tiles[4:]):
-    for col, tile in zip(st.columns(4), row, strict=True):
-        col.metric(**asdict(tile), border=True, chart_type="area", height="stretch")
+spend, invocations, tokens, active, errors, guarded, unattributed, unpriced_tile = fmt.kpi_tiles(
+    cur, prev, trend
+)
+ui.tiles([spend, *fmt.month_tiles(month, f"{view.today():%B}"), unattributed])  # on budget?
+ui.tiles([invocations, tokens, active, unpriced_tile])  # is adoption growing?
+ui.tiles([fmt.latency_tile(cur, prev), errors, guarded, None])  # is it safe and healthy?
 unpriced = charts.unpriced_models(daily)
 if unpriced:
     st.warning(fmt.unpriced_note(sum(unpriced.values()), list(unpriced)), icon=":material/sell:")
-st.caption(source)
+if not month["series"]:
+    st.caption(f"Month-end landing: {ui.NO_MODELS}")
+st.caption(ui.caption(ctx, "estimate"))
 
-lob_colors = charts.lob_colors(lob_names)
-with panel("Estimated spend per day, by LOB"):
-    st.plotly_chart(charts.spend_per_day(daily, lob_colors, days))
+with ui.panel("Estimated spend per day, by LOB", "estimate"):
+    st.plotly_chart(charts.spend_per_day(daily, ctx.lob_colors, days))
 left, right = st.columns(2)
-with panel("Invocations per day, by model", left):
-    st.plotly_chart(charts.invocations_per_day(daily, charts.model_colors(model_names), days))
-with panel("Tokens per day, by LOB", right):
-    st.plotly_chart(charts.tokens_per_day(daily, lob_colors, days))
-with panel("Lines of business"):
+with ui.panel("Invocations per day, by model", "logs", where=left):
+    st.plotly_chart(charts.invocations_per_day(daily, ctx.model_colors, days))
+with ui.panel("Tokens per day, by LOB", "logs", where=right):
+    st.plotly_chart(charts.tokens_per_day(daily, ctx.lob_colors, days))
+with ui.panel("Lines of business", "estimate"):
     table = charts.lob_table(data.lobs(w))
-    st.dataframe(table, hide_index=True, column_config=TABLE, placeholder="—")
+    ui.table(table, TABLE)
+    if table["Month landing"].null_count() == len(table):
+        st.caption(f"Budget status: {ui.NO_MODELS}")

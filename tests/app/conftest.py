@@ -5,6 +5,9 @@ seeded estate of them (LOBs with their apps and model mix, office-hours and week
 growth, an unattributed slice, one model without a price). `make_warehouse(rows)` writes them,
 plus the `ingest_objects` rows an ingest would have left, into a warehouse created by
 `genai_lens.warehouse.connect`, then closes it so a page (or a served app) can open it.
+`make_estate(rows)` does the same and adds everything else an estate leaves behind, derived
+from the rows (tests/app/estate.py): rollups, CloudWatch, CloudTrail, the bill, the model
+outputs and the job bookkeeping.
 Helpers reach tests as fixtures, not imports: conftest modules are not importable by name.
 """
 
@@ -17,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import estate as estate_parts
 import polars as pl
 import pytest
 import streamlit as st
@@ -162,7 +166,8 @@ def factory() -> SimpleNamespace:
     """The row factories and model ids, for tests to build and check their own data."""
     return SimpleNamespace(
         usage_row=usage_row, estate=estate, insert_rows=insert_rows, this_hour=this_hour,
-        cost=cost, LOBS=list(LOBS), SONNET=SONNET, HAIKU=HAIKU, COHERE=COHERE,
+        cost=cost, LOBS=list(LOBS), SONNET=SONNET, HAIKU=HAIKU, COHERE=COHERE, OPUS=OPUS,
+        parts=estate_parts, PRICES=PRICES,
     )  # fmt: skip
 
 
@@ -175,15 +180,39 @@ def make_warehouse(tmp_path: Path) -> WarehouseFactory:
         *,
         name: str = "warehouse.duckdb",
         loaded_at: datetime | None = None,
+        rollups: bool = True,
     ) -> Path:
         path = tmp_path / name
         rows = list(rows)
         con = connect(path)
         try:
+            if not rollups:
+                estate_parts.drop_rollups(con)
             insert_rows(con, rows, loaded_at=loaded_at)
         finally:
             con.close()
         return path
+
+    return build
+
+
+@pytest.fixture
+def make_estate(tmp_path: Path) -> Callable[..., tuple[Path, dict[str, Any]]]:
+    """A whole estate's warehouse from usage rows: returns its path and what the parts hold
+    (anomaly ids, the bill's last day). Keyword options leave parts out (bill=False, ...)."""
+
+    def build(
+        rows: Iterable[dict[str, Any]], *, name: str = "estate.duckdb", **parts: Any
+    ) -> tuple[Path, dict[str, Any]]:
+        path = tmp_path / name
+        rows = list(rows)
+        con = connect(path)
+        try:
+            insert_rows(con, rows)
+            info = estate_parts.fill(con, rows, PRICES, now=this_hour(), **parts)
+        finally:
+            con.close()
+        return path, info
 
     return build
 
@@ -216,3 +245,52 @@ def use_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], 
     yield use
     runtime.close()
     st.cache_data.clear()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = ROOT / "app" / "main.py"
+PAGES = {
+    "overview": None, "spend": "app_pages/spend.py", "reliability": "app_pages/reliability.py",
+    "anomalies": "app_pages/anomalies.py", "governance": "app_pages/governance.py",
+    "data-health": "app_pages/data_health.py",
+}  # fmt: skip
+
+
+@pytest.fixture
+def open_page(use_warehouse: Callable[[Path], None]) -> Callable[..., Any]:
+    """Run the app on a warehouse and switch to a page (by its URL path), query params set.
+
+    `scope` puts a Scope in the session as sign-in will. Fails on any exception on the page.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    def run(path: Path, page: str = "overview", *, scope: Any = None, **query: Any) -> AppTest:
+        use_warehouse(path)
+        at = AppTest.from_file(str(MAIN), default_timeout=90)
+        for key, value in query.items():
+            at.query_params[key] = value
+        if scope is not None:
+            at.session_state["scope"] = scope
+        at.run()
+        if PAGES[page]:
+            at.switch_page(PAGES[page]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return run
+
+
+def session_url(at: Any) -> dict[str, Any]:
+    """The query parameters the session holds now (each a list of its values): what the
+    browser's URL would show.
+
+    AppTest copies back only the query string the run started with, not what widgets bound to
+    the URL wrote since, so this reads the session's own store.
+    """
+    held = at.session_state._state._state.query_params
+    return {key: held.get_all(key) for key in held}
+
+
+@pytest.fixture
+def url_of() -> Callable[[Any], dict[str, Any]]:
+    return session_url

@@ -1,8 +1,10 @@
-"""The Overview as a browser sees it: a real `genai-lens serve` and Debian's Chromium.
+"""Every page as a browser sees it: a real `genai-lens serve` and Debian's Chromium.
 
-What only a browser shows: the router serving /overview with its query string, plotly
-drawing the charts, and the page as a whole (screenshots). Chromium comes from the system
-(`apt-get install chromium`); Playwright never downloads a browser here.
+What only a browser shows: the router serving /<page> with its query string, the filters
+writing themselves into the URL and surviving a click to another page, plotly drawing the
+charts, no error box anywhere, and each page as a whole (screenshots, kept in tests/artifacts/
+for a person to look at). Chromium comes from the system (`apt-get install chromium`);
+Playwright never downloads a browser here.
 Set GENAI_LENS_SCREENSHOTS=bench/out to keep the demo-estate screenshot for a look.
 """
 
@@ -26,7 +28,10 @@ from app import format as fmt
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots to look at; ignored by git
 CLI = Path(sys.executable).parent / "genai-lens"
+PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 CHROMIUM = Path("/usr/bin/chromium")
 # Read at import: tests/conftest.py clears GENAI_LENS_* from the environment of every test.
 SCREENSHOTS = os.environ.get("GENAI_LENS_SCREENSHOTS")
@@ -64,7 +69,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
     def start(warehouse: Path) -> str:
         port = free_port()
         cmd = [str(CLI), "--warehouse", str(warehouse), "serve", "--port", str(port),
-               "--address", "127.0.0.1"]  # fmt: skip
+               "--address", "127.0.0.1", *no_jobs()]  # fmt: skip
         proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)  # fmt: skip
         procs.append(proc)
@@ -80,6 +85,12 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def no_jobs() -> list[str]:
+    """Serve the app only: a scheduler's jobs would rewrite the tables a test checks."""
+    shown = subprocess.run([str(CLI), "serve", "--help"], capture_output=True, text=True)
+    return ["--no-scheduler"] if "--no-scheduler" in shown.stdout else []
 
 
 @pytest.fixture
@@ -99,6 +110,25 @@ def open_overview(page: Page, url: str) -> None:
         "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000
     )
     page.wait_for_timeout(500)  # let plotly finish its transitions before any screenshot
+
+
+def settle(page: Page) -> None:
+    """Wait until the script run is over (Streamlit's running indicator gone) and plotly drew."""
+    page.get_by_test_id("stMain").wait_for(timeout=60_000)
+    page.wait_for_timeout(800)
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=stStatusWidget]')", timeout=90_000
+    )
+    drawn = "[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('svg'))"
+    page.wait_for_function(drawn, timeout=60_000)
+    page.wait_for_timeout(800)
+
+
+def keep(path: Path) -> Path:
+    """A screenshot path under tests/artifacts/, which ignores itself in git."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / ".gitignore").write_text("*\n")
+    return ARTIFACTS / path
 
 
 def screenshot(page: Page, path: Path) -> Path:
@@ -149,9 +179,52 @@ def test_demo_estate_screenshot(make_warehouse, serve, browser_page, factory, tm
 
     open_overview(browser_page, f"{url}/overview?period=Last+90+days")
 
-    assert browser_page.get_by_test_id("stMetric").count() == 8
+    assert browser_page.get_by_test_id("stMetric").count() == 11
     assert "invocations unpriced" in browser_page.get_by_test_id("stAlert").inner_text()
     assert len(plotly_traces(browser_page)[0]) == 7  # six LOBs and unattributed
     assert browser_page.get_by_test_id("stException").count() == 0
     shot = screenshot(browser_page, ROOT / (SCREENSHOTS or tmp_path) / "overview.png")
     assert shot.stat().st_size > 100_000
+
+
+def test_every_page_renders_without_an_error_box(make_estate, serve, browser_page, factory):
+    path, info = make_estate(factory.estate(60, scale=8, growth=0.01, spike=("wealth", 3, 2.2),
+                                            seed=44))  # fmt: skip
+    url = serve(path)
+    for name in PAGES:
+        browser_page.set_viewport_size({"width": 1440, "height": 900})
+        browser_page.goto(f"{url}/{name}")
+        settle(browser_page)
+        assert browser_page.locator(ERRORS).count() == 0, name
+        assert browser_page.get_by_test_id("stHeading").count() > 0, name
+        shot = screenshot(browser_page, keep(Path(f"{name}.png")))
+        assert shot.stat().st_size > 40_000, name
+    browser_page.goto(f"{url}/anomalies?anomaly={info['anomalies'][0]}")
+    settle(browser_page)
+    assert browser_page.locator(ERRORS).count() == 0
+    assert browser_page.get_by_text("HIGH · cost · wealth").count() > 0
+    screenshot(browser_page, keep(Path("anomalies-detail.png")))
+
+
+def test_filters_live_in_the_url_and_survive_navigation(make_estate, serve, browser_page,
+                                                        factory):  # fmt: skip
+    path, _ = make_estate(factory.estate(20, lobs=["wealth", "insurance"], seed=45))
+    url = serve(path)
+    browser_page.goto(f"{url}/spend?lob=wealth&period=Last+7+days")
+    settle(browser_page)
+    browser_page.get_by_role("link", name="Governance").click()
+    browser_page.wait_for_url("**/governance?*")
+    settle(browser_page)
+    assert "lob=wealth" in browser_page.url and "period=Last+7+days" in browser_page.url
+    lob = browser_page.get_by_test_id("stMultiSelect").filter(has_text="Lines of business")
+    assert "wealth" in lob.inner_text()
+    assert browser_page.locator(ERRORS).count() == 0
+
+    # Picking a region writes it into the URL, beside the filters already there.
+    browser_page.set_viewport_size({"width": 1440, "height": 1400})  # the list opens below
+    region = browser_page.get_by_test_id("stMultiSelect").filter(has_text="Regions")
+    region.locator("input").click()
+    region.locator("input").press_sequentially("us-east", delay=50)
+    browser_page.get_by_role("option", name="us-east-1").click()
+    browser_page.wait_for_function("location.search.includes('region=us-east-1')")
+    assert "lob=wealth" in browser_page.url and "region=us-east-1" in browser_page.url

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import charts, data
+from app import charts, data, view
 from app import format as fmt
 from genai_lens import runtime
 from genai_lens.warehouse import SQL_DIR
@@ -49,7 +49,7 @@ def plotly_specs(at: AppTest) -> list[dict[str, Any]]:
 
 
 def today_utc() -> date:
-    return data.today()
+    return view.today()
 
 
 def totals(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -230,12 +230,12 @@ def test_new_rows_show_on_the_next_run_despite_the_cache(
     opened = []
     real_cursor = runtime.cursor
     monkeypatch.setattr(runtime, "cursor", lambda: opened.append(1) or real_cursor())
-    filters = data.Filters(today_utc() - timedelta(days=6), today_utc())
+    filters = view.Filters(today_utc() - timedelta(days=6), today_utc())
 
     before = data.freshness()
-    assert data.kpis(data.window(filters, before))["invocations"][0] == 10
+    assert data.kpis(view.window(filters, before))["invocations"][0] == 10
     queries = len(opened)
-    assert data.kpis(data.window(filters, data.freshness()))["invocations"][0] == 10
+    assert data.kpis(view.window(filters, data.freshness()))["invocations"][0] == 10
     assert len(opened) == queries + 1  # only the freshness marker ran: the frame was cached
 
     # An earlier hour: the window (it ends at the newest hour) and so the query's parameters
@@ -245,7 +245,7 @@ def test_new_rows_show_on_the_next_run_despite_the_cache(
     )
     after = data.freshness()
     assert after != before
-    assert data.kpis(data.window(filters, after))["invocations"][0] == 15
+    assert data.kpis(view.window(filters, after))["invocations"][0] == 15
 
 
 # --- data: periods and windows ----------------------------------------------------------------
@@ -260,31 +260,41 @@ def test_new_rows_show_on_the_next_run_despite_the_cache(
         ("Month to date", date(2025, 3, 10), (date(2025, 3, 1), date(2025, 3, 10))),
         ("Last month", date(2025, 1, 15), (date(2024, 12, 1), date(2024, 12, 31))),
         ("Last month", date(2024, 3, 31), (date(2024, 2, 1), date(2024, 2, 29))),
+        ("Quarter to date", date(2025, 5, 20), (date(2025, 4, 1), date(2025, 5, 20))),
+        ("Last quarter", date(2025, 5, 20), (date(2025, 1, 1), date(2025, 3, 31))),
+        ("Last quarter", date(2025, 1, 2), (date(2024, 10, 1), date(2024, 12, 31))),
         ("Custom", date(2025, 3, 10), (date(2025, 2, 9), date(2025, 3, 10))),  # nothing picked
         ("bogus", date(2025, 3, 10), (date(2025, 2, 9), date(2025, 3, 10))),
     ],
 )
 def test_period_days(period, on, expected):
-    assert data.period_days(period, on) == expected
+    assert view.period_days(period, on) == expected
 
 
 def test_custom_days_in_any_order_and_half_picked():
     a, b = date(2025, 5, 9), date(2025, 5, 2)
-    assert data.period_days("Custom", date(2025, 6, 1), (a, b)) == (b, a)
-    assert data.period_days("Custom", date(2025, 6, 1), (a,)) == (a, a)
+    assert view.period_days("Custom", date(2025, 6, 1), (a, b)) == (b, a)
+    assert view.period_days("Custom", date(2025, 6, 1), (a,)) == (a, a)
 
 
 def test_window_compares_equal_elapsed_spans():
     version = data.Freshness("w", None, 1, 1, 1, None, datetime(2025, 3, 10, 13))
-    w = data.window(data.Filters(date(2025, 3, 4), date(2025, 3, 10)), version)
+    w = view.window(view.Filters(date(2025, 3, 4), date(2025, 3, 10)), version)
     assert (w.start, w.end) == (datetime(2025, 3, 4), datetime(2025, 3, 10, 14))
     assert (w.prev_start, w.prev_end) == (datetime(2025, 2, 25), datetime(2025, 3, 3, 14))
     assert w.prev_days == (date(2025, 2, 25), date(2025, 3, 3))
 
 
+def test_charts_stop_at_the_newest_loaded_day():
+    version = data.Freshness("w", None, 1, 1, 1, None, datetime(2025, 3, 9, 23))
+    w = view.window(view.Filters(date(2025, 3, 4), date(2025, 3, 10)), version)
+    assert w.days == (date(2025, 3, 4), date(2025, 3, 10))
+    assert w.shown_days == (date(2025, 3, 4), date(2025, 3, 9))  # the 10th has no data yet
+
+
 def test_window_of_a_closed_period_is_whole_days():
     version = data.Freshness("w", None, 1, 1, 1, None, datetime(2025, 3, 10, 13))
-    w = data.window(data.Filters(date(2025, 2, 1), date(2025, 2, 28)), version)
+    w = view.window(view.Filters(date(2025, 2, 1), date(2025, 2, 28)), version)
     assert (w.start, w.end) == (datetime(2025, 2, 1), datetime(2025, 3, 1))
     assert (w.prev_start, w.prev_end) == (datetime(2025, 1, 4), datetime(2025, 2, 1))
 
@@ -292,8 +302,8 @@ def test_window_of_a_closed_period_is_whole_days():
 def test_sql_files_bind_parameters_and_state_their_grain():
     files = sorted((SQL_DIR / "queries").glob("overview_*.sql"))
     assert {f.stem for f in files} >= {
-        "overview_freshness", "overview_dimensions", "overview_kpis", "overview_daily",
-        "overview_lobs",
+        "overview_freshness", "overview_dimensions", "overview_usage", "overview_month",
+        "overview_landing",
     }  # fmt: skip
     for f in files:
         text = f.read_text()
@@ -422,3 +432,67 @@ def data_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
         pl.col("est_cost_usd").sum(), pl.col("invocations").sum(), pl.col("tokens").sum(),
         pl.col("unpriced_invocations").sum(),
     )  # fmt: skip
+
+
+# --- the month, latency and budget (with a whole estate) -------------------------------------
+
+
+def test_month_tiles_latency_and_budget_status(make_estate, open_page, factory):
+    rows = factory.estate(45, seed=31)
+    path, _ = make_estate(rows)
+    at = open_page(path)
+    shown = tiles(at)
+    month_start = today_utc().replace(day=1)
+    mtd = sum(r["est_cost_usd"] or 0 for r in rows if r["hour"].date() >= month_start)
+    assert shown["Spend this month"].value == fmt.money(mtd)
+    with runtime.cursor() as cur:
+        landing, budget = cur.execute(
+            "SELECT landing, budget FROM forecast_landing WHERE series = 'total' "
+            "AND period_kind = 'month'"
+        ).fetchall()[0]
+    assert shown["Month-end landing"].value == fmt.money(landing)
+    assert shown["Month-end landing"].proto.delta == (
+        f"{fmt.change(landing, budget)} vs {fmt.money(budget)} budget"
+    )
+    cur_rows = split(rows, 30)[0]
+    p95 = sum(r["latency_p95_ms"] * r["latency_count"] for r in cur_rows) / sum(
+        r["latency_count"] for r in cur_rows
+    )
+    assert shown["Latency p95"].value == fmt.latency(p95)
+    table = at.dataframe[0].value.set_index("LOB")
+    assert set(table["Budget status"].dropna()) <= {"On track", "At risk", "Over budget",
+                                                    "No budget"}  # fmt: skip
+    assert table.loc["unattributed", "Budget status"] == "No budget"
+
+    wealth = tiles(open_page(path, lob="wealth"))  # the landing of the LOB's own series
+    with runtime.cursor() as cur:
+        (lob_landing,) = cur.execute(
+            "SELECT landing FROM forecast_landing WHERE series = 'lob:wealth' "
+            "AND period_kind = 'month'"
+        ).fetchall()[0]
+    assert wealth["Month-end landing"].value == fmt.money(lob_landing)
+
+
+def test_without_a_forecast_the_landing_says_how_to_get_one(make_estate, open_page, factory):
+    path, _ = make_estate(factory.estate(10, lobs=["wealth"]), models=False)
+    at = open_page(path)
+    assert tiles(at)["Month-end landing"].value == fmt.MISSING
+    assert any("No forecast yet — run `genai-lens models run`" in c.value for c in at.caption)
+
+
+def test_account_and_region_filters_change_every_tile(make_warehouse, open_page, factory):
+    hour = factory.this_hour() - timedelta(hours=2)
+    rows = [
+        factory.usage_row(hour=hour, account_id="111122223333", region="us-east-1",
+                          invocations=40),
+        factory.usage_row(hour=hour, account_id="444455556666", region="eu-west-1",
+                          invocations=60, lob="wealth", app="research-assistant"),
+    ]  # fmt: skip
+    path = make_warehouse(rows)
+    assert tiles(open_page(path))["Invocations"].value == "100"
+    by_account = open_page(path, account="444455556666")
+    assert tiles(by_account)["Invocations"].value == "60"
+    assert tiles(by_account)["Estimated spend"].value == fmt.money(rows[1]["est_cost_usd"])
+    by_region = open_page(path, region="us-east-1", app="advisor-chat")
+    assert tiles(by_region)["Invocations"].value == "40"
+    assert tiles(by_region)["Active LOBs · apps"].value == "1 · 1"

@@ -33,6 +33,9 @@ LANDED = {
     "0007_create_invocation_text.sql": (
         "c64e8de7883ca81c479b319cccc48febf809c97ddec5e26c563022ec8878deee"
     ),
+    "0008_create_page_rollups.sql": (
+        "25a7733a7b3e2dc357b4f819b8cb15927685b6038615b27719341832943b8af3"
+    ),
 }
 
 

@@ -1,0 +1,64 @@
+"""Sign-in and the reader's scope, settled before any page runs.
+
+With [auth] in .streamlit/secrets.toml, a reader signs in with the OIDC provider
+(`st.login`); their groups claim maps to a role (genai_lens/auth.py), and the role's LOBs go
+into st.session_state["scope"], which the data-access layer binds into every query. Without
+sign-in configured (the demo), the app runs as admin and says so in a banner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.data import ADMIN, Scope
+from genai_lens import auth, runtime
+
+BANNER = (
+    "Sign-in is not configured: everyone who can reach this app sees every line of business. "
+    "Configure [auth] in .streamlit/secrets.toml (see the README, 'Who sees what')."
+)
+
+
+def _configured() -> bool:
+    try:
+        section: Any = st.secrets.get("auth")
+    except Exception:  # no secrets file at all
+        return False
+    return bool(section) and all(section.get(k) for k in auth.REQUIRED)
+
+
+def _claims() -> dict[str, Any]:
+    return dict(st.user.to_dict())
+
+
+def settle() -> auth.Access:
+    """The reader's access; stops the script at a sign-in screen when needed."""
+    if not _configured():
+        # Nobody signs in: every reader is an admin (a scope set by server-side code, such as
+        # a test session, stands; a browser cannot write session state).
+        st.session_state.setdefault("scope", ADMIN)
+        st.caption(f":material/lock_open: **{BANNER}**")
+        return auth.ANONYMOUS_ADMIN
+    if not st.user.is_logged_in:
+        st.title("genai-lens")
+        st.write("Sign in with your organisation's account to see Bedrock usage and spend.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    cfg = runtime.settings().auth
+    claims = _claims()
+    access = auth.access_for(claims.get(cfg.groups_claim), cfg.roles)
+    who = str(claims.get("email") or claims.get("name") or claims.get("sub") or "user")
+    st.session_state["scope"] = Scope(None if access.all_lobs else access.lobs, who)
+    with st.sidebar:
+        st.caption(f"Signed in as {who} ({access.role})")
+        st.button("Sign out", on_click=st.logout)
+    if access.nothing:
+        st.error(
+            f"{who} is in no group that genai-lens maps to a role: ask the platform team to "
+            "add one of your groups under [auth.roles].",
+            icon=":material/block:",
+        )
+        st.stop()
+    return access

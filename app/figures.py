@@ -1,0 +1,315 @@
+"""Figure builders for Spend, Reliability, Anomalies, Governance and Data health: pure
+functions from frames to plotly figures (no Streamlit, no warehouse), sharing charts.py's
+colours, ticks and layout so every page reads the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from app import charts
+from app import format as fmt
+
+INK = "#1F2933"  # actuals: the page's text colour
+FORECAST = "#2E5A87"  # the theme's primary blue
+BAND_80 = "rgba(46,90,135,0.28)"
+BAND_95 = "rgba(46,90,135,0.13)"
+BUDGET = "#C0392B"
+CE_COLOR = "#E68310"
+SHADE = "rgba(120,120,120,0.10)"
+Tick = Callable[[float], str]
+
+
+def percent_tick(value: float) -> str:
+    return fmt.percent(value, decimals=0)
+
+
+def latency_tick(value: float) -> str:
+    """Axis ticks in ms under a second, then whole or round seconds: 500 ms, 1.5 s, 20 s."""
+    if value == 0:
+        return "0"
+    return f"{value:,.0f} ms" if value < 1000 else f"{value / 1000:g} s"
+
+
+# --- Spend -----------------------------------------------------------------------------------
+
+
+def spend_stack(
+    frame: pl.DataFrame,
+    by: str,
+    colors: dict[str, str],
+    days: tuple[date, date],
+    labels: dict[str, str] | None = None,
+) -> go.Figure:
+    """Spend per day stacked by `by`; days that only have an estimate are shaded and named."""
+    fig = charts.stacked(
+        frame.rename({"cost": "value"}), by, "value", days, colors=colors, kind="bar",
+        tick=fmt.money_tick, hover="$,.2f", labels=labels,
+    )  # fmt: skip
+    estimated = frame.filter(pl.col("source") == "estimate")["day"]
+    if len(estimated) and len(estimated) < len(frame):  # all estimate: the caption says so
+        _shade(fig, estimated.min(), days[1], "estimate: no bill yet")
+    return fig
+
+
+def forecast(
+    frame: pl.DataFrame, today: date, ce: pl.DataFrame | None = None, days: int = 120
+) -> go.Figure:
+    """Daily actuals, the forecast and its 80/95% intervals; Cost Explorer's daily mean beside."""
+    frame = frame.sort("day").filter(pl.col("day") >= today - timedelta(days=days))
+    future = frame.filter(pl.col("actual").is_null())
+    fig = go.Figure()
+    for lo, hi, color, name in (("lo95", "hi95", BAND_95, "95% interval"),
+                                ("lo80", "hi80", BAND_80, "80% interval")):  # fmt: skip
+        _band(fig, future["day"].to_list(), future[lo].to_list(), future[hi].to_list(), color,
+              name)  # fmt: skip
+    past = frame.filter(pl.col("actual").is_not_null())
+    fig.add_trace(_line(past["day"], past["actual"], "Actual", INK, "$,.2f"))
+    fig.add_trace(_line(future["day"], future["yhat"], "Forecast", FORECAST, "$,.2f", "dash"))
+    if ce is not None and len(ce):
+        fig.add_trace(_line(ce["period_start"], ce["mean"], "Cost Explorer forecast", CE_COLOR,
+                            "$,.2f", "dot"))  # fmt: skip
+    top = max([0.0, *frame["hi95"].drop_nulls(), *frame["actual"].drop_nulls()])
+    first = frame["day"].min() or today
+    last = frame["day"].max() or today
+    fig = charts.day_layout(fig, (first, last), float(top), fmt.money_tick)
+    fig.add_vline(x=datetime.combine(today, datetime.min.time()).timestamp() * 1000,
+                  line={"color": "#888", "width": 1, "dash": "dot"})  # fmt: skip
+    return fig
+
+
+def month_landing(frame: pl.DataFrame, row: dict[str, Any]) -> go.Figure:
+    """This month's cumulative spend: actual to date, the forecast to month end, the landing's
+    80/95% interval at month end and the budget line."""
+    start, end = row["period_start"], row["period_end"]
+    month = frame.filter(pl.col("day").is_between(start, end)).sort("day")
+    month = month.with_columns(
+        pl.coalesce("actual", "yhat").cum_sum().alias("cumulative"),
+        pl.col("actual").is_not_null().alias("past"),
+    )
+    past, future = month.filter("past"), month.filter(~pl.col("past"))
+    fig = go.Figure()
+    fig.add_trace(_line(past["day"], past["cumulative"], "Actual to date", INK, "$,.0f"))
+    if len(future):
+        bridge = past.tail(1).vstack(future) if len(past) else future
+        fig.add_trace(_line(bridge["day"], bridge["cumulative"], "Forecast", FORECAST, "$,.0f",
+                            "dash"))  # fmt: skip
+    for lo, hi, width, name in (("lo95", "hi95", 2, "95% interval"),
+                                ("lo80", "hi80", 7, "80% interval")):  # fmt: skip
+        if row.get(lo) is not None:
+            fig.add_trace(go.Scatter(
+                x=[end, end], y=[row[lo], row[hi]], mode="lines", name=name,
+                line={"color": FORECAST, "width": width},
+                hovertemplate=f"{name}: %{{y:$,.0f}}<extra></extra>", opacity=0.5,
+            ))  # fmt: skip
+    top = max(float(row.get("hi95") or 0), float(row["landing"]), float(row.get("budget") or 0))
+    fig = charts.day_layout(fig, (start, end + timedelta(days=1)), top, fmt.money_tick)
+    if row.get("budget"):
+        fig.add_hline(y=row["budget"], line={"color": BUDGET, "width": 1.5, "dash": "dash"},
+                      annotation_text=f"Budget {fmt.money(row['budget'])}",
+                      annotation_position="top left")  # fmt: skip
+    return fig
+
+
+def reconciliation(frame: pl.DataFrame, days: tuple[date, date]) -> go.Figure:
+    """Estimated and billed spend per day (lines) and the drift between them (bars)."""
+    per_day = frame.group_by("day").agg(
+        pl.col("est_cost").sum(), _sum_or_null("billed_cost"), pl.col("drift_usd").sum()
+    ).sort("day")  # fmt: skip
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=per_day["day"], y=per_day["drift_usd"], name="Drift (bill − estimate)",
+                         marker_color="rgba(192,57,43,0.45)",
+                         hovertemplate="Drift: %{y:$,.2f}<extra></extra>"))  # fmt: skip
+    fig.add_trace(_line(per_day["day"], per_day["est_cost"], "Estimate", FORECAST, "$,.2f"))
+    fig.add_trace(_line(per_day["day"], per_day["billed_cost"], "Bill", INK, "$,.2f"))
+    top = max([0.0, *per_day["est_cost"].drop_nulls(), *per_day["billed_cost"].drop_nulls()])
+    return charts.day_layout(fig, days, float(top), fmt.money_tick)
+
+
+# --- time series and bars --------------------------------------------------------------------
+
+
+def lines(
+    frame: pl.DataFrame,
+    x: str,
+    y: str,
+    by: str,
+    colors: dict[str, str],
+    days: tuple[date, date],
+    *,
+    tick: Tick,
+    hover: str,
+    labels: dict[str, str] | None = None,
+) -> go.Figure:
+    """One line per `by` value (biggest mean first), e.g. p99 latency per model."""
+    order = frame.group_by(by).agg(pl.col(y).mean()).sort([y, by], descending=[True, False])
+    fig = go.Figure()
+    for name in order[by].to_list():
+        part = frame.filter(pl.col(by) == name).sort(x)
+        label = (labels or {}).get(name, name)
+        fig.add_trace(_line(part[x], part[y], label, colors.get(name), hover))
+    top = frame[y].max() if len(frame) else 0
+    return charts.day_layout(fig, days, float(top or 0), tick)
+
+
+def bars(
+    frame: pl.DataFrame,
+    label: str,
+    value: str,
+    *,
+    tick: Tick,
+    hover: str,
+    colors: dict[str, str] | None = None,
+    stack: str | None = None,
+    labels: dict[str, str] | None = None,
+    top: float | None = None,
+) -> go.Figure:
+    """Horizontal bars, biggest on top; `stack` splits each bar by a second column."""
+    totals = frame.group_by(label).agg(pl.col(value).sum()).sort(value)
+    order = totals[label].to_list()
+    fig = go.Figure()
+    groups = frame[stack].unique().sort().to_list() if stack else [None]
+    for group in groups:
+        part = frame if group is None else frame.filter(pl.col(stack) == group)
+        part = part.group_by(label).agg(pl.col(value).sum())
+        values = dict(zip(part[label], part[value], strict=True))
+        name = str(group) if group is not None else value
+        if stack:
+            color: Any = (colors or {}).get(name)
+        else:
+            color = [(colors or {}).get(n, charts.MODEL_PALETTE[0]) for n in order]
+        fig.add_trace(go.Bar(
+            y=[(labels or {}).get(n, n) for n in order], x=[values.get(n, 0) for n in order],
+            orientation="h", name=name, showlegend=stack is not None, marker_color=color,
+            hovertemplate=f"%{{y}}{' · ' + name if stack else ''}: %{{x:{hover}}}<extra></extra>",
+        ))  # fmt: skip
+    if top is None:
+        top = float(totals[value].max() or 0) if len(totals) else 0.0
+    ticks = charts.nice_ticks(top)
+    fig.update_layout(
+        barmode="stack", height=max(220, 28 * len(order) + 80),
+        margin={"l": 0, "r": 24, "t": 28, "b": 0}, plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)", font={"size": 12},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "title": None},
+    )  # fmt: skip
+    fig.update_xaxes(tickvals=ticks, ticktext=[tick(t) for t in ticks],
+                     range=[0, ticks[-1] * 1.02], gridcolor="rgba(128,128,128,0.18)")  # fmt: skip
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def quota(frame: pl.DataFrame, colors: dict[str, str], labels: dict[str, str],
+          days: tuple[date, date]) -> go.Figure:  # fmt: skip
+    """Throttles (bars, all models) under each model's busiest-minute quota usage, per hour up
+    to a week and per day beyond (a month of hours is a wall of lines)."""
+    if (days[1] - days[0]).days > 7:
+        frame = frame.group_by(pl.col("hour").dt.truncate("1d"), "model").agg(
+            pl.col("quota_tpm_max").max(), pl.col("throttles").sum()
+        )
+    fig = go.Figure()
+    throttles = frame.group_by("hour").agg(pl.col("throttles").sum()).sort("hour")
+    fig.add_trace(go.Bar(x=throttles["hour"], y=throttles["throttles"], name="Throttles",
+                         marker_color="rgba(192,57,43,0.55)", yaxis="y2",
+                         hovertemplate="Throttles: %{y:,.0f}<extra></extra>"))  # fmt: skip
+    usage = frame.filter(pl.col("quota_tpm_max").is_not_null())
+    for model in usage["model"].unique().sort().to_list():
+        part = usage.filter(pl.col("model") == model).sort("hour")
+        fig.add_trace(_line(part["hour"], part["quota_tpm_max"], labels.get(model, model),
+                            colors.get(model), ",.0f"))  # fmt: skip
+    top = float(usage["quota_tpm_max"].max() or 0) if len(usage) else 0.0
+    fig = charts.day_layout(fig, days, top, charts.compact_tick)
+    right = charts.nice_ticks(float(throttles["throttles"].max() or 0))
+    fig.update_layout(yaxis2={
+        "overlaying": "y", "side": "right", "showgrid": False, "title": "throttled calls",
+        "tickvals": right, "ticktext": [charts.compact_tick(t) for t in right],
+        "range": [0, right[-1] * 1.02],
+    })  # fmt: skip
+    return fig
+
+
+def coverage(frame: pl.DataFrame, days: tuple[date, date]) -> go.Figure:
+    """Share of CloudWatch-counted invocations that reached the logs, per day and account/region."""
+    frame = frame.with_columns(
+        (pl.col("account_id").fill_null("?") + " · " + pl.col("region").fill_null("?")).alias(
+            "where"
+        ),
+        (pl.col("logged_invocations") / pl.col("cw_invocations")).clip(0, 1.2).alias("share"),
+    ).filter(pl.col("cw_invocations") > 0)
+    colors = charts.color_map(frame["where"].unique().to_list(), charts.MODEL_PALETTE)
+    fig = lines(frame, "day", "share", "where", colors, days, tick=percent_tick, hover=".1%")
+    fig.update_yaxes(range=[0, 1.1], tickvals=[0, 0.25, 0.5, 0.75, 1.0],
+                     ticktext=["0%", "25%", "50%", "75%", "100%"])  # fmt: skip
+    return fig
+
+
+# --- Anomalies -------------------------------------------------------------------------------
+
+
+def anomaly_band(
+    band: pl.DataFrame, anomaly: dict[str, Any], tick: Tick, hover: str = ",.2f"
+) -> go.Figure:
+    """The series around an anomaly: expected band, expected, actual, the episode shaded."""
+    band = band.sort("ts")
+    fig = go.Figure()
+    _band(fig, band["ts"].to_list(), band["lower"].to_list(), band["upper"].to_list(), BAND_80,
+          "Expected band")  # fmt: skip
+    fig.add_trace(_line(band["ts"], band["expected"], "Expected", FORECAST, hover, "dash"))
+    fig.add_trace(_line(band["ts"], band["actual"], "Actual", INK, hover))
+    end = anomaly["end_ts"] or band["ts"].max()
+    fig.add_vrect(x0=anomaly["start_ts"], x1=end, fillcolor="rgba(192,57,43,0.12)", line_width=0,
+                  annotation_text="anomaly", annotation_position="top left")  # fmt: skip
+    top = max([0.0, *band["upper"].drop_nulls(), *band["actual"].drop_nulls()])
+    ticks = charts.nice_ticks(float(top))
+    fig.update_layout(
+        height=charts.CHART_HEIGHT, margin={"l": 0, "r": 0, "t": 28, "b": 0},
+        hovermode="x unified", plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "title": None},
+    )  # fmt: skip
+    fig.update_xaxes(tickformat="%d %b %H:%M", showgrid=False)
+    fig.update_yaxes(tickvals=ticks, ticktext=[tick(t) for t in ticks], range=[0, ticks[-1]],
+                     gridcolor="rgba(128,128,128,0.18)")  # fmt: skip
+    return fig
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _line(
+    x: Sequence[Any] | pl.Series,
+    y: Sequence[Any] | pl.Series,
+    name: str,
+    color: str | None,
+    hover: str,
+    dash: str = "solid",
+) -> go.Scatter:
+    return go.Scatter(
+        x=list(x), y=list(y), name=name, mode="lines", showlegend=True,
+        line={"color": color, "width": 2, "dash": dash},
+        hovertemplate=f"{name}: %{{y:{hover}}}<extra></extra>",
+    )  # fmt: skip
+
+
+def _band(fig: go.Figure, x: list, lo: list, hi: list, color: str, name: str) -> None:
+    if not x:
+        return
+    fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line={"width": 0}, showlegend=False,
+                             hoverinfo="skip", name=name))  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line={"width": 0}, fill="tonexty",
+                             fillcolor=color, name=name, hoverinfo="skip"))  # fmt: skip
+
+
+def _shade(fig: go.Figure, first: date, last: date, text: str) -> None:
+    half = timedelta(hours=12)
+    fig.add_vrect(x0=first - half, x1=last + half, fillcolor=SHADE, line_width=0,
+                  annotation_text=text, annotation_position="top left",
+                  annotation_font={"size": 11, "color": "#666"})  # fmt: skip
+
+
+def _sum_or_null(column: str) -> pl.Expr:
+    """The sum, or null when every value is null (not billed yet is not $0)."""
+    return pl.when(pl.col(column).count() > 0).then(pl.col(column).sum()).alias(column)

@@ -1,0 +1,315 @@
+"""Tables as the pages show them: pure polars reshaping (readable column names, shares in
+percent, short model names) and the column formats that go with them (money as money, counts
+with separators, latency in seconds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from app import charts
+from app import format as fmt
+
+Config = dict[str, Any]
+col = st.column_config
+
+
+def money(help: str | None = None) -> Any:
+    return col.NumberColumn(format="dollar", help=help)
+
+
+def count(help: str | None = None) -> Any:
+    return col.NumberColumn(format="localized", help=help)
+
+
+def pct(help: str | None = None, decimals: int = 1) -> Any:
+    return col.NumberColumn(format=f"%.{decimals}f%%", help=help)
+
+
+def secs(help: str | None = None) -> Any:
+    """Latency shown in seconds (the frames hold ms: `in_seconds` converts them)."""
+    return col.NumberColumn(format="%.2f s", help=help)
+
+
+def in_seconds(column: str) -> pl.Expr:
+    return pl.col(column) / 1000
+
+
+def series_label(series: str) -> str:
+    return "All LOBs (total)" if series == "total" else series.removeprefix("lob:")
+
+
+def busiest(frame: pl.DataFrame, key: str, weight: str, top: int = 10) -> list[str]:
+    """The `top` values of `key` with the most `weight`: what a readable chart can show."""
+    totals = frame.group_by(key).agg(pl.col(weight).sum())
+    totals = totals.sort([weight, key], descending=[True, False])
+    return totals[key].head(top).to_list()
+
+
+def short_models(frame: pl.DataFrame, column: str = "model") -> pl.Expr:
+    labels = charts.model_labels(frame[column].drop_nulls().unique().to_list())
+    return pl.col(column).replace_strict(labels, default=pl.col(column))
+
+
+# --- Spend -----------------------------------------------------------------------------------
+
+LANDING: Config = {
+    "To date": money("Spend so far in the period (the model's actuals)"),
+    "Landing": money("Forecast of the period's total"),
+    "80% low": money(), "80% high": money(),
+    "Budget": money(), "vs budget": pct("Landing against budget"),
+    "P(over budget)": pct("Chance the period ends over budget", 0),
+}  # fmt: skip
+
+
+def landing(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("series").map_elements(series_label, return_dtype=pl.String).alias("Series"),
+        pl.col("period_kind").str.to_titlecase().alias("Period"),
+        pl.format(
+            "{} – {}",
+            pl.col("period_start").dt.strftime("%d %b"),
+            pl.col("period_end").dt.strftime("%d %b %Y"),
+        ).alias("Span"),
+        pl.col("actual_to_date").alias("To date"),
+        pl.col("landing").alias("Landing"),
+        pl.col("lo80").alias("80% low"),
+        pl.col("hi80").alias("80% high"),
+        pl.col("budget").alias("Budget"),
+        ((pl.col("landing") / pl.col("budget") - 1) * 100).alias("vs budget"),
+        (pl.col("p_exceed") * 100).alias("P(over budget)"),
+        pl.col("status")
+        .replace_strict(fmt.BUDGET_STATUS, default=pl.col("status"))
+        .alias("Status"),
+    )
+
+
+BACKTESTS: Config = {
+    "MAPE": pct("Mean absolute % error of the forecast on rolling origins"),
+    "Naive MAPE": pct("The seasonal-naive baseline on the same origins"),
+    "80% coverage": pct("Share of actuals inside the 80% interval (0.80 is calibrated)", 0),
+    "95% coverage": pct("Share of actuals inside the 95% interval (0.95 is calibrated)", 0),
+}
+
+
+def backtests(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("series").map_elements(series_label, return_dtype=pl.String).alias("Series"),
+        pl.format("{} days", "horizon_days").alias("Horizon"),
+        pl.col("origins").alias("Origins"),
+        (pl.col("mape") * 100).alias("MAPE"),
+        (pl.col("naive_mape") * 100).alias("Naive MAPE"),
+        pl.when(pl.col("mape") < pl.col("naive_mape"))
+        .then(pl.lit("yes"))
+        .otherwise(pl.lit("no"))
+        .alias("Beats naive"),
+        (pl.col("coverage80") * 100).alias("80% coverage"),
+        (pl.col("coverage95") * 100).alias("95% coverage"),
+        pl.col("method").alias("Method"),
+    )
+
+
+UNITS: Config = {
+    "Est. spend": money(),
+    "Requests": count(),
+    "Tokens": col.NumberColumn(format="compact"),
+    "Per request": col.NumberColumn(format="$%.4f", help="Estimated cost per priced request"),
+    "Per 1K tokens": col.NumberColumn(format="$%.4f"),
+    "Cache read tokens": col.NumberColumn(format="compact"),
+    "Cache savings": money("cache_read_tokens × (input price − cache read price)"),
+    "Unpriced": count("Requests of models without a price: left out of the costs"),
+}
+
+
+def units(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("lob").alias("LOB"), pl.col("app").alias("Application"),
+        pl.col("est_cost_usd").alias("Est. spend"), pl.col("invocations").alias("Requests"),
+        pl.col("tokens").alias("Tokens"), pl.col("cost_per_request").alias("Per request"),
+        pl.col("cost_per_1k_tokens").alias("Per 1K tokens"),
+        pl.col("cache_read_tokens").alias("Cache read tokens"),
+        pl.col("cache_savings_usd").alias("Cache savings"),
+        pl.col("unpriced_invocations").alias("Unpriced"),
+    )  # fmt: skip
+
+
+RECONCILIATION: Config = {
+    "Estimate": money(), "Bill": money("Blank: not billed yet"),
+    "Drift": money("Bill − estimate"), "Drift %": pct("Drift as a share of the bill"),
+}  # fmt: skip
+
+
+def reconciliation(frame: pl.DataFrame) -> pl.DataFrame:
+    by_model = frame.group_by("model").agg(
+        pl.col("est_cost").sum(), _sum_or_null("billed_cost"),
+        _sum_or_null("drift_usd"),
+    )  # fmt: skip
+    return by_model.sort("billed_cost", descending=True, nulls_last=True).select(
+        short_models(by_model).alias("Model"),
+        pl.col("est_cost").alias("Estimate"),
+        pl.col("billed_cost").alias("Bill"),
+        pl.col("drift_usd").alias("Drift"),
+        (pl.col("drift_usd") / pl.col("billed_cost") * 100).alias("Drift %"),
+    )
+
+
+def ce_vs_ours(ce: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
+    """Cost Explorer's monthly forecast beside our month landing for the total."""
+    month = ours.filter((pl.col("series") == "total") & (pl.col("period_kind") == "month"))
+    ce_month = ce.filter(pl.col("granularity") == "MONTHLY").head(1)
+    rows = []
+    if len(month):
+        m = month.row(0, named=True)
+        rows.append({"Forecast": "genai-lens (Prophet)", "Month end": m["landing"],
+                     "Low": m["lo80"], "High": m["hi80"], "Interval": "80%"})  # fmt: skip
+    if len(ce_month):
+        c = ce_month.row(0, named=True)
+        rows.append({"Forecast": "AWS Cost Explorer", "Month end": c["mean"], "Low": c["lower"],
+                     "High": c["upper"], "Interval": "Cost Explorer's"})  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+CE: Config = {"Month end": money(), "Low": money(), "High": money()}
+
+
+# --- Reliability -----------------------------------------------------------------------------
+
+MODEL_LATENCY: Config = {
+    "Latency p50": secs(), "Latency p90": secs(), "Latency p99": secs(),
+    "TTFT p50": secs("Time to first token (streaming calls)"), "TTFT p90": secs(),
+    "TTFT p99": secs(),
+    "Samples": count("CloudWatch samples behind the latency figures"),
+}  # fmt: skip
+
+
+def model_latency(frame: pl.DataFrame) -> pl.DataFrame:
+    wide = frame.pivot(on="metric_name", index="model", values=["p50", "p90", "p99", "samples"])
+    out = wide.select(short_models(wide).alias("Model"))
+    for metric, short in (("InvocationLatency", "Latency"), ("TimeToFirstToken", "TTFT")):
+        for p in ("p50", "p90", "p99"):
+            name = f"{p}_{metric}"
+            value = pl.col(name) / 1000 if name in wide.columns else pl.lit(None, pl.Float64)
+            out = out.with_columns(wide.select(value.alias(f"{short} {p}")).to_series())
+    samples = "samples_InvocationLatency"
+    return out.with_columns(
+        (wide[samples] if samples in wide.columns else pl.Series([None] * len(wide))).alias(
+            "Samples"
+        )
+    ).sort("Latency p99", descending=True, nulls_last=True)
+
+
+APPS: Config = {
+    "Invocations": count(), "Errors": count(), "Throttles": count(),
+    "Error rate": pct(decimals=2), "Mean": secs("Exact mean latency from the logs"),
+    "p50": secs("Hourly p50s averaged (approximate)"), "p95": secs("Hourly p95s averaged"),
+}  # fmt: skip
+
+
+def apps(frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50) -> pl.DataFrame:
+    """The `limit` applications worst by `by` (p95 latency or error rate) with enough calls."""
+    key = {"latency": "latency_p95_ms", "errors": "error_rate"}[by]
+    worst = frame.filter(pl.col("invocations") >= min_calls).sort(key, descending=True,
+                                                                  nulls_last=True)  # fmt: skip
+    return worst.head(limit).select(
+        pl.col("lob").alias("LOB"), pl.col("app").alias("Application"),
+        pl.col("invocations").alias("Invocations"), pl.col("errors").alias("Errors"),
+        pl.col("throttles").alias("Throttles"), (pl.col("error_rate") * 100).alias("Error rate"),
+        in_seconds("latency_mean_ms").alias("Mean"), in_seconds("latency_p50_ms").alias("p50"),
+        in_seconds("latency_p95_ms").alias("p95"),
+    )  # fmt: skip
+
+
+def lob_latency(daily: pl.DataFrame) -> pl.DataFrame:
+    """p95 latency per day and LOB from reliability_daily's weighted sums."""
+    return daily.group_by("day", "lob").agg(
+        (pl.col("latency_p95_weighted").sum() / pl.col("latency_p95_count").sum()).alias("p95")
+    ).drop_nulls("p95")  # fmt: skip
+
+
+# --- Data health -----------------------------------------------------------------------------
+
+FRESHNESS: Config = {
+    "Newest data": col.DatetimeColumn(format="D MMM YYYY, HH:mm", help="UTC"),
+    "Ingest read to": col.DatetimeColumn(format="D MMM YYYY, HH:mm", help="The watermark"),
+    "Last run": col.DatetimeColumn(format="D MMM, HH:mm"),
+    "Last ok run": col.DatetimeColumn(format="D MMM, HH:mm"),
+    "Failed runs (24h)": count(),
+}
+RUNS: Config = {
+    "Started": col.DatetimeColumn(format="D MMM YYYY, HH:mm:ss"),
+    "Seconds": col.NumberColumn(format="%.1f"),
+    "Objects": count(), "Rows in": count(), "Quarantined": count(),
+    "Error": col.TextColumn(width="large"),
+}  # fmt: skip
+
+
+def runs(frame: pl.DataFrame) -> pl.DataFrame:
+    failed = pl.col("status").is_in(["error", "interrupted"])
+    return frame.sort(failed, "started_at", descending=True).select(
+        pl.col("source").alias("Source"), pl.col("trigger").alias("Trigger"),
+        pl.col("started_at").alias("Started"), pl.col("seconds").alias("Seconds"),
+        pl.col("status").alias("Status"), pl.col("objects").alias("Objects"),
+        pl.col("rows_inserted").alias("Rows in"), pl.col("rows_quarantined").alias("Quarantined"),
+        pl.col("error").alias("Error"),
+    )  # fmt: skip
+
+
+QUARANTINE: Config = {"Records": count(), "Objects": count(), "Line": count()}
+
+
+def quarantine(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("source").alias("Source"), pl.col("reason").alias("Reason"),
+        pl.col("records").alias("Records"), pl.col("objects").alias("Objects"),
+        pl.col("example_object").alias("Example object"), pl.col("example_line").alias("Line"),
+    )  # fmt: skip
+
+
+UNPRICED: Config = {
+    "Unpriced calls": count(), "Tokens": col.NumberColumn(format="compact"),
+    "Last seen": col.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+}  # fmt: skip
+
+
+def unpriced(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("model").alias("Model"), pl.col("region").alias("Region"),
+        pl.col("unpriced_invocations").alias("Unpriced calls"),
+        pl.col("unpriced_tokens").alias("Tokens"), pl.col("lobs").alias("LOBs"),
+        pl.col("last_seen").alias("Last seen"),
+    )  # fmt: skip
+
+
+UNATTRIBUTED: Config = {"Invocations": count(), "Est. spend": money()}
+
+
+def unattributed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("account_id").alias("Account"), pl.col("region").alias("Region"),
+        short_models(frame).alias("Model"), pl.col("invocations").alias("Invocations"),
+        pl.col("est_cost_usd").alias("Est. spend"),
+    )  # fmt: skip
+
+
+MISSING_LOGS: Config = {
+    "Hour": col.DatetimeColumn(format="D MMM YYYY, HH:00", help="UTC"),
+    "CloudWatch counted": count(), "Logged": count(),
+}  # fmt: skip
+
+
+def missing_logs(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("hour").alias("Hour"), pl.col("account_id").alias("Account"),
+        pl.col("region").alias("Region"), pl.col("cw_invocations").alias("CloudWatch counted"),
+        pl.col("logged_invocations").alias("Logged"),
+        pl.when(pl.col("logged_invocations") == 0).then(pl.lit("no logs"))
+        .otherwise(pl.lit("under half logged")).alias("Gap"),
+    )  # fmt: skip
+
+
+def _sum_or_null(column: str) -> pl.Expr:
+    """The sum, or null when every value is null (not billed yet is not $0)."""
+    return pl.when(pl.col(column).count() > 0).then(pl.col(column).sum()).alias(column)

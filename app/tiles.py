@@ -1,0 +1,207 @@
+"""KPI tiles and one-line summaries of the Spend, Reliability, Governance and Data health
+pages: pure functions from their frames to `format.Tile`s and sentences."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import streamlit as st
+
+from app import format as fmt
+from app.format import Tile, tile
+from genai_lens.errors import LensError
+
+if TYPE_CHECKING:
+    from app.ui import Context
+
+
+def _sum(frame: pl.DataFrame, column: str) -> float | None:
+    return None if frame.is_empty() else frame[column].sum()
+
+
+def spend(spend: pl.DataFrame, units: pl.DataFrame) -> list[Tile]:
+    billed = spend.filter(pl.col("source") == "bill")
+    estimated = spend.filter(pl.col("source") == "estimate")
+    total = (_sum(billed, "cost") or 0.0) + (_sum(estimated, "cost") or 0.0)
+    tokens = units.filter(pl.col("est_cost_usd").is_not_null())["tokens"].sum()
+    priced = units["invocations"].sum() - units["unpriced_invocations"].sum()
+    est = units["est_cost_usd"].sum()
+    last_bill = billed["day"].max()
+    return [
+        tile("Spend", fmt.money(total), help="The allocated bill where it has arrived, the "
+             "estimate after it. Every filter applies (app, region and account split the bill "
+             "by their share of estimated cost)."),
+        tile("Billed", fmt.money(_sum(billed, "cost")) if len(billed) else fmt.MISSING,
+             help=f"The bill allocated to LOBs, to {fmt.day_span(last_bill, last_bill)}."
+             if last_bill else "No bill allocated in this period yet."),
+        tile("Not billed yet", fmt.money(_sum(estimated, "cost") or 0.0),
+             help="Estimated (tokens × the price catalog) for days the bill does not cover yet."),
+        tile("Per 1K tokens", f"${est / tokens * 1000:,.4f}" if tokens else fmt.MISSING,
+             help="Estimated cost per 1,000 tokens of priced usage."),
+        tile("Per request", f"${est / priced:,.4f}" if priced else fmt.MISSING,
+             help="Estimated cost per priced request."),
+        tile("Cache savings", fmt.money(units["cache_savings_usd"].sum() if len(units) else 0.0),
+             help="cache_read_tokens × (input price − cache read price), from the catalog."),
+    ]  # fmt: skip
+
+
+def no_reconciliation(ctx: Context) -> str:
+    if not ctx.version.scope.all_lobs:
+        return "The bill has no LOB: estimate against bill is shown to readers of every LOB."
+    return "No reconciliation in this period yet — run `genai-lens models run` once the bill is in."
+
+
+def chargeback_summary(frame: pl.DataFrame) -> str:
+    total = frame["allocated_cost"].cast(pl.Float64).sum()
+    first, last = frame["day"].min(), frame["day"].max()
+    lobs = frame["lob"].n_unique()
+    return (
+        f"**{fmt.money(total)}** billed from {fmt.day_span(first, last)}, split across "
+        f"{lobs} LOB{'s' if lobs != 1 else ''}, model and token kind; sums to the invoice to the "
+        "cent. FOCUS 1.2 columns, with x_Lob, x_Model and x_TokenKind for the split."
+    )
+
+
+def reliability(daily: pl.DataFrame) -> list[Tile]:
+    """From reliability_daily: volume, failure rates and latency of the logged invocations."""
+    n, errors, throttles = (daily[c].sum() for c in ("invocations", "errors", "throttles"))
+    counted, weighted = daily["latency_count"].sum(), daily["latency_p95_count"].sum()
+    mean = daily["latency_ms_sum"].sum() / counted if counted else None
+    p95 = daily["latency_p95_weighted"].sum() / weighted if weighted else None
+    return [
+        tile("Invocations", fmt.compact(n), help=f"{fmt.count(n)} invocations in the logs."),
+        tile("Error rate", fmt.percent(errors / n if n else None),
+             help=f"{fmt.count(errors)} failed invocations, throttles included."),
+        tile("Throttle rate", fmt.percent(throttles / n if n else None),
+             help=f"{fmt.count(throttles)} invocations refused with ThrottlingException."),
+        tile("Mean latency", fmt.latency(mean), help="Invocation logs, to the last token."),
+        tile("Latency p95", fmt.latency(p95),
+             help="The hourly p95s averaged with invocations as weight (approximate)."),
+    ]  # fmt: skip
+
+
+def governance(
+    daily: pl.DataFrame, changes: pl.DataFrame | None, gaps: pl.DataFrame | None
+) -> list[Tile]:
+    """Coverage and interventions from the logs; changes and logging gaps from CloudTrail
+    (None: their rollup is missing, shown as a dash)."""
+    n, guarded = daily["invocations"].sum(), daily["guardrail_invocations"].sum()
+    intervened = daily["guardrail_interventions"].sum()
+    failed = 0 if changes is None else changes.filter(pl.col("error_code").is_not_null()).height
+    return [
+        tile("Guardrail coverage", fmt.percent(guarded / n if n else None),
+             help=f"{fmt.count(guarded)} of {fmt.count(n)} invocations ran under a guardrail."),
+        tile("Interventions", fmt.count(intervened),
+             help=f"{fmt.percent(intervened / guarded if guarded else None)} of checked calls."),
+        tile("Configuration changes", fmt.count(None if changes is None else len(changes)),
+             help=f"Bedrock configuration changes in CloudTrail, {failed} of them refused."),
+        tile("Logging switched off", fmt.count(None if gaps is None else len(gaps)),
+             help="Times invocation logging was deleted in the period (each is a blind spot)."),
+    ]  # fmt: skip
+
+
+# Data health: each source, how soon it can deliver at best (metric points within minutes,
+# log files every few minutes, CloudTrail ~15 minutes after a call, the bill a day after the
+# usage day), and its "run now" button.
+SOURCES = {
+    "invocation-logs": "Invocation logs", "metrics": "Metrics", "cloudtrail": "CloudTrail",
+    "cost": "Cost", "models": "Models",
+}  # fmt: skip
+DELIVERS = {
+    "invocation-logs": timedelta(minutes=15), "metrics": timedelta(minutes=5),
+    "cloudtrail": timedelta(minutes=15), "cost": timedelta(days=1), "models": timedelta(days=1),
+}  # fmt: skip
+RUN_FLASH = "_run_now_flash"
+ADMIN_ONLY = "Shown to readers of every LOB: it carries no LOB."
+
+
+def run_now(source: str) -> None:
+    """Ask the scheduler (genai_lens.jobs, imported only when asked) to run a job now."""
+    try:
+        from genai_lens import jobs
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("genai_lens.jobs", "genai_lens"):
+            raise
+        message = "scheduler not running"
+    else:
+        try:
+            message = jobs.run_now(source)
+        except LensError as exc:
+            message = str(exc)
+    st.session_state[RUN_FLASH] = f"{SOURCES.get(source, source)}: {message}"
+
+
+def freshness(sources: dict[str, dict[str, Any]], now: datetime) -> pl.DataFrame:
+    """Per source: newest data, its age against what the source can deliver, last run."""
+    rows = []
+    for source, deliver in DELIVERS.items():
+        row = sources.get(source, {})
+        newest = row.get("newest")
+        age = now - newest if newest else None
+        late = age is not None and age > max(deliver * 4, timedelta(hours=2))
+        state = "no data" if newest is None else "late" if late else "fresh"
+        if row.get("last_status") in ("error", "interrupted"):
+            state += f" · last run {row['last_status']}"
+        rows.append({
+            "Source": SOURCES[source], "Newest data": newest, "Age": _age(age),
+            "Delivers within": _age(deliver), "State": state,
+            "Ingest read to": row.get("covered_until"), "Last run": row.get("last_run_at"),
+            "Last ok run": row.get("last_ok_at"), "Failed runs (24h)": row.get("failed_24h"),
+            "Last error": row.get("last_error"),
+        })  # fmt: skip
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def quarantine_note(records: int) -> str:
+    return (
+        f"{fmt.count(records)} records could not be loaded. Their text is never stored: open "
+        "the object at that line in the landing zone."
+    )
+
+
+def missing_logs_note(hours: int) -> str:
+    return (
+        f"{hours} hour(s) where CloudWatch counted Bedrock calls the invocation logs did not "
+        "deliver: logging switched off, a delivery failure, or a landing zone not configured."
+    )
+
+
+def gaps_note(times: int) -> str:
+    return (
+        f"Invocation logging was switched off {times} time(s): calls made meanwhile left no "
+        "log, so their usage, cost and guardrail outcomes are missing from every page."
+    )
+
+
+def _age(age: timedelta | None) -> str:
+    if age is None:
+        return fmt.MISSING
+    minutes = age.total_seconds() / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} h"
+    return f"{minutes / 1440:.0f} days"
+
+
+def cloudwatch_hint(ctx: Context) -> str:
+    if not ctx.version.scope.all_lobs:
+        return "CloudWatch metrics have no LOB: they are shown to readers of every LOB."
+    return "Is the metrics source configured (`genai-lens ingest metrics`)?"
+
+
+QUOTA_NOTE = (
+    "Lines: each model's busiest minute of quota usage (tokens per minute), per hour (per day "
+    "beyond a week). Bars (right axis): throttled calls, all models."
+)
+
+
+def quota_hint(ctx: Context, quota: pl.DataFrame) -> str:
+    throttles = quota["throttles"].sum() if len(quota) else 0
+    note = f" CloudWatch counted {fmt.count(throttles)} throttled calls." if throttles else ""
+    return (
+        "CloudWatch publishes EstimatedTPMQuotaUsage since March 2026; older accounts and "
+        f"metric streams without it have none.{note} {cloudwatch_hint(ctx)}"
+    )

@@ -1,0 +1,31 @@
+-- Data health: hours where CloudWatch counted Bedrock invocations but the invocation logs
+-- delivered none, or under half of them (logging off, a delivery failure, a missing landing
+-- zone). Grain: hour x account x region; the 200 most recent.
+-- Sources as governance_coverage.sql: an all-LOB reader only; the period, region and account
+-- filters apply.
+-- Parameters: $start/$end (UTC, end exclusive), $regions, $accounts, $all_lobs.
+WITH cw AS (
+    SELECT hour, account_id, region,
+           coalesce(sum(sum) FILTER (WHERE model_id IS NULL),
+                    sum(sum) FILTER (WHERE model_id IS NOT NULL)) AS cw_invocations
+    FROM usage_metrics_hourly
+    WHERE $all_lobs
+      AND hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
+      AND namespace = 'AWS/Bedrock' AND metric_name = 'Invocations'
+      AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
+      AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+    GROUP BY ALL
+),
+logs AS (
+    SELECT hour, account_id, region, sum(invocations) AS logged
+    FROM usage_hourly
+    WHERE hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
+    GROUP BY ALL
+)
+SELECT cw.hour, cw.account_id, cw.region, cw.cw_invocations::BIGINT AS cw_invocations,
+       coalesce(logs.logged, 0)::BIGINT AS logged_invocations
+FROM cw
+LEFT JOIN logs USING (hour, account_id, region)
+WHERE cw.cw_invocations > 0 AND coalesce(logs.logged, 0) < 0.5 * cw.cw_invocations
+ORDER BY cw.hour DESC
+LIMIT 200

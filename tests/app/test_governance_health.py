@@ -1,0 +1,145 @@
+"""The Governance page (guardrails, the CloudTrail audit trail, logging switched off) and the
+Data health page (freshness, runs, quarantine, unpriced, logging gaps, run now)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+
+import genai_lens
+from app import format as fmt
+from app import view
+from genai_lens import runtime
+
+
+def tile(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def table_with(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def since() -> datetime:
+    return datetime.combine(view.today() - timedelta(days=29), datetime.min.time())
+
+
+@pytest.fixture
+def estate(make_estate, factory):
+    path, _ = make_estate(factory.estate(35, seed=17))
+    return path
+
+
+# --- Governance ------------------------------------------------------------------------------
+
+
+def test_guardrail_coverage_and_interventions_follow_the_filters(estate, open_page):
+    everyone = open_page(estate, "governance")
+    with runtime.cursor() as cur:
+        n, guarded, intervened = cur.execute(
+            "SELECT sum(invocations), sum(guardrail_invocations), sum(guardrail_interventions) "
+            "FROM usage_hourly WHERE hour >= ?", [since()]
+        ).fetchall()[0]  # fmt: skip
+    assert tile(everyone, "Guardrail coverage") == fmt.percent(guarded / n)
+    assert tile(everyone, "Interventions") == fmt.count(intervened)
+    insurance = open_page(estate, "governance", lob="insurance")  # no guardrails there
+    assert tile(insurance, "Guardrail coverage") == "0.0%"
+    assert any("No guardrail interventions" in i.value for i in insurance.info)
+    policies = json.loads(everyone.get("plotly_chart")[2].proto.spec)
+    assert {t["name"] for t in policies["data"]} <= {
+        "TopicPolicy", "ContentPolicy", "SensitiveInformationPolicy", "WordPolicy",
+    }  # fmt: skip
+    rails = table_with(everyone, "Guardrail")
+    assert set(rails["Guardrail"]) == {"q7w2e9r4t1yu"}
+
+
+def test_the_audit_trail_holds_changes_not_model_calls(estate, open_page):
+    at = open_page(estate, "governance")
+    audit = table_with(at, "Change")
+    assert set(audit["Change"]) == {
+        "UpdateGuardrail", "DeleteModelInvocationLoggingConfiguration",
+        "PutModelInvocationLoggingConfiguration", "CreateInferenceProfile", "DeleteGuardrail",
+    }  # fmt: skip
+    refused = audit[audit["Refused"] != ""]
+    assert list(refused["Change"]) == ["DeleteGuardrail"]
+    assert "contractor-sandbox" in " ".join(audit["Who"])  # the unexpected principal
+    assert tile(at, "Configuration changes") == "5"
+
+    wealth = open_page(estate, "governance", lob="wealth")  # changes by wealth's principals
+    assert set(table_with(wealth, "Change")["Change"]) == {"CreateInferenceProfile",
+                                                          "DeleteGuardrail"}  # fmt: skip
+
+
+def test_logging_switched_off_is_flagged_with_who_and_how_long(estate, open_page):
+    at = open_page(estate, "governance")
+    gaps = table_with(at, "Switched off")
+    assert len(gaps) == 1
+    gap = gaps.iloc[0]
+    assert gap["By"].endswith("role/marketing-bedrock")
+    assert gap["Blind for"] == "5.0 h"
+    assert tile(at, "Logging switched off") == "1"
+    coverage = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert min(min(t["y"]) for t in coverage["data"]) < 0.9  # the day of the hour logs missed
+
+
+# --- Data health -----------------------------------------------------------------------------
+
+
+def test_freshness_runs_quarantine_and_gaps(estate, open_page):
+    at = open_page(estate, "data-health")
+    fresh = table_with(at, "Delivers within")
+    assert list(fresh["Source"]) == ["Invocation logs", "Metrics", "CloudTrail", "Cost", "Models"]
+    assert "last run error" in fresh.set_index("Source").loc["CloudTrail", "State"]
+    runs = table_with(at, "Trigger")
+    assert list(runs["Status"][:2]) == ["error", "interrupted"]  # failures first
+    assert "grant s3:GetObject" in runs["Error"].iloc[0]
+    held = table_with(at, "Reason")
+    assert dict(zip(held["Reason"], held["Records"], strict=True)) == {
+        "missing requestId": 2, "empty object: no records": 1,
+    }  # fmt: skip
+    unpriced = table_with(at, "Unpriced calls")
+    assert list(unpriced["Model"]) == ["cohere.command-r-plus-v1:0"]
+    gaps = table_with(at, "CloudWatch counted")
+    assert len(gaps) == 1 and gaps.iloc[0]["Gap"] == "under half logged"
+
+
+def test_unattributed_share_matches_the_overview(estate, open_page):
+    health = open_page(estate, "data-health")
+    share = next(m.value for m in health.metric if m.label.startswith("Share of estimated"))
+    assert share == tile(open_page(estate), "Unattributed spend")
+    accounts = table_with(health, "Account")
+    with runtime.cursor() as cur:
+        (expected,) = cur.execute(
+            "SELECT sum(invocations) FROM usage_hourly WHERE lob = 'unattributed' AND hour >= ?",
+            [since()],
+        ).fetchall()[0]
+    assert accounts["Invocations"].sum() == expected
+
+
+def test_data_health_filters_narrow_the_usage_panels(estate, open_page):
+    at = open_page(estate, "data-health", lob="marketing")
+    assert list(table_with(at, "Unpriced calls")["Model"]) == ["cohere.command-r-plus-v1:0"]
+    wealth = open_page(estate, "data-health", lob="wealth")
+    assert any("Every model used in the period has a price" in s.value for s in wealth.success)
+
+
+def test_run_now_asks_the_scheduler_and_shows_its_answer(estate, open_page, monkeypatch):
+    from genai_lens import jobs
+
+    asked = []
+    monkeypatch.setattr(jobs, "run_now", lambda s: asked.append(s) or "queued after the current")
+    at = open_page(estate, "data-health")
+    at.button(key="run_cost").click().run()
+    assert asked == ["cost"]
+    assert any("Cost: queued after the current" in i.value for i in at.info)
+
+
+def test_run_now_without_a_scheduler_module_says_so(estate, open_page, monkeypatch):
+    monkeypatch.setitem(sys.modules, "genai_lens.jobs", None)
+    monkeypatch.delattr(genai_lens, "jobs", raising=False)
+    at = open_page(estate, "data-health")
+    at.button(key="run_metrics").click().run()
+    assert any("Metrics: scheduler not running" in i.value for i in at.info)

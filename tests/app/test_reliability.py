@@ -1,0 +1,110 @@
+"""The Reliability page: log and CloudWatch latency, errors by code, throttle pressure, and
+which filters each panel honours."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from app import format as fmt
+from app import view
+from genai_lens import runtime
+
+
+def tile(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def sql_row(query: str, params: list) -> tuple:
+    with runtime.cursor() as cur:
+        return cur.execute(query, params).fetchall()[0]
+
+
+def since() -> datetime:
+    return datetime.combine(view.today() - timedelta(days=29), datetime.min.time())
+
+
+@pytest.fixture
+def estate(make_estate, factory):
+    path, _ = make_estate(factory.estate(40, seed=13))
+    return path
+
+
+def test_error_and_throttle_rates_follow_the_lob_filter(estate, open_page):
+    everyone = open_page(estate, "reliability")
+    n, errors, throttles = sql_row(
+        "SELECT sum(invocations), sum(errors), sum(throttles) FROM usage_hourly WHERE hour >= ?",
+        [since()],
+    )
+    assert tile(everyone, "Error rate") == fmt.percent(errors / n)
+    assert tile(everyone, "Throttle rate") == fmt.percent(throttles / n)
+
+    at = open_page(estate, "reliability", lob="customer-service")
+    n, errors = sql_row(
+        "SELECT sum(invocations), sum(errors) FROM usage_hourly WHERE hour >= ? AND lob = ?",
+        [since(), "customer-service"],
+    )
+    assert tile(at, "Error rate") == fmt.percent(errors / n)
+    assert tile(at, "Invocations") == fmt.compact(n) != tile(everyone, "Invocations")
+
+
+def test_cloudwatch_latency_per_model_is_the_sample_weighted_percentile(estate, open_page, factory):
+    at = open_page(estate, "reliability")
+    table = next(d.value for d in at.dataframe if "Latency p99" in d.value.columns)
+    (p99,) = sql_row(
+        "SELECT sum(p99 * samples) / sum(samples) FROM usage_metrics_hourly "
+        "WHERE metric_name = 'InvocationLatency' AND model = ? AND hour >= ?",
+        [factory.SONNET, since()],
+    )
+    row = table[table["Model"] == "claude-sonnet-4"].iloc[0]
+    assert row["Latency p99"] == pytest.approx(p99 / 1000)  # shown in seconds
+    assert row["TTFT p99"] < row["Latency p99"]
+    trend = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {t["name"] for t in trend["data"]} <= set(table["Model"])
+
+
+def test_cloudwatch_panels_say_the_lob_filter_does_not_apply(estate, open_page):
+    at = open_page(estate, "reliability", lob="wealth")
+    notes = [c.value for c in at.caption if "CloudWatch" in c.value]
+    assert notes and all("**LOB and application filters do not apply" in n for n in notes)
+    quiet = open_page(estate, "reliability")  # no LOB picked: said, but not in bold
+    assert any(
+        "LOB and application filters do not apply" in c.value and "**" not in c.value
+        for c in quiet.caption
+    )
+
+
+def test_errors_by_code_follow_the_model_filter(estate, open_page, factory):
+    at = open_page(estate, "reliability", model=factory.HAIKU)
+    per_day = json.loads(at.get("plotly_chart")[2].proto.spec)
+    shown = sum(sum(t["y"]) for t in per_day["data"])
+    (expected,) = sql_row(
+        "SELECT sum(errors) FROM usage_errors_hourly WHERE hour >= ? AND model = ?",
+        [since(), factory.HAIKU],
+    )
+    assert shown == expected > 0
+    assert {t["name"] for t in per_day["data"]} <= {
+        "ThrottlingException", "ValidationException", "ModelErrorException",
+    }  # fmt: skip
+
+
+def test_slowest_and_most_failing_applications(estate, open_page):
+    at = open_page(estate, "reliability")
+    slow, failing = (d.value for d in at.dataframe if "Application" in d.value.columns)
+    assert slow["p95"].is_monotonic_decreasing
+    assert failing["Error rate"].is_monotonic_decreasing
+    assert (failing["Invocations"] >= 50).all()
+
+
+def test_throttle_pressure_against_quota(estate, open_page, make_estate, factory):
+    at = open_page(estate, "reliability")
+    quota = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert quota["data"][0]["name"] == "Throttles"
+    assert len(quota["data"]) > 1  # and a quota line per model
+
+    path, _ = make_estate(factory.estate(5, lobs=["wealth"]), metrics=False, name="no-cw.duckdb")
+    bare = open_page(path, "reliability")
+    assert any("EstimatedTPMQuotaUsage" in i.value for i in bare.info)
+    assert any("No CloudWatch latency" in i.value for i in bare.info)
