@@ -50,3 +50,24 @@ def test_captured_text_is_redacted_and_replaced_on_reread(warehouse, tmp_path):
     pii_row = next(r for r in rows if r[0] == recs[0]["requestId"])
     assert "[EMAIL]" in pii_row[1] and "[CARD]" in pii_row[1] and "[EMAIL]" in pii_row[2]
     assert pii_row[3] >= 5
+
+
+def test_the_ingester_captures_only_when_asked(tmp_path):
+    from genai_lens.settings import Settings
+    from genai_lens.warehouse import connect
+    from ingest import invocation_logs
+
+    root = tmp_path / "landing"
+    F.land(root, [pii_record(), F.converse()], datetime(2026, 11, 2, 10))
+    zone = {"landing_zones": [{"uri": str(root)}]}
+    for capture_text, expected in ((False, 0), (True, 2)):
+        con = connect(tmp_path / f"{capture_text}.duckdb")
+        cfg = Settings(resolve_profiles_with_api=False, invocation_logs=zone,
+                       capture_text=capture_text)  # fmt: skip
+        assert invocation_logs.run(con, cfg).records == 2
+        assert con.execute("SELECT count(*) FROM invocation_text").fetchone() == (expected,)
+        text = " ".join(str(r) for r in con.execute("SELECT * FROM invocation_text").fetchall())
+        assert PII["email"] not in text and PII["card"] not in text
+        con.close()
+        if not capture_text:  # no text anywhere in the file, not just not in the table
+            assert PII["email"].encode() not in (tmp_path / "False.duckdb").read_bytes()
