@@ -32,12 +32,15 @@ def keys_of(model: type[BaseModel], prefix: str = "") -> set[str]:
     return out
 
 
+MAPS = {"tags", "request_metadata", "profile_tag", "lobs", "roles"}  # user keys, not settings
+
+
 def keys_in(data: Any, prefix: str = "") -> set[str]:
     out = set()
     items = data[0].items() if isinstance(data, list) else data.items()
     for k, v in items:
         out.add(prefix + k)
-        if isinstance(v, dict) and k not in {"tags", "request_metadata", "profile_tag", "lobs", "roles"}:
+        if isinstance(v, dict) and k not in MAPS:
             out |= keys_in(v, f"{prefix}{k}.")
         if isinstance(v, list) and v and isinstance(v[0], dict):
             for entry in v:
