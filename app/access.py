@@ -41,7 +41,7 @@ def settle() -> auth.Access:
         st.session_state.setdefault("scope", ADMIN)
         st.caption(f":material/lock_open: **{BANNER}**")
         return auth.ANONYMOUS_ADMIN
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in", False):  # absent when no one has signed in
         st.title("genai-lens")
         st.write("Sign in with your organisation's account to see Bedrock usage and spend.")
         st.button("Sign in", on_click=st.login, type="primary")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -13,6 +14,7 @@ from app import data, view
 from genai_lens import auth, runtime
 
 PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 ROLES = {
     "admin": auth.ADMIN,
     "finops": auth.parse_role("finops"),
@@ -106,3 +108,28 @@ def test_hostile_url_parameters_are_data_not_sql(value, estate_path, open_page, 
     for page in PAGES:
         open_page(estate_path, page, **params)  # no exception on any page
     assert fingerprint() == before
+
+
+def test_with_sign_in_configured_a_stranger_gets_the_sign_in_screen_only(
+    estate_path, use_warehouse
+):
+    from streamlit.testing.v1 import AppTest
+
+    use_warehouse(estate_path)
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s3cr3t",
+        "client_id": "genai-lens", "client_secret": "x",
+        "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
+    }  # fmt: skip
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe and not at.metric  # nothing of the estate before sign-in
+    assert not any("Sign-in is not configured" in c.value for c in at.caption)
+
+
+def test_without_sign_in_the_app_says_so_and_runs_as_admin(estate_path, open_page):
+    at = open_page(estate_path, "overview")
+    assert any("Sign-in is not configured" in c.value for c in at.caption)
+    assert len(at.dataframe[0].value["LOB"]) > 3
