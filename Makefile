@@ -16,7 +16,7 @@ demo: install
 test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pytest -n 2 --durations=15
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=15
 
 install: $(VENV)/.installed
 

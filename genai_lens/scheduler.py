@@ -39,6 +39,7 @@ class LensScheduler:
         self.settings, self.con, self.warehouse = settings, con, warehouse
         self.sources = jobs.configured(settings)
         self.failures: dict[str, int] = {}
+        self.delays: dict[str, timedelta] = {}  # the last backoff given to each source
         self.last_models: datetime | None = None
         self._lock = threading.Lock()
         grace = settings.schedule.misfire_grace_seconds
@@ -53,15 +54,17 @@ class LensScheduler:
         jitter = self.settings.schedule.jitter_seconds or None
         for source in [*self.sources, "models", "vacuum"]:
             every = status.interval(self.settings, source)
+            # Ingests start at once (a fresh server should not wait 6 h for its first bill);
+            # models and vacuum wait for their first interval. (next_run_time=None would
+            # pause a job in APScheduler 3, so it is left out, not set to None.)
+            first = {"next_run_time": _soon()} if source in jobs.INGESTS else {}
             self.scheduler.add_job(
                 self.tick,
                 IntervalTrigger(seconds=every.total_seconds(), jitter=jitter, timezone=UTC),
                 args=[source, "schedule"],
                 id=source,
                 name=source,
-                # Ingests start at once (a fresh server should not wait 6 h for its first
-                # bill); models and vacuum wait for their first interval.
-                next_run_time=_soon() if source in jobs.INGESTS else None,
+                **first,
             )
         self.scheduler.start()
         _current = self
@@ -100,7 +103,7 @@ class LensScheduler:
             return  # the first failure is retried at the next tick as it stands
         cap = timedelta(minutes=self.settings.schedule.max_backoff_minutes)
         every = status.interval(self.settings, source)
-        delay = min(every * 2 ** (n - 1), max(cap, every))
+        delay = self.delays[source] = min(every * 2 ** (n - 1), max(cap, every))
         job = self.scheduler.get_job(source)
         if job is not None:
             job.modify(next_run_time=datetime.now(UTC) + delay)
@@ -113,7 +116,8 @@ class LensScheduler:
         if self.last_models and utcnow() - self.last_models < MODELS_MIN_GAP:
             return
         job = self.scheduler.get_job("models")
-        if job is not None and job.next_run_time > datetime.now(UTC) + timedelta(seconds=30):
+        soon = datetime.now(UTC) + timedelta(seconds=30)
+        if job is not None and job.next_run_time is not None and job.next_run_time > soon:
             job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=5))
 
     def run_now(self, source: str) -> str:
