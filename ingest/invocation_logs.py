@@ -4,23 +4,33 @@ Objects are loaded in batches; each batch lands in one transaction together with
 quarantine rows, the objects it loaded and the watermark, so a crash loses and duplicates
 nothing. Parsing is DuckDB's (read_json over the files); Python only orchestrates, and
 reads line by line only objects the fast path rejected.
+
+One DuckDB query reads its gzip files on one core, so a batch's files are parsed by a few
+reader threads, each on its own cursor (DuckDB releases the GIL), and the next batch is
+parsed while the previous one is written. Readers only read files: every write happens on
+the caller's connection, inside the batch's transaction.
 """
 
 from __future__ import annotations
 
+import os
+import queue
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 
 import duckdb
+import pyarrow as pa
 
 from genai_lens.errors import ConfigError
 from genai_lens.settings import LandingZone, LogGroup, Settings
 from genai_lens.warehouse import insert_rows, sql, transaction
-from ingest import attribution, aws, pricing, profiles
+from ingest import attribution, aws, capture, pricing, profiles
 from ingest.bookkeeping import (
     DATA_ERRORS,
     Progress,
@@ -40,6 +50,7 @@ from ingest.salvage import salvage
 SOURCE = "invocation_logs"
 SERVICE = "BedrockModelInvocationLogs"
 Problem = tuple[str, int, str, str | None]  # (source object, line, reason, request id)
+READERS = max(2, min(4, os.cpu_count() or 2))  # parse queries at once, a core each
 
 
 @dataclass(frozen=True)
@@ -60,9 +71,101 @@ def prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 def _parse(
     con: duckdb.DuckDBPyConnection, files: list[Path], md_keys: list[str], first: bool
 ) -> None:
+    """Parse into inv_parsed on this connection (tolerant: for salvaged and empty files)."""
     select = sql("ingest/invocations_parse")
     verb = "CREATE OR REPLACE TEMP TABLE inv_parsed AS " if first else "INSERT INTO inv_parsed "
-    con.execute(verb + select, {"files": [str(f) for f in files], "md_keys": md_keys})
+    params = {"files": [str(f) for f in files], "md_keys": md_keys, "tolerant": True}
+    con.execute(verb + select, params)
+
+
+def _select(
+    cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str], tolerant: bool
+) -> pa.Table:
+    params = {"files": [str(f.local) for f in files], "md_keys": md_keys, "tolerant": tolerant}
+    return cur.sql(sql("ingest/invocations_parse"), params=params).to_arrow_table()
+
+
+Part = tuple[pa.Table | None, list[BatchFile]]  # parsed rows, files no reading could parse
+
+
+def read_files(cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str]) -> Part:
+    """Parse files in one strict query; if it fails, file by file, tolerant where need be."""
+    try:
+        return _select(cur, files, md_keys, tolerant=False), []
+    except DATA_ERRORS:
+        pass
+    tables: list[pa.Table] = []
+    bad: list[BatchFile] = []
+    for f in files:
+        for tolerant in (False, True):
+            try:
+                tables.append(_select(cur, [f], md_keys, tolerant))
+                break
+            except DATA_ERRORS:
+                continue
+        else:
+            bad.append(f)
+    return (pa.concat_tables(tables) if tables else None), bad
+
+
+@dataclass
+class Reading:
+    """A batch being parsed: its files and one future per group of them."""
+
+    files: list[BatchFile]
+    parts: list[Future[Part]]
+
+
+class Readers:
+    """Threads that parse groups of files, each on its own cursor.
+
+    The cursors belong to an in-memory DuckDB of their own (one thread per query, capped like
+    the warehouse): parsing needs nothing from the warehouse, and readers that cannot reach it
+    cannot write to it.
+    """
+
+    def __init__(self, md_keys: list[str], n: int, memory_limit: str) -> None:
+        self.md_keys = md_keys
+        self.db = duckdb.connect(config={"threads": 1, "memory_limit": memory_limit})
+        self.cursors = [self.db.cursor() for _ in range(n)]
+        self.idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        for cur in self.cursors:
+            cur.execute(sql("ingest/macros"))
+            self.idle.put(cur)
+        self.pool = ThreadPoolExecutor(n, thread_name_prefix="genai-lens-read")
+
+    def start(self, files: list[BatchFile]) -> Reading:
+        groups = _balanced(files, len(self.cursors))
+        return Reading(files, [self.pool.submit(self._read, g) for g in groups if g])
+
+    def _read(self, files: list[BatchFile]) -> Part:
+        cur = self.idle.get()
+        try:
+            return read_files(cur, files, self.md_keys)
+        finally:
+            self.idle.put(cur)
+
+    def close(self, abandon: bool) -> None:
+        if abandon:  # a failed batch: what is being parsed ahead of it is not wanted
+            for cur in self.cursors:
+                cur.interrupt()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for cur in self.cursors:
+            cur.close()
+        self.db.close()
+
+
+def _balanced(files: list[BatchFile], n: int) -> list[list[BatchFile]]:
+    """n groups of about equal bytes: largest file first, dealt out in turn."""
+    by_size = sorted(files, key=lambda f: -_size(f.local))
+    return [by_size[i::n] for i in range(n)]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 class BatchLoader:
@@ -74,6 +177,7 @@ class BatchLoader:
         settings: Settings,
         scratch: Path,
         bedrock_client: profiles.ClientFactory | None = None,
+        readers: int = READERS,
     ) -> None:
         self.con, self.settings, self.scratch = con, settings, scratch
         prepare(con, settings)
@@ -81,16 +185,32 @@ class BatchLoader:
         self.bedrock_client = bedrock_client
         self.parsed_files: dict[str, BatchFile] = {}
         self._n = 0
+        self.readers = Readers(self.md_keys, readers, settings.memory_limit)
 
-    def parse(self, files: list[BatchFile]) -> list[Problem]:
+    def __enter__(self) -> BatchLoader:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.readers.close(abandon=kind is not None)
+
+    def read(self, files: list[BatchFile]) -> Reading:
+        """Start parsing a batch in the background; `load` it when its turn comes."""
+        return self.readers.start(files)
+
+    def parse(self, reading: Reading) -> list[Problem]:
         """Fill inv_parsed; return quarantine entries for what never reached SQL."""
-        self.con.execute("DROP TABLE IF EXISTS inv_parsed")
-        self.parsed_files = {str(f.local): f for f in files}
-        try:
-            _parse(self.con, [f.local for f in files], self.md_keys, first=True)
-            bad: list[BatchFile] = []
-        except DATA_ERRORS:
-            bad = self._parse_one_by_one(files)
+        self.parsed_files = {str(f.local): f for f in reading.files}
+        tables: list[pa.Table] = []
+        bad: list[BatchFile] = []
+        parts, reading.parts = reading.parts, []  # let go of the rows once they are copied
+        for part in parts:
+            table, failed = part.result()
+            bad += failed
+            if table is not None:
+                tables.append(table)
+        self._fill(tables)
         # Files with records to quarantine go line by line too, to name the line.
         flagged = self.con.execute(
             "SELECT DISTINCT local_file FROM inv_parsed WHERE reason IS NOT NULL"
@@ -106,26 +226,24 @@ class BatchLoader:
         }
         problems: list[Problem] = [
             (f.source_object, 0, "empty object: no records", None)
-            for f in files
+            for f in reading.files
             if f not in bad and str(f.local) not in seen
         ]
         for f in bad:
             problems += self._salvage(f)
         return problems
 
-    def _parse_one_by_one(self, files: list[BatchFile]) -> list[BatchFile]:
-        bad, first = [], True
-        for f in files:
-            try:
-                _parse(self.con, [f.local], self.md_keys, first=first)
-                first = False
-            except DATA_ERRORS:
-                bad.append(f)
-        if first:  # every file failed: salvage still needs an inv_parsed to insert into
+    def _fill(self, tables: list[pa.Table]) -> None:
+        if not tables:  # nothing parsed: salvage still needs an inv_parsed to insert into
             empty = self.scratch / "empty.json"
             empty.write_text("")
             _parse(self.con, [empty], self.md_keys, first=True)
-        return bad
+            return
+        self.con.register("inv_read", pa.concat_tables(tables))
+        try:
+            self.con.execute("CREATE OR REPLACE TEMP TABLE inv_parsed AS SELECT * FROM inv_read")
+        finally:
+            self.con.unregister("inv_read")
 
     def _salvage(self, f: BatchFile) -> list[Problem]:
         self._n += 1
@@ -149,10 +267,11 @@ class BatchLoader:
         return problems
 
     def load(
-        self, files: list[BatchFile], bookkeeping: Callable[[], None] | None = None
+        self, reading: Reading, bookkeeping: Callable[[], None] | None = None
     ) -> tuple[int, int]:
         """Parse, resolve and upsert one batch; returns (records loaded, quarantined)."""
-        problems = self.parse(files)
+        problems = self.parse(reading)
+        files = reading.files
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE inv_objects "
             "(local_file VARCHAR, source_object VARCHAR, line_names VARCHAR[])"
@@ -169,18 +288,17 @@ class BatchLoader:
         )
         problems += self._sql_problems()
         self._resolve()
-        loaded = self.con.execute("SELECT count(*) FROM inv_ready").fetchone()[0]  # type: ignore[index]
-        hours = [
-            r[0]
-            for r in self.con.execute(
-                "SELECT DISTINCT date_trunc('hour', ts) FROM inv_ready"
-            ).fetchall()
-        ]
+        loaded, hours = self.con.execute(
+            "SELECT count(*), list(DISTINCT date_trunc('hour', ts)) FROM inv_parsed "
+            "WHERE reason IS NULL"
+        ).fetchone()  # type: ignore[misc]
         with transaction(self.con):
             replace_quarantine(self.con, SOURCE, [f.source_object for f in files], problems)
             run_script(self.con, "ingest/invocations_upsert")
             if hours:
                 refresh_hours(self.con, hours)
+            if self.settings.capture_text:  # opt-in: redacted text, in the same transaction
+                capture.capture(self.con, [(Path(p), f.source_object) for p, f in files_.items()])
             if bookkeeping:
                 bookkeeping()
         return loaded, len(problems)
@@ -222,12 +340,18 @@ class BatchLoader:
         if dupes and dupes[0]:
             con.execute(sql("ingest/invocations_dedupe"))
         con.execute(sql("ingest/invocations_policies"))
-        con.execute(sql("ingest/invocations_resolve"))
+        run_script(con, "ingest/invocations_resolve")
+
+
+# The hourly rollups pages read, all rebuilt from invocations for the hours a batch touched.
+HOURLY_ROLLUPS = ("usage_hourly", "usage_errors_hourly", "usage_guardrails_hourly",
+                  "usage_principals_hourly")  # fmt: skip
 
 
 def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None:
-    """Rebuild usage_hourly for these hours from invocations (inside the caller's txn)."""
-    run_script(con, "ingest/usage_hourly_refresh", {"hours": hours})
+    """Rebuild the hourly rollups for these hours from invocations (inside the caller's txn)."""
+    for rollup in HOURLY_ROLLUPS:
+        run_script(con, f"ingest/{rollup}_refresh", {"hours": hours})
 
 
 def ingest_zone(
@@ -239,44 +363,66 @@ def ingest_zone(
     until: datetime | None = None,
     progress: Progress | None = None,
 ) -> RunStats:
-    """Load new objects of one landing zone, per account/region prefix in key order."""
+    """Load new objects of one landing zone, per account/region prefix in key order.
+
+    Batch N+1 is fetched and parsed while batch N is written; batches commit in order.
+    """
     landing = open_landing(zone)
     stats = RunStats(zones=[zone.label], unit="invocations")
     cfg = settings.invocation_logs
-    with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
-        loader = BatchLoader(con, settings, Path(tmp), profiles.client_factory(zone.role_arn))
+    with (
+        tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
+        BatchLoader(con, settings, Path(tmp), profiles.client_factory(zone.role_arn)) as loader,
+        ThreadPoolExecutor(1, thread_name_prefix="genai-lens-fetch") as fetcher,
+    ):
         batches = prefix_batches(con, landing, zone, source=SOURCE, service=SERVICE, limits=cfg,
                                  stats=stats, since=since, until=until)  # fmt: skip
+        ahead: Future[Fetched] | None = None
         for wm_zone, batch in batches:
-            _load_objects(loader, landing, zone, wm_zone, batch, Path(tmp), stats)
+            nxt = fetcher.submit(_fetch, loader, landing, wm_zone, batch, Path(tmp))
+            if ahead is not None:
+                _write(loader, zone, ahead.result(), stats)
+                report(progress, stats)
+            ahead = nxt
+        if ahead is not None:
+            _write(loader, zone, ahead.result(), stats)
             report(progress, stats)
     return stats
 
 
-def _load_objects(
-    loader: BatchLoader,
-    landing: object,
-    zone: LandingZone,
-    wm_zone: str,
-    batch: list[LandingObject],
-    scratch: Path,
-    stats: RunStats,
-) -> None:
+@dataclass
+class Fetched:
+    """A batch of landing objects: those still there, copied locally and being parsed."""
+
+    wm_zone: str
+    present: list[LandingObject]
+    missing: int
+    folder: Path
+    reading: Reading
+
+
+def _fetch(
+    loader: BatchLoader, landing: object, wm_zone: str, batch: list[LandingObject], scratch: Path
+) -> Fetched:
     folder = Path(tempfile.mkdtemp(dir=scratch))
     fetched = landing.fetch(batch, folder)  # type: ignore[attr-defined]
     present = [o for o in batch if o.uri in fetched]
-    stats.missing += len(batch) - len(present)
     files = [BatchFile(fetched[o.uri], o.uri) for o in present]
+    return Fetched(wm_zone, present, len(batch) - len(present), folder, loader.read(files))
+
+
+def _write(loader: BatchLoader, zone: LandingZone, batch: Fetched, stats: RunStats) -> None:
+    stats.missing += batch.missing
 
     def bookkeeping() -> None:
-        record_objects(loader.con, SOURCE, zone.label, present, "inv_ready")
-        if present:
-            advance_watermark(loader.con, SOURCE, wm_zone, max(o.hour for o in present))
+        record_objects(loader.con, SOURCE, zone.label, batch.present, "inv_loaded")
+        if batch.present:
+            advance_watermark(loader.con, SOURCE, batch.wm_zone, max(o.hour for o in batch.present))
 
-    if files:
-        records, quarantined = loader.load(files, bookkeeping)
-        stats.add_batch(records, quarantined, len(files))
-    shutil.rmtree(folder, ignore_errors=True)
+    if batch.reading.files:
+        records, quarantined = loader.load(batch.reading, bookkeeping)
+        stats.add_batch(records, quarantined, len(batch.reading.files))
+    shutil.rmtree(batch.folder, ignore_errors=True)
 
 
 def ingest_log_group(
@@ -308,8 +454,10 @@ def ingest_log_group(
         endTime=_ms(end),
         PaginationConfig={"PageSize": page_size} if page_size else {},
     )
-    with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
-        loader = BatchLoader(con, settings, Path(tmp), profiles.client_factory(group.role_arn))
+    with (
+        tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
+        BatchLoader(con, settings, Path(tmp), profiles.client_factory(group.role_arn)) as loader,
+    ):
         lines: list[str] = []
         names: list[str] = []
         for page in aws.pages(pages, f"log group {group.name}", "logs:FilterLogEvents"):
@@ -345,7 +493,9 @@ def _load_events(
         return
     path = scratch / f"events-{stats.batches:06d}.json"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    records, quarantined = loader.load([BatchFile(path, group.label, names)], bookkeeping)
+    records, quarantined = loader.load(
+        loader.read([BatchFile(path, group.label, names)]), bookkeeping
+    )
     stats.add_batch(records, quarantined, len(lines))
     path.unlink()
 

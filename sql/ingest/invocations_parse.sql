@@ -6,28 +6,8 @@
 -- a failed file. Bodies are parsed at most once more, for the few facts we keep (stop reason,
 -- latency, guardrail outcome); their text goes no further than this query.
 -- `reason` is set for a record that must be quarantined instead of loaded.
-WITH docs AS (
-    SELECT json AS doc, filename,
-        json_extract_string(json, [
-            '$.requestId', '$.timestamp', '$.accountId', '$.identity.arn', '$.region',
-            '$.operation', '$.modelId', '$.inferenceRegion', '$.errorCode', '$.schemaType',
-            '$.schemaVersion', '$.input.inputTokenCount', '$.input.cacheReadInputTokenCount',
-            '$.input.cacheWriteInputTokenCount', '$.output.outputTokenCount',
-            '$.input.inputBodyS3Path', '$.output.outputBodyS3Path', '$._line',
-            '$.input.inputBodyJson', '$.output.outputBodyJson', '$.requestMetadata']) AS f
-    FROM read_ndjson_objects($files, filename = true, maximum_object_size = 134217728)
-), raw AS (
-    SELECT doc, filename,
-        f[1] AS requestId, f[2] AS timestamp, f[3] AS accountId, f[4] AS identity_arn,
-        f[5] AS region, f[6] AS operation, f[7] AS modelId, f[8] AS inferenceRegion,
-        f[9] AS errorCode, f[10] AS schemaType, f[11] AS schemaVersion,
-        f[12] AS in_tokens, f[13] AS in_cache_read, f[14] AS in_cache_write,
-        f[15] AS out_tokens, f[16] AS in_s3, f[17] AS out_s3, f[18]::BIGINT AS _line,
-        f[19] AS in_body, f[20] AS out_body, f[21] AS md_json,
-        CASE WHEN f[21] IS NOT NULL THEN TRY_CAST(TRY_CAST(f[21] AS JSON)
-                                                  AS MAP(VARCHAR, VARCHAR)) END
-            AS requestMetadata
-    FROM docs
+WITH raw AS (
+    SELECT * EXCLUDE (_line), _line::BIGINT AS _line FROM gl_inv_raw($files, $tolerant)
 ), bodies AS (
     SELECT *,
         TRY_CAST(timestamp AS TIMESTAMP) AS ts,
@@ -110,7 +90,7 @@ SELECT
     filename AS local_file,
     _line AS line,
     CASE
-        WHEN NOT starts_with(ltrim(doc), '{') THEN 'not a JSON object but ' || lower(json_type(doc))
+        WHEN not_object IS NOT NULL THEN 'not a JSON object but ' || not_object
         WHEN requestId IS NULL OR trim(requestId) = '' THEN 'missing requestId'
         WHEN schemaType IS NOT NULL AND schemaType <> 'ModelInvocationLog'
             THEN 'schemaType is ' || schemaType || ', expected ModelInvocationLog'

@@ -3,8 +3,10 @@
 -- estimated cost from the price catalog in force on the day. inv_parsed holds each
 -- requestId once (invocations_dedupe.sql runs first when a batch repeats one). Model ids and
 -- prices are resolved once per distinct id / (model, region, day), then joined back.
-CREATE OR REPLACE TEMP TABLE inv_ready AS
-WITH ok AS (
+-- A view: the upsert's INSERT computes it, in one pass over inv_parsed (the CTEs are inlined,
+-- not materialised: each copy of the batch's rows costs as much as the joins).
+CREATE OR REPLACE TEMP VIEW inv_ready AS
+WITH ok AS NOT MATERIALIZED (
     SELECT *, ts::DATE AS day FROM inv_parsed WHERE reason IS NULL
 ), ids AS (
     SELECT model_id,
@@ -33,7 +35,7 @@ WITH ok AS (
                      'under [[inference_profiles]]' END)
         END AS model_unresolved
     FROM ids i LEFT JOIN inference_profiles ip ON ip.arn = i.model_id
-), resolved AS (
+), resolved AS NOT MATERIALIZED (
     SELECT o.*, m.profile_kind, m.profile_scope, m.model, m.model_unresolved
     FROM ok o JOIN models m USING (model_id)
 ), days AS (
@@ -82,3 +84,10 @@ FROM priced p
 JOIN inv_attr a ON a.attr_key = p.attr_key
 JOIN inv_objects o ON o.local_file = p.local_file
 LEFT JOIN inv_policies g ON g.request_id = p.request_id;
+
+-- The source object of each record inv_ready holds (grain: requestId), without the joins that
+-- resolve it: what the bookkeeping counts per object.
+CREATE OR REPLACE TEMP VIEW inv_loaded AS
+SELECT o.source_object
+FROM inv_parsed p JOIN inv_objects o USING (local_file)
+WHERE p.reason IS NULL;

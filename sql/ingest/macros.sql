@@ -19,3 +19,49 @@ CREATE OR REPLACE TEMP MACRO gl_geo_prefix(id) AS
 CREATE OR REPLACE TEMP MACRO gl_md_project(md, keys) AS
     CASE WHEN md IS NOT NULL THEN map_from_entries(list_filter(
         map_entries(md), lambda e: list_contains(keys, e.key))) END;
+
+-- Invocation-log records as text columns, read from $files one of two ways (only one runs:
+-- the other's filter is a constant the optimizer drops).
+-- Strict: read_json with the envelope fields we keep as a fixed schema, so each line is parsed
+-- once and only what we keep is materialised; a field of an unexpected shape (identity or
+-- input/output not an object, a line that is not an object, a repeated key) fails the file.
+-- Tolerant: each line as text, every field read by path with json_extract_string; slower, but
+-- it loads whatever the strict read refuses. Both give a field the same text (a string
+-- unquoted, anything else as minified JSON), so the two ways load identical rows.
+CREATE OR REPLACE TEMP MACRO gl_inv_raw(files, tolerant) AS TABLE
+SELECT filename, requestId, timestamp, accountId, identity.arn AS identity_arn, region,
+    operation, modelId, inferenceRegion, errorCode, schemaType, schemaVersion,
+    input.inputTokenCount AS in_tokens, input.cacheReadInputTokenCount AS in_cache_read,
+    input.cacheWriteInputTokenCount AS in_cache_write, output.outputTokenCount AS out_tokens,
+    input.inputBodyS3Path AS in_s3, output.outputBodyS3Path AS out_s3, _line,
+    input.inputBodyJson AS in_body, output.outputBodyJson AS out_body,
+    NULL::VARCHAR AS md_json, requestMetadata, NULL::VARCHAR AS not_object
+FROM read_json(files, format = 'newline_delimited', records = true, filename = true,
+    maximum_object_size = 134217728, columns = {
+        requestId: 'VARCHAR', timestamp: 'VARCHAR', accountId: 'VARCHAR',
+        identity: 'STRUCT(arn VARCHAR)', region: 'VARCHAR', operation: 'VARCHAR',
+        modelId: 'VARCHAR', inferenceRegion: 'VARCHAR', errorCode: 'VARCHAR',
+        schemaType: 'VARCHAR', schemaVersion: 'VARCHAR',
+        input: 'STRUCT(inputTokenCount VARCHAR, cacheReadInputTokenCount VARCHAR,
+            cacheWriteInputTokenCount VARCHAR, inputBodyS3Path VARCHAR, inputBodyJson VARCHAR)',
+        output: 'STRUCT(outputTokenCount VARCHAR, outputBodyS3Path VARCHAR,
+            outputBodyJson VARCHAR)',
+        _line: 'VARCHAR', requestMetadata: 'MAP(VARCHAR, VARCHAR)'})
+WHERE NOT tolerant
+UNION ALL
+SELECT filename, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12],
+    f[13], f[14], f[15], f[16], f[17], f[18], f[19], f[20], f[21],
+    CASE WHEN f[21] IS NOT NULL THEN TRY_CAST(TRY_CAST(f[21] AS JSON) AS MAP(VARCHAR, VARCHAR)) END,
+    CASE WHEN NOT starts_with(ltrim(json), '{') THEN lower(json_type(json)) END
+FROM (
+    SELECT json, filename,
+        json_extract_string(json, [
+            '$.requestId', '$.timestamp', '$.accountId', '$.identity.arn', '$.region',
+            '$.operation', '$.modelId', '$.inferenceRegion', '$.errorCode', '$.schemaType',
+            '$.schemaVersion', '$.input.inputTokenCount', '$.input.cacheReadInputTokenCount',
+            '$.input.cacheWriteInputTokenCount', '$.output.outputTokenCount',
+            '$.input.inputBodyS3Path', '$.output.outputBodyS3Path', '$._line',
+            '$.input.inputBodyJson', '$.output.outputBodyJson', '$.requestMetadata']) AS f
+    FROM read_ndjson_objects(files, filename = true, maximum_object_size = 134217728)
+)
+WHERE tolerant;
