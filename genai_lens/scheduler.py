@@ -73,7 +73,9 @@ class LensScheduler:
 
     def shutdown(self) -> None:
         global _current
-        self.scheduler.shutdown(wait=False)
+        # Let a running job finish its batch: started after interpreter shutdown, its
+        # reader threads would fail ("cannot schedule new futures after shutdown").
+        self.scheduler.shutdown(wait=True)
         _current = None
 
     def tick(self, source: str, trigger: str) -> None:

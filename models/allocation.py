@@ -130,9 +130,8 @@ def _round_to_cents(cells: pl.DataFrame, bill: pl.DataFrame) -> pl.DataFrame:
         .with_columns(frac=pl.col("scaled") - pl.col("floor"))
         .join(target, on=KEY)
         .with_columns(short=pl.col("target") - pl.col("floor").sum().over(KEY))
-        .sort([*KEY, "frac", "lob", "token_kind", "basis"], descending=[False, False, True,
-                                                                      False, False, False])
-        .with_columns(rank=pl.int_range(pl.len()).over(KEY))
+        .sort([*KEY, "lob", "token_kind", "basis"])  # ties go in a stable order
+        .with_columns(rank=pl.col("frac").rank("ordinal", descending=True).over(KEY) - 1)
         .with_columns(cents=pl.col("floor") + (pl.col("rank") < pl.col("short")).cast(pl.Int64))
     )  # fmt: skip
     return (
