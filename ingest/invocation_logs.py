@@ -6,9 +6,9 @@ nothing. Parsing is DuckDB's (read_json over the files); Python only orchestrate
 reads line by line only objects the fast path rejected.
 
 One DuckDB query reads its gzip files on one core, so a batch's files are parsed by a few
-reader threads, each on its own cursor (DuckDB releases the GIL), and the next batch is
-parsed while the previous one is written. Readers only read files: every write happens on
-the caller's connection, inside the batch's transaction.
+reader threads, each on its own cursor of a private in-memory DuckDB (DuckDB releases the
+GIL), and the next batch is parsed while the previous one is written. Readers only read
+files: every write happens on the caller's connection, inside the batch's transaction.
 """
 
 from __future__ import annotations
