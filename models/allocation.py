@@ -109,7 +109,8 @@ def _split(rest: pl.DataFrame, usage: pl.DataFrame) -> pl.DataFrame:
         .drop("cost_w", "tok_w")
     )
     shared = pl.concat([exact, fallback.select(exact.columns)], how="vertical").with_columns(
-        raw=pl.col("cost") * pl.col("weight") / pl.col("weight").sum().over([*KEY, "token_kind"]),
+        # Share first, then dollars: cost * weight underflows for tiny weights (5e-324).
+        raw=pl.col("cost") * (pl.col("weight") / pl.col("weight").sum().over([*KEY, "token_kind"])),
         basis=pl.lit("share"),
     )
     placed = shared.select([*KEY, "token_kind"]).unique()
@@ -122,17 +123,29 @@ def _split(rest: pl.DataFrame, usage: pl.DataFrame) -> pl.DataFrame:
 
 
 def _round_to_cents(cells: pl.DataFrame, bill: pl.DataFrame) -> pl.DataFrame:
-    """Largest remainder per (day, model): the cents add up to the rounded bill exactly."""
-    target = bill.group_by(KEY).agg(target=(pl.col("cost").sum() * 100).round(0).cast(pl.Int64))
+    """Largest remainder per (day, model): the cents add up to the rounded bill exactly.
+
+    The bill rounds half away from zero, as invoices do ($0.005 is a cent; polars' default,
+    half to even, makes it none), after dropping float noise below a millionth of a cent.
+    """
+    total = (pl.col("cost").sum() * 100).round(6).round(0, mode="half_away_from_zero")
+    target = bill.group_by(KEY).agg(target=total.cast(pl.Int64))
     cents = (
         cells.with_columns(scaled=pl.col("raw") * 100)
         .with_columns(floor=pl.col("scaled").floor().cast(pl.Int64))
-        .with_columns(frac=pl.col("scaled") - pl.col("floor"))
+        # Rounded so that equal remainders (2/3 of a cent twice) tie, whatever the float noise.
+        .with_columns(frac=(pl.col("scaled") - pl.col("floor")).round(9))
         .join(target, on=KEY)
         .with_columns(short=pl.col("target") - pl.col("floor").sum().over(KEY))
         .sort([*KEY, "lob", "token_kind", "basis"])  # ties go in a stable order
         .with_columns(rank=pl.col("frac").rank("ordinal", descending=True).over(KEY) - 1)
-        .with_columns(cents=pl.col("floor") + (pl.col("rank") < pl.col("short")).cast(pl.Int64))
+        # Usually 0 <= short < cells; float drift in the shares can push it past either end,
+        # so every cell takes the whole rounds and the largest remainders the rest.
+        .with_columns(n=pl.len().over(KEY))
+        .with_columns(
+            cents=pl.col("floor") + pl.col("short") // pl.col("n")
+            + (pl.col("rank") < pl.col("short") % pl.col("n")).cast(pl.Int64)
+        )
     )  # fmt: skip
     return (
         cents.group_by([*KEY, "lob", "token_kind", "basis", "source"])

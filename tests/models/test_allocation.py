@@ -98,6 +98,24 @@ def test_bill_without_usage_stays_visible_as_unattributed():
     assert set(out["model"]) == {HAIKU, "(unknown)"}
 
 
+def test_half_a_cent_rounds_up_as_on_an_invoice():
+    # Half to even (polars' default) would make $0.005 nothing and $0.025 two cents.
+    for cost, cents in ((0.005, 1), (0.015, 2), (0.025, 3), (-0.005, -1)):
+        b = bill(*[(DAY, SONNET, "input", None, 0.0)] * 3, (DAY, SONNET, "input", None, cost))
+        out = allocate(b, usage())
+        assert round(out["allocated_cost"].sum() * 100) == cents, cost
+
+
+def test_a_vanishing_token_weight_still_takes_the_whole_bill():
+    # cost * 5e-324 underflows to zero; the share (5e-324 / 5e-324 = 1) does not.
+    b = bill((DAY, SONNET, "input", None, 0.015))
+    u = usage(
+        (DAY, "retail", SONNET, "input", 0.0, 0.0), (DAY, "retail", SONNET, "input", 5e-324, 0.0)
+    )
+    out = allocate(b, u)
+    assert out.select("lob", "basis", "allocated_cost").rows() == [("retail", "share", 0.02)]
+
+
 def test_kind_without_logged_tokens_falls_back_to_cost_share():
     b = bill((DAY, SONNET, "cache_write", None, 1.0))
     u = usage(
