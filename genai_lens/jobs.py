@@ -7,6 +7,7 @@ status snapshot that `genai-lens status` reads while a server holds the warehous
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -20,7 +21,8 @@ from ingest.bookkeeping import Progress, RunStats
 
 INGESTS = ("invocation-logs", "cloudtrail", "metrics", "cost")
 JOBS = (*INGESTS, "models", "vacuum")
-# What each source's data lives in, for `status` and the data health page.
+# What each source's data lives in, for `status` and the data health page: its table, and
+# the name its ingester gives it in `watermarks` and `quarantine`.
 TABLES = {
     "invocation-logs": ("invocations", "invocation_logs"),
     "cloudtrail": ("cloudtrail_events", "cloudtrail"),
@@ -32,33 +34,21 @@ log = logs.get("jobs")
 Runner = Callable[..., RunStats]
 
 
+# Where each job's function lives; imported on first use (the models pull in Prophet).
+RUNNERS = {
+    "invocation-logs": "ingest.invocation_logs:run",
+    "cloudtrail": "ingest.cloudtrail:run",
+    "metrics": "ingest.metrics:run",
+    "cost": "ingest.cost:run",
+    "models": "genai_lens.model_runner:run",
+    "vacuum": "genai_lens.retention:vacuum",
+}
+
+
 def runner(source: str) -> Runner:
-    """The function behind a job (imported lazily: the models pull in Prophet)."""
-    if source == "invocation-logs":
-        from ingest.invocation_logs import run as run_invocation_logs
-
-        return run_invocation_logs
-    if source == "cloudtrail":
-        from ingest.cloudtrail import run as run_cloudtrail
-
-        return run_cloudtrail
-    if source == "metrics":
-        from ingest.metrics import run as run_metrics
-
-        return run_metrics
-    if source == "cost":
-        from ingest.cost import run as run_cost
-
-        return run_cost
-    if source == "models":
-        from genai_lens.model_runner import run as run_models
-
-        return run_models
-    if source == "vacuum":
-        from genai_lens.retention import vacuum
-
-        return vacuum
-    raise KeyError(source)
+    """The function behind a job."""
+    module, name = RUNNERS[source].split(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def configured(settings: Settings) -> list[str]:

@@ -23,14 +23,6 @@ from ingest import aws
 from ingest.bookkeeping import RunStats
 from ingest.landing import utcnow
 
-# ingest_runs.source (CLI spelling) -> watermarks.source (the ingesters' own name).
-WATERMARK_SOURCE = {
-    "invocation-logs": "invocation_logs",
-    "cloudtrail": "cloudtrail",
-    "metrics": "metrics",
-    "cost": "cost",
-}
-
 
 @dataclass
 class Run:
@@ -70,9 +62,11 @@ def _iso(t: datetime | None) -> str | None:
 
 
 def newest_watermark(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
-    name = WATERMARK_SOURCE.get(source)
-    if name is None:
+    from genai_lens.jobs import TABLES  # jobs imports this module
+
+    if source not in TABLES:
         return None
+    name = TABLES[source][1]
     (row,) = con.execute(
         "SELECT max(covered_until) FROM watermarks WHERE source = ?", [name]
     ).fetchall()

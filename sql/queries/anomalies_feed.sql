@@ -14,7 +14,7 @@ LEFT JOIN anomaly_mutes AS m USING (series_key)
 WHERE a.start_ts < $end::TIMESTAMP
   AND coalesce(a.end_ts, $end::TIMESTAMP) >= $start::TIMESTAMP
   AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], a.lob))
-  AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], a.lob))
-  AND (len($models::VARCHAR[]) = 0 OR list_contains($models::VARCHAR[], a.model))
+  AND picked($lobs::VARCHAR[], a.lob)
+  AND picked($models::VARCHAR[], a.model)
 ORDER BY list_position(['critical', 'high', 'medium', 'low'], a.severity), a.peak_ts DESC,
          a.anomaly_id

@@ -16,9 +16,8 @@ SELECT
     CAST(c.request_parameters AS VARCHAR) AS request_parameters
 FROM usage_changes AS c
 WHERE c.event_time >= $start::TIMESTAMP AND c.event_time < $end::TIMESTAMP
-  AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], c.aws_region))
-  AND (len($accounts::VARCHAR[]) = 0
-       OR list_contains($accounts::VARCHAR[], c.recipient_account_id))
+  AND picked($regions::VARCHAR[], c.aws_region)
+  AND picked($accounts::VARCHAR[], c.recipient_account_id)
   AND ($all_lobs OR coalesce(c.session_issuer_arn, c.principal_arn) IN (
         SELECT principal_arn FROM usage_principals_hourly
         WHERE list_contains($allowed_lobs::VARCHAR[], lob)))

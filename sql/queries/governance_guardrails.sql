@@ -16,8 +16,8 @@ WHERE $all_lobs
   AND hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
   AND namespace = 'AWS/Bedrock/Guardrails'
   AND metric_name = 'InvocationsIntervened'
-  AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-  AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+  AND picked($regions::VARCHAR[], region)
+  AND picked($accounts::VARCHAR[], account_id)
 GROUP BY ALL
 HAVING sum(sum) > 0
 ORDER BY interventions DESC, guardrail, policy

@@ -29,8 +29,8 @@ WHERE event_name = 'DeleteModelInvocationLoggingConfiguration'
   AND event_time < $end::TIMESTAMP
   AND coalesce(CASE WHEN next_name = 'PutModelInvocationLoggingConfiguration' THEN next_time END,
                $end::TIMESTAMP) >= $start::TIMESTAMP
-  AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-  AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+  AND picked($regions::VARCHAR[], region)
+  AND picked($accounts::VARCHAR[], account_id)
   AND ($all_lobs OR principal IN (
         SELECT principal_arn FROM usage_principals_hourly
         WHERE list_contains($allowed_lobs::VARCHAR[], lob)))

@@ -12,8 +12,8 @@ WITH cw AS (
     WHERE $all_lobs
       AND hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
       AND namespace = 'AWS/Bedrock' AND metric_name = 'Invocations'
-      AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-      AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+      AND picked($regions::VARCHAR[], region)
+      AND picked($accounts::VARCHAR[], account_id)
     GROUP BY ALL
 ),
 logs AS (

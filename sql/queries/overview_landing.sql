@@ -8,5 +8,5 @@ FROM forecast_landing
 WHERE series LIKE 'lob:%' AND period_kind = 'month'
   AND $today::DATE BETWEEN period_start AND period_end
   AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], substr(series, 5)))
-  AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], substr(series, 5)))
+  AND picked($lobs::VARCHAR[], substr(series, 5))
 QUALIFY row_number() OVER (PARTITION BY series ORDER BY run_at DESC) = 1

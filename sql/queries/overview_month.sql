@@ -10,12 +10,11 @@ WITH usage AS (
     FROM usage_hourly
     WHERE hour >= $prev_mtd_start::TIMESTAMP AND hour < $mtd_end::TIMESTAMP
       AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob))
-      AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], lob))
-      AND (len($apps::VARCHAR[]) = 0 OR list_contains($apps::VARCHAR[], coalesce(app, '(none)')))
-      AND (len($models::VARCHAR[]) = 0
-           OR list_contains($models::VARCHAR[], coalesce(model, '(unresolved)')))
-      AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-      AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+      AND picked($lobs::VARCHAR[], lob)
+      AND picked($apps::VARCHAR[], coalesce(app, '(none)'))
+      AND picked($models::VARCHAR[], coalesce(model, '(unresolved)'))
+      AND picked($regions::VARCHAR[], region)
+      AND picked($accounts::VARCHAR[], account_id)
 ),
 landing AS (
     SELECT *
@@ -25,7 +24,7 @@ landing AS (
             WHEN $all_lobs AND len($lobs::VARCHAR[]) = 0 THEN series = 'total'
             ELSE series LIKE 'lob:%'
                  AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], substr(series, 5)))
-                 AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], substr(series, 5)))
+                 AND picked($lobs::VARCHAR[], substr(series, 5))
           END
     QUALIFY row_number() OVER (PARTITION BY series ORDER BY run_at DESC) = 1
 )

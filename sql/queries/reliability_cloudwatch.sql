@@ -23,8 +23,8 @@ WHERE $all_lobs
   AND metric_name IN ('InvocationLatency', 'TimeToFirstToken', 'EstimatedTPMQuotaUsage',
                       'InvocationThrottles', 'Invocations')
   AND model IS NOT NULL
-  AND (len($models::VARCHAR[]) = 0 OR list_contains($models::VARCHAR[], model))
-  AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-  AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+  AND picked($models::VARCHAR[], model)
+  AND picked($regions::VARCHAR[], region)
+  AND picked($accounts::VARCHAR[], account_id)
 GROUP BY ALL
 ORDER BY ts, model, metric_name

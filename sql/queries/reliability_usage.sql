@@ -22,11 +22,10 @@ SELECT
 FROM usage_hourly
 WHERE hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
   AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob))
-  AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], lob))
-  AND (len($apps::VARCHAR[]) = 0 OR list_contains($apps::VARCHAR[], coalesce(app, '(none)')))
-  AND (len($models::VARCHAR[]) = 0
-       OR list_contains($models::VARCHAR[], coalesce(model, '(unresolved)')))
-  AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-  AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+  AND picked($lobs::VARCHAR[], lob)
+  AND picked($apps::VARCHAR[], coalesce(app, '(none)'))
+  AND picked($models::VARCHAR[], coalesce(model, '(unresolved)'))
+  AND picked($regions::VARCHAR[], region)
+  AND picked($accounts::VARCHAR[], account_id)
 GROUP BY ALL
 ORDER BY day, lob, app, model

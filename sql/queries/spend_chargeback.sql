@@ -19,6 +19,6 @@ FROM cost_allocated AS a
 LEFT JOIN bill_keys AS k ON k.usage_date = a.usage_date AND k.model = a.model
 WHERE a.usage_date BETWEEN $first_day::DATE AND $last_day::DATE
   AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], a.lob))
-  AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], a.lob))
-  AND (len($models::VARCHAR[]) = 0 OR list_contains($models::VARCHAR[], a.model))
+  AND picked($lobs::VARCHAR[], a.lob)
+  AND picked($models::VARCHAR[], a.model)
 ORDER BY day, a.lob, a.model, a.token_kind, a.basis

@@ -15,18 +15,16 @@ shares AS (
     -- estimated cost per LOB and model, to split the bill by (no filter: no scan at all).
     SELECT CAST(hour AS DATE) AS day, lob, coalesce(model, '(unresolved)') AS model,
            sum(est_cost_usd) FILTER (WHERE
-               (len($apps::VARCHAR[]) = 0 OR list_contains($apps::VARCHAR[], coalesce(app, '(none)')))
-               AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-               AND (len($accounts::VARCHAR[]) = 0
-                    OR list_contains($accounts::VARCHAR[], account_id)))
+               picked($apps::VARCHAR[], coalesce(app, '(none)'))
+               AND picked($regions::VARCHAR[], region)
+               AND picked($accounts::VARCHAR[], account_id))
            / nullif(sum(est_cost_usd), 0) AS share
     FROM usage_hourly
     WHERE len($apps::VARCHAR[]) + len($regions::VARCHAR[]) + len($accounts::VARCHAR[]) > 0
       AND hour >= $first_day::TIMESTAMP AND hour < $last_day::TIMESTAMP + INTERVAL 1 DAY
       AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob))
-      AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], lob))
-      AND (len($models::VARCHAR[]) = 0
-           OR list_contains($models::VARCHAR[], coalesce(model, '(unresolved)')))
+      AND picked($lobs::VARCHAR[], lob)
+      AND picked($models::VARCHAR[], coalesce(model, '(unresolved)'))
     GROUP BY ALL
 ),
 bill AS (
@@ -39,8 +37,8 @@ bill AS (
     LEFT JOIN shares AS s ON s.day = a.usage_date AND s.lob = a.lob AND s.model = a.model
     WHERE a.usage_date BETWEEN $first_day::DATE AND $last_day::DATE
       AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], a.lob))
-      AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], a.lob))
-      AND (len($models::VARCHAR[]) = 0 OR list_contains($models::VARCHAR[], a.model))
+      AND picked($lobs::VARCHAR[], a.lob)
+      AND picked($models::VARCHAR[], a.model)
     GROUP BY a.usage_date, a.lob, a.model, a.token_kind
 ),
 late AS (
@@ -54,12 +52,11 @@ late AS (
       AND hour >= (SELECT day FROM bill_end) + INTERVAL 1 DAY
       AND est_cost_usd IS NOT NULL
       AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob))
-      AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], lob))
-      AND (len($apps::VARCHAR[]) = 0 OR list_contains($apps::VARCHAR[], coalesce(app, '(none)')))
-      AND (len($models::VARCHAR[]) = 0
-           OR list_contains($models::VARCHAR[], coalesce(model, '(unresolved)')))
-      AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], region))
-      AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], account_id))
+      AND picked($lobs::VARCHAR[], lob)
+      AND picked($apps::VARCHAR[], coalesce(app, '(none)'))
+      AND picked($models::VARCHAR[], coalesce(model, '(unresolved)'))
+      AND picked($regions::VARCHAR[], region)
+      AND picked($accounts::VARCHAR[], account_id)
     GROUP BY ALL
 ),
 priced AS (

@@ -11,7 +11,7 @@ WHERE day >= $first_day::DATE
         WHEN series = 'total' THEN $all_lobs AND len($lobs::VARCHAR[]) = 0
         WHEN series LIKE 'lob:%' THEN
             ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], substr(series, 5)))
-            AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], substr(series, 5)))
+            AND picked($lobs::VARCHAR[], substr(series, 5))
         ELSE $all_lobs
       END
 QUALIFY run_at = max(run_at) OVER (PARTITION BY series)

@@ -11,7 +11,7 @@ WHERE $today::DATE BETWEEN period_start AND period_end
         WHEN series = 'total' THEN $all_lobs AND len($lobs::VARCHAR[]) = 0
         WHEN series LIKE 'lob:%' THEN
             ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], substr(series, 5)))
-            AND (len($lobs::VARCHAR[]) = 0 OR list_contains($lobs::VARCHAR[], substr(series, 5)))
+            AND picked($lobs::VARCHAR[], substr(series, 5))
         ELSE $all_lobs
       END
 QUALIFY row_number() OVER (PARTITION BY series, period_kind ORDER BY run_at DESC) = 1

@@ -7,5 +7,5 @@ SELECT usage_date AS day, model, est_cost::DOUBLE AS est_cost, billed_cost::DOUB
 FROM cost_reconciliation
 WHERE $all_lobs
   AND usage_date BETWEEN $first_day::DATE AND $last_day::DATE
-  AND (len($models::VARCHAR[]) = 0 OR list_contains($models::VARCHAR[], model))
+  AND picked($models::VARCHAR[], model)
 ORDER BY day, model

@@ -36,6 +36,9 @@ LANDED = {
     "0008_create_page_rollups.sql": (
         "25a7733a7b3e2dc357b4f819b8cb15927685b6038615b27719341832943b8af3"
     ),
+    "0009_create_filter_macros.sql": (
+        "7f967955865dd4c3a09a7960fc33d52b29aafbe0959ec75b485c3e36ed7ada9e"
+    ),
 }
 
 
