@@ -31,6 +31,9 @@ from ingest.landing import utcnow
 log = logs.get("scheduler")
 # New data wakes the models, but not more often than this: a Prophet refit takes a while.
 MODELS_MIN_GAP = timedelta(minutes=15)
+# How long a stopping server waits for the job in progress (systemd's default stop timeout is
+# 90 s; a batch commits well within this).
+SHUTDOWN_WAIT_SECONDS = 60.0
 _current: LensScheduler | None = None
 
 
@@ -42,6 +45,8 @@ class LensScheduler:
         self.delays: dict[str, timedelta] = {}  # the last backoff given to each source
         self.last_models: datetime | None = None
         self._lock = threading.Lock()
+        self._jobs_idle = threading.Condition()  # guards _running and _stopping
+        self._running, self._stopping = 0, False
         grace = settings.schedule.misfire_grace_seconds
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -71,15 +76,38 @@ class LensScheduler:
         log.info(f"scheduler started: {', '.join(self.sources) or 'no sources configured'}")
         self.snapshot()
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: float = SHUTDOWN_WAIT_SECONDS) -> None:
+        """Stop scheduling, then give a running job up to `wait` seconds to finish its batch.
+
+        A job still running when the interpreter exits fails its reader threads ("cannot
+        schedule new futures after shutdown"), so we wait. Not with APScheduler's
+        shutdown(wait=True): it waits holding the job-store lock, which the job's last step
+        (the status snapshot reads the next run times) needs: a deadlock. A job cut off after
+        `wait` loses only its uncommitted batch, which the next start loads again.
+        """
         global _current
-        # Let a running job finish its batch: started after interpreter shutdown, its
-        # reader threads would fail ("cannot schedule new futures after shutdown").
-        self.scheduler.shutdown(wait=True)
+        with self._jobs_idle:
+            self._stopping = True
+        self.scheduler.shutdown(wait=False)
+        with self._jobs_idle:
+            if not self._jobs_idle.wait_for(lambda: self._running == 0, timeout=wait):
+                log.warning(f"a job was still running after {wait:.0f}s; its batch is redone")
         _current = None
 
     def tick(self, source: str, trigger: str) -> None:
         """One run of a job; never raises (a raise would only be logged by APScheduler)."""
+        with self._jobs_idle:
+            if self._stopping:
+                return  # queued before shutdown, started after it
+            self._running += 1
+        try:
+            self._tick(source, trigger)
+        finally:
+            with self._jobs_idle:
+                self._running -= 1
+                self._jobs_idle.notify_all()
+
+    def _tick(self, source: str, trigger: str) -> None:
         cur = self.con.cursor()
         try:
             run = jobs.run_job(cur, self.settings, source, trigger=trigger)

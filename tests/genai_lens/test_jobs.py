@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -144,6 +145,42 @@ def test_scheduler_runs_jobs_keeps_going_after_failures_and_backs_off(tmp_path):
     statuses = {s.source: s for s in status.read_snapshot(path)[1]}
     assert statuses["invocation-logs"].rows == 12 and statuses["cloudtrail"].last_status == "error"
     assert not statuses["metrics"].configured
+
+
+def test_shutdown_waits_for_the_running_job_and_starts_no_other(tmp_path, monkeypatch):
+    # APScheduler's own shutdown(wait=True) deadlocked here: it waits for the job holding the
+    # job-store lock, and the job's last step (the status snapshot) needs that lock.
+    landing = tmp_path / "landing"
+    estate(landing, hours=1)
+    path = tmp_path / "w.duckdb"
+    from genai_lens.warehouse import connect
+
+    started, finished = threading.Event(), []
+    real = jobs.run_job
+
+    def slow_run(cur, settings, source, **kw):  # type: ignore[no-untyped-def]
+        started.set()
+        time.sleep(1.5)  # the server is stopped while this runs
+        run = real(cur, settings, source, **kw)
+        finished.append((source, time.monotonic()))
+        return run
+
+    monkeypatch.setattr(jobs, "run_job", slow_run)
+    sched = scheduler.LensScheduler(
+        settings_for(landing, invocation_logs_minutes=0.01), connect(path), path
+    )
+    sched.start()
+    assert started.wait(30)
+    stopper = threading.Thread(target=sched.shutdown)
+    stopper.start()
+    stopper.join(timeout=30)
+    returned = time.monotonic()
+    assert not stopper.is_alive(), "shutdown hung"
+    assert [src for src, _ in finished] == ["invocation-logs"]  # finished, and nothing after
+    assert finished[0][1] <= returned
+    time.sleep(1.0)  # a tick queued before the stop would have started by now
+    assert len(finished) == 1
+    assert status.read_snapshot(path)[1]  # the job's last step, the snapshot, was written
 
 
 def test_status_reads_the_servers_snapshot_while_the_warehouse_is_held(tmp_path):
