@@ -24,13 +24,16 @@ Warehouses are kept in bench/out/ (git-ignored). Timings are never asserted in t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,6 +56,7 @@ PAGES = {
     "data-health": ["health_runs", "health_quarantine", "health_unpriced", "health_unattributed",
                     "health_logging_gaps"],
 }  # fmt: skip
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 
 MODELS = [  # (model id, input, output USD per 1M tokens, base latency ms); the last is unpriced
     ("anthropic.claude-sonnet-4-20250514-v1:0", 3.0, 15.0, 2400),
@@ -441,6 +445,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--verbose", action="store_true", help="each query's median too")
+    parser.add_argument("--no-server", action="store_true", help="skip the browser run")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
@@ -459,6 +464,69 @@ def main() -> None:
             raise SystemExit(child.stderr)
         results[millions] = json.loads(child.stdout.strip().splitlines()[-1])
     report(results, args.verbose)
+    if not args.no_server:
+        biggest = max(args.scales)
+        print(f"\nthe server on {biggest}M: " + serve_and_browse(OUT / f"pages_{biggest}m.duckdb"))
+
+
+def serve_and_browse(path: Path) -> str:
+    """`genai-lens serve` on the warehouse, every page loaded in Chromium for both periods,
+    twice (cold, then cached); the server process's peak RSS, polled every 0.1 s."""
+    import threading
+
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cli = str(Path(sys.executable).parent / "genai-lens")
+    cmd = [cli, "--warehouse", str(path), "serve", "--no-scheduler", "--port", str(port),
+           "--address", "127.0.0.1"]  # fmt: skip
+    server = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak, done = [0], threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.1):
+            with contextlib.suppress(psutil.Error):
+                peak[0] = max(peak[0], server.memory_info().rss)
+
+    threading.Thread(target=poll, daemon=True).start()
+    url, loads, slowest = f"http://127.0.0.1:{port}", 0, 0.0
+    try:
+        wait_healthy(url)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for _ in range(2):
+                for period in ("Last+30+days", "Last+90+days"):
+                    for name in PAGES:
+                        t = time.perf_counter()
+                        page.goto(f"{url}/{name}?period={period}", wait_until="networkidle")
+                        page.wait_for_selector('[data-testid="stMain"]', timeout=60_000)
+                        slowest, loads = max(slowest, time.perf_counter() - t), loads + 1
+            browser.close()
+    finally:
+        done.set()
+        server.terminate()
+        server.wait(timeout=90)
+    return (
+        f"{loads} page loads in Chromium, peak RSS {peak[0] / 1e6:.0f} MB, "
+        f"slowest load {slowest:.1f} s (browser included)"
+    )
+
+
+def wait_healthy(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r,
+        ):
+            if r.read() == b"ok":
+                return
+        time.sleep(0.5)
+    raise SystemExit(f"the server at {url} did not come up")
 
 
 def report(results: dict, verbose: bool) -> None:

@@ -464,6 +464,17 @@ def main() -> None:
             raise
         _echo(f"genai-lens: error: {exc}")
         sys.exit(exc.exit_code)
+    except duckdb.OutOfMemoryException as exc:
+        if state.debug:
+            raise
+        # The batch rolled back; nothing committed is lost. Say which knob, not a traceback.
+        first = str(exc).splitlines()[0]
+        _echo(
+            f"genai-lens: error: DuckDB ran out of memory ({first}); raise memory_limit in the "
+            "config (or GENAI_LENS_MEMORY_LIMIT; 2GB is the default) or lower the source's "
+            "batch_mb, then re-run: committed data is intact"
+        )
+        sys.exit(2)
     except duckdb.Error as exc:
         if state.debug or not _disk_trouble(exc):
             raise

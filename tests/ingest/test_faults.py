@@ -141,6 +141,22 @@ def test_a_full_disk_mid_write_is_one_clear_line_and_the_next_run_recovers(
     assert snapshot(path) == reference
 
 
+def test_out_of_memory_is_one_line_naming_the_setting_and_the_next_run_recovers(
+    estate, reference, tmp_path
+):
+    path = tmp_path / "w.duckdb"
+    # CloudTrail files are single JSON objects: DuckDB's reader needs a large buffer for them.
+    starved = subprocess.run(
+        [CLI, "--config", str(estate), "--warehouse", str(path), "ingest", "cloudtrail"],
+        env={**cli_env(), "GENAI_LENS_MEMORY_LIMIT": "64MB"}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert starved.returncode == 2, starved.stderr
+    assert "Traceback" not in starved.stderr and starved.stderr.strip().count("\n") == 0
+    assert "ran out of memory" in starved.stderr and "memory_limit" in starved.stderr
+    assert ingest_all(estate, path).returncode == 0  # the default limit: the run completes
+    assert snapshot(path) == reference
+
+
 def test_an_object_deleted_between_listing_and_reading_is_counted_not_fatal(tmp_path, monkeypatch):
     root = tmp_path / "landing"
     keys = []
