@@ -103,13 +103,17 @@ def pull(
     services: list[str] = []
     if start < end:
         services = _stage_ce(con, ce, api.label, start, end, cfg.tag_keys, requests)
-    forecast = _forecast(ce, services, today, requests, stats) if cfg.forecast else []
+    forecast: list[CE.Row] = []
+    if cfg.forecast and _forecast_made(con, api.label, today):
+        stats.notes.append(f"{api.label}: today's Cost Explorer forecast is already stored")
+    elif cfg.forecast:
+        forecast = _forecast(ce, services, today, requests, stats)
     stats.records = _classify_staged(con)
     with transaction(con):
         params = {"label": api.label, "start": start, "end": end}
         run_script(con, "ingest/cost_ce_replace", params)
         if forecast:
-            _store_forecast(con, api.label, forecast)
+            _store_forecast(con, api.label, forecast, today)
         advance_watermark(con, SOURCE, api.label, datetime.combine(end, datetime.min.time()))
     stats.objects, stats.batches = requests.count, 1
     stats.notes.append(
@@ -191,8 +195,23 @@ def _forecast(
     return out
 
 
-def _store_forecast(con: duckdb.DuckDBPyConnection, zone: str, rows: list[CE.Row]) -> None:
-    created = utcnow()
+def _forecast_made(con: duckdb.DuckDBPyConnection, zone: str, today: date) -> bool:
+    """Whether this source's forecast for `today` is stored: each GetCostForecast is billed and
+    Cost Explorer refreshes its forecast about once a day, so a later run that day would pay
+    for the same figures."""
+    row = con.execute(
+        "SELECT count(*) FROM cost_forecast WHERE source_zone = ? AND CAST(created_at AS DATE) = ?",
+        [zone, today],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _store_forecast(
+    con: duckdb.DuckDBPyConnection, zone: str, rows: list[CE.Row], today: date
+) -> None:
+    # created_at carries the run's day (the clock's own day unless a caller pins `today`), the
+    # day _forecast_made() looks for.
+    created = datetime.combine(today, utcnow().time())
     con.execute("CREATE OR REPLACE TEMP TABLE cost_forecast_ready AS "
                 "SELECT * FROM cost_forecast LIMIT 0")  # fmt: skip
     cols = {k: [r[k] for r in rows] for k in rows[0]}
@@ -260,7 +279,8 @@ def _load_period(
     for kind, kind_files in good.items():
         if kind_files:
             X.stage_raw(con, kind, kind_files)
-            run_script(con, f"ingest/cost_{kind}_rows", {"tag_keys": settings.cost.tag_keys})
+            params = {"tag_keys": settings.cost.tag_keys, "now": utcnow()}
+            run_script(con, f"ingest/cost_{kind}_rows", params)
     records = _classify_staged(con)
     uri_folder = present[0].uri.rsplit("/", 1)[0] + "/" if present else folder
     with transaction(con):

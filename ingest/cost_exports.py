@@ -46,10 +46,15 @@ OPTIONAL = {
     "focus": {
         "ChargeCategory": "VARCHAR", "RegionId": "VARCHAR", "ConsumedQuantity": "DOUBLE",
         "ConsumedUnit": "VARCHAR", "Tags": "MAP(VARCHAR, VARCHAR)", "InvoiceId": "VARCHAR",
-        "x_ServiceCode": "VARCHAR",
+        "x_ServiceCode": "VARCHAR", "BillingPeriodEnd": "TIMESTAMP",
     },
 }  # fmt: skip
-DATE_COLUMN = {"cur": "line_item_usage_start_date", "focus": "ChargePeriodStart"}
+# Columns read as naive UTC timestamps, whatever type the export wrote them in.
+TIME_COLUMNS = {"cur": ["line_item_usage_start_date"],
+                "focus": ["ChargePeriodStart", "BillingPeriodEnd"]}  # fmt: skip
+# The column naming a line's invoice. FOCUS added InvoiceId in 1.2: a 1.0 or 1.1 file has
+# none, so its rows' finality comes from the billing period (sql/ingest/cost_focus_rows.sql).
+INVOICE_COLUMN = {"cur": "bill_invoice_id", "focus": "InvoiceId"}
 
 
 def period_of(key: str) -> datetime | None:
@@ -137,14 +142,20 @@ def stage_raw(con: duckdb.DuckDBPyConnection, kind: str, files: dict[str, str]) 
 
     Column names come from REQUIRED/OPTIONAL above (our constants), never from the files.
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE cost_files (filename VARCHAR, source_object VARCHAR)")
-    insert_rows(con, "cost_files", {"filename": list(files), "source_object": list(files.values())})
-    present = {
-        c for f in files for c in columns_of(con, f) if c in REQUIRED[kind] or c in OPTIONAL[kind]
-    }
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cost_files "
+        "(filename VARCHAR, source_object VARCHAR, has_invoice_column BOOLEAN)"
+    )
+    columns = {f: columns_of(con, f) for f in files}
+    insert_rows(con, "cost_files", {
+        "filename": list(files), "source_object": list(files.values()),
+        "has_invoice_column": [INVOICE_COLUMN[kind] in columns[f] for f in files],
+    })  # fmt: skip
+    present = {c for f in files for c in columns[f] if c in REQUIRED[kind] or c in OPTIONAL[kind]}
     cols = ", ".join(f'p."{c}"' for c in sorted(present))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE cost_raw AS SELECT {cols}, f.source_object "
+        f"CREATE OR REPLACE TEMP TABLE cost_raw AS SELECT {cols}, f.source_object, "
+        "f.has_invoice_column "
         "FROM read_parquet(?, union_by_name = true, filename = true) p "
         "JOIN cost_files f USING (filename)",
         [list(files)],
@@ -156,14 +167,15 @@ def stage_raw(con: duckdb.DuckDBPyConnection, kind: str, files: dict[str, str]) 
 
 
 def _normalize(con: duckdb.DuckDBPyConnection, kind: str) -> None:
-    """UTC timestamps for the usage day, and Tags as a map when FOCUS delivers JSON text."""
+    """UTC timestamps for the usage day and billing period, and Tags as a map when FOCUS
+    delivers JSON text."""
     types = {r[0]: r[1] for r in con.execute("DESCRIBE cost_raw").fetchall()}
-    col = DATE_COLUMN[kind]
-    if types[col] in {"VARCHAR", "TIMESTAMP WITH TIME ZONE"}:
-        con.execute(
-            f'ALTER TABLE cost_raw ALTER "{col}" TYPE TIMESTAMP '
-            f"USING timezone('UTC', CAST(\"{col}\" AS TIMESTAMPTZ))"
-        )
+    for col in TIME_COLUMNS[kind]:
+        if types[col] in {"VARCHAR", "TIMESTAMP WITH TIME ZONE"}:
+            con.execute(
+                f'ALTER TABLE cost_raw ALTER "{col}" TYPE TIMESTAMP '
+                f"USING timezone('UTC', CAST(\"{col}\" AS TIMESTAMPTZ))"
+            )
     for tags in ("Tags", "resource_tags"):
         if types.get(tags) in {"VARCHAR", "JSON"}:
             con.execute(

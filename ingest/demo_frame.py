@@ -167,8 +167,14 @@ def _frame(c: sim.Cols, serving: np.ndarray) -> pl.DataFrame:
     )
 
 
+# How many times their usual traffic the hot model's callers send during the throttling storm.
+STORM_BURST = 4
+
+
 def _storm(frame: pl.DataFrame, rng: np.random.Generator, windows: sim.Windows) -> pl.DataFrame:
-    """The throttling storm: every served call of the hot model was preceded by throttled tries."""
+    """The throttling storm: the hot model's callers send STORM_BURST times their usual
+    traffic; the extra calls that get through push its tokens-per-minute quota usage up, and
+    every served call was preceded by throttled tries."""
     spec, (t0, t1) = w.INCIDENTS["throttling_storm"], windows["throttling_storm"]
     hit = frame.select(
         pl.col("ts_s").is_between(t0, t1, closed="left")
@@ -178,6 +184,13 @@ def _storm(frame: pl.DataFrame, rng: np.random.Generator, windows: sim.Windows) 
         & pl.col("error_code").is_null()
     ).to_series()
     idx = np.flatnonzero(hit.to_numpy())
+    extra = np.repeat(idx, STORM_BURST - 1)
+    # The extra calls are the usual ones again, a little apart (the same minute, give or take).
+    shifted = frame["ts_s"].to_numpy()[extra] + rng.integers(-30, 31, len(extra))
+    burst = frame[extra].with_columns(ts_s=pl.Series(np.clip(shifted, t0, t1 - 1)))
+    frame = pl.concat([frame, burst])
+    hit = pl.concat([hit, pl.Series(np.ones(len(extra), dtype=bool))])
+    idx = np.concatenate([idx, np.arange(len(frame) - len(extra), len(frame))])
     tries = np.repeat(idx, 1 + rng.poisson(2.0, len(idx)))
     zero = pl.lit(0, dtype=pl.Int64)
     retries = frame[tries].with_columns(

@@ -4,7 +4,14 @@ CloudWatch publishes AWS/Bedrock per ModelId (the id as called) and across all m
 invocation-log delivery health metrics, and AWS/Bedrock/Guardrails interventions. A Metric
 Stream sends each minute's statistic set as one JSON line; Firehose writes them, gzipped and
 without an extension, to `YYYY/MM/DD/HH/<stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>`. Zero-valued
-error series are left out to keep the estate small (CloudWatch would send zeros).
+error and cache series are left out to keep the estate small (CloudWatch would send zeros).
+
+EstimatedTPMQuotaUsage is one point per successful call (so a minute's Sum is the tokens per
+minute the quota saw): input plus cache-write tokens plus output tokens times the model's
+burndown rate, as AWS describes it for on-demand inference; cache reads are not counted.
+Logging delivery counts what was delivered: with logging switched off Bedrock attempts no
+delivery, so that shows as Invocations with no ModelInvocationLogsS3DeliverySuccess, not as
+failures.
 """
 
 from __future__ import annotations
@@ -27,6 +34,21 @@ POLICY_TYPES = {
     "contextualGroundingPolicy": "ContextualGroundingPolicy",
 }  # fmt: skip
 KEYS = ("account_id", "region", "minute")
+# Claude 3.7 Sonnet and later burn five tokens of TPM quota per output token; other models one.
+BURNDOWN_5X = (
+    "anthropic.claude-3-7-sonnet-20250219-v1:0", "anthropic.claude-sonnet-4-20250514-v1:0",
+    "anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-haiku-4-5-20251001-v1:0",
+    "anthropic.claude-opus-4-1-20250805-v1:0",
+)  # fmt: skip
+
+
+def quota_tokens() -> pl.Expr:
+    """A call's EstimatedTPMQuotaUsage (null for a call that failed or was throttled)."""
+    burndown = pl.when(pl.col("model").is_in(BURNDOWN_5X)).then(5).otherwise(1)
+    used = (
+        pl.col("input_tokens") + pl.col("cache_write_tokens") + pl.col("output_tokens") * burndown
+    )
+    return pl.when(pl.col("error_code").is_null()).then(used)
 
 
 def _num(e: pl.Expr) -> pl.Expr:
@@ -67,14 +89,18 @@ def _bedrock(calls: pl.DataFrame, dims: pl.Expr, by: list[str]) -> list[pl.DataF
     ok = calls.filter(~throttled)
     lat_aggs, lat = _stats("latency_ms", "Milliseconds", True)
     fb_aggs, fb = _stats("first_byte_ms", "Milliseconds", True)
+    q_aggs, quota = _stats("quota", "Count", False)
     agg = ok.group_by(*KEYS, *by).agg(
         *lat_aggs,
         *fb_aggs,
+        *q_aggs,
         n=pl.len(),
         client=err.is_in(CLIENT_ERRORS).sum(),
         server=(err.is_not_null() & ~err.is_in(CLIENT_ERRORS)).sum(),
         tin=pl.col("input_tokens").fill_null(0).sum(),
         tout=pl.col("output_tokens").fill_null(0).sum(),
+        tcr=pl.col("cache_read_tokens").fill_null(0).sum(),
+        tcw=pl.col("cache_write_tokens").fill_null(0).sum(),
     )
     thr = calls.filter(throttled).group_by(*KEYS, *by).agg(n=pl.len())
     n = pl.col("n")
@@ -94,6 +120,10 @@ def _bedrock(calls: pl.DataFrame, dims: pl.Expr, by: list[str]) -> list[pl.DataF
                _counts("InvocationServerErrors", n, pl.col("server"))),
         _lines(agg, dims, token("InputTokenCount", "tin")),
         _lines(agg, dims, token("OutputTokenCount", "tout")),
+        _lines(agg.filter(pl.col("tcr") > 0), dims, token("CacheReadInputTokenCount", "tcr")),
+        _lines(agg.filter(pl.col("tcw") > 0), dims, token("CacheWriteInputTokenCount", "tcw")),
+        _lines(agg.filter(pl.col("quota_n") > 0), dims,
+               {**quota, "metric_name": pl.lit("EstimatedTPMQuotaUsage")}),
         _lines(thr, dims, _counts("InvocationThrottles", n)),
     ]  # fmt: skip
     return out
@@ -118,17 +148,20 @@ def metric_lines(frame: pl.DataFrame) -> list[pl.DataFrame]:
     """Every metric line the stream sends for `frame`: parts of (minute, line), by minute."""
     calls = frame.select(
         "account_id", "region", "model_id", "error_code", "input_tokens", "output_tokens",
-        "latency_ms", "first_byte_ms", "logged", "guardrail_id", "guardrail_version",
-        "guardrail_action", "guardrail_policy",
+        "cache_read_tokens", "cache_write_tokens", "latency_ms", "first_byte_ms", "logged",
+        "guardrail_id", "guardrail_version", "guardrail_action", "guardrail_policy",
+        quota=quota_tokens(),
         minute=pl.col("ts").dt.epoch("s") // 60,
+        large=pl.col("large_input").cast(pl.Int64) + pl.col("large_output").cast(pl.Int64),
     )  # fmt: skip
     by_model = pl.concat_str(pl.lit('{"ModelId":"'), pl.col("model_id"), pl.lit('"}'))
     parts = _bedrock(calls, by_model, ["model_id"]) + _bedrock(calls, pl.lit("{}"), [])
-    # Logging health: delivered where logging was on; failures where it was switched off.
-    health = calls.group_by(*KEYS).agg(ok=pl.col("logged").sum(), off=(~pl.col("logged")).sum())
-    for name, c in (("S3DeliverySuccess", "ok"), ("S3DeliveryFailure", "off")):
-        parts.append(_lines(health.filter(pl.col(c) > 0), pl.lit("{}"),
-                            _counts(f"ModelInvocationLogs{name}", pl.col(c))))  # fmt: skip
+    # Logging health: one delivery per logged record, and per body offloaded to data/.
+    logged = calls.filter("logged")
+    health = logged.group_by(*KEYS).agg(records=pl.len(), bodies=pl.col("large").sum())
+    for name, c in (("ModelInvocationLogsS3DeliverySuccess", "records"),
+                    ("ModelInvocationLargeDataS3DeliverySuccess", "bodies")):  # fmt: skip
+        parts.append(_lines(health.filter(pl.col(c) > 0), pl.lit("{}"), _counts(name, pl.col(c))))
     gr = calls.filter(pl.col("guardrail_action").is_not_null()).with_columns(
         arn=pl.concat_str(pl.lit("arn:aws:bedrock:"), pl.col("region"), pl.lit(":"),
                           pl.col("account_id"), pl.lit(":guardrail/"), pl.col("guardrail_id"))

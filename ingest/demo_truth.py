@@ -11,6 +11,7 @@ import polars as pl
 
 from ingest import demo_world as w
 from ingest.demo_bill import BILL_DIR, EXPORTS
+from ingest.demo_metrics import quota_tokens
 from ingest.demo_sim import incident_windows
 
 
@@ -243,14 +244,24 @@ def source_truth(truth: dict[str, Any], frame: pl.DataFrame, planted: dict[str, 
         if kind == "logging_off":
             inc["cloudtrail"]["off"] = _event(planted["logging_off"], "logging_config")
             inc["cloudtrail"]["on"] = _event(planted["logging_on"], "logging_config")
+            # No logging configuration, no delivery attempted: successes stop, no failures.
             m |= {
                 "logged_invocations": int(during["logged"].sum()),
-                "ModelInvocationLogsS3DeliveryFailure": int((~during["logged"]).sum()),
+                "ModelInvocationLogsS3DeliverySuccess": int(during["logged"].sum()),
             }
         elif kind == "throttling_storm":
-            m |= {"InvocationThrottles": during.filter(throttled).height,
-                  "InvocationThrottles_before_per_hour":
-                      round(before.filter(throttled).height / 168, 3)}  # fmt: skip
+            t0, t1 = (datetime.fromisoformat(inc[k]) for k in ("start", "end"))
+            minutes = [(t1 - t0).total_seconds() / 60, 7 * 24 * 60]
+            quota = [f.select(quota_tokens().sum()).item() for f in (during, before)]
+            m |= {
+                "InvocationThrottles": during.filter(throttled).height,
+                "InvocationThrottles_before_per_hour": round(
+                    before.filter(throttled).height / 168, 3
+                ),
+                # Tokens per minute against the model's quota, successful calls only.
+                "EstimatedTPMQuotaUsage_per_minute": round(quota[0] / minutes[0], 1),
+                "EstimatedTPMQuotaUsage_per_minute_before": round(quota[1] / minutes[1], 1),
+            }
         elif kind == "latency_regression":
             m |= {
                 "InvocationLatency_p99": ok["latency_ms"].quantile(0.99),

@@ -19,7 +19,25 @@ BASE_STATS = ("Sum", "Average", "Maximum", "SampleCount")
 PERCENTILES = ("p50", "p90", "p99")
 # Metrics whose distribution matters: their percentiles are read as well.
 LATENCY_METRICS = frozenset({"InvocationLatency", "TimeToFirstToken", "Latency"})
-UNITS = {m: "Milliseconds" for m in LATENCY_METRICS}  # GetMetricData returns no unit
+# Everything else Bedrock publishes counts calls, tokens, findings or log deliveries. AWS's
+# tables write "SampleCount" for many of these, a statistic; their CloudWatch unit is Count.
+COUNT_METRICS = frozenset({
+    # AWS/Bedrock
+    "Invocations", "InvocationClientErrors", "InvocationServerErrors", "InvocationThrottles",
+    "InputTokenCount", "OutputTokenCount", "CacheReadInputTokenCount",
+    "CacheWriteInputTokenCount", "EstimatedTPMQuotaUsage", "LegacyModelInvocations",
+    "OutputImageCount",
+    "ModelInvocationLogsCloudWatchDeliverySuccess", "ModelInvocationLogsCloudWatchDeliveryFailure",
+    "ModelInvocationLogsS3DeliverySuccess", "ModelInvocationLogsS3DeliveryFailure",
+    "ModelInvocationLargeDataS3DeliverySuccess", "ModelInvocationLargeDataS3DeliveryFailure",
+    # AWS/Bedrock/Guardrails
+    "TextUnitCount", "InvocationsIntervened", "FindingCounts", "TotalFindings",
+    # AWS/BedrockMantle (not read unless configured)
+    "Inferences", "TotalInputTokens", "TotalOutputTokens",
+})  # fmt: skip
+# GetMetricData returns no unit; Metric Streams lines carry theirs. A metric named nowhere
+# here keeps a NULL unit rather than a guessed one.
+UNITS = {m: "Milliseconds" for m in LATENCY_METRICS} | {m: "Count" for m in COUNT_METRICS}
 MAX_QUERIES = 500  # GetMetricData's limit per call
 MAX_REREADS = 3  # extra reads of queries CloudWatch answered PartialData / InternalError
 RETRY_STATUSES = frozenset({"PartialData", "InternalError"})

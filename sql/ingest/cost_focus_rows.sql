@@ -1,6 +1,11 @@
 -- FOCUS 1.x rows (cost_raw, as for CUR) -> cost_rows. BilledCost is the unblended charge,
 -- EffectiveCost the amortized one; FOCUS has no net-unblended figure. Tax is left out.
 -- AWS's x_UsageType carries the same usage types as CUR; Tags keys may carry 'user:'.
+-- estimated: FOCUS 1.2 names the invoice (InvoiceId, empty until invoiced). 1.0 and 1.1 have no
+-- such column (has_invoice_column, per file), so a row is final once its billing period has
+-- closed by $now, the load time: AWS rewrites a period's export after it closes, and that
+-- rewrite is what loads as final. BillingPeriodEnd is exclusive; a file without it falls back
+-- to the calendar month of the charge, which is AWS's billing period.
 INSERT INTO cost_rows BY NAME
 SELECT
     CAST(ChargePeriodStart AS DATE) AS usage_date,
@@ -20,7 +25,10 @@ SELECT
     CAST(NULL AS DECIMAL(18, 10)) AS net_unblended_cost,
     ConsumedQuantity AS usage_quantity,
     ConsumedUnit AS usage_unit,
-    InvoiceId IS NULL OR InvoiceId = '' AS estimated,
+    CASE WHEN has_invoice_column THEN coalesce(InvoiceId, '') = ''
+         ELSE coalesce(BillingPeriodEnd,
+                       date_trunc('month', ChargePeriodStart) + INTERVAL 1 MONTH) > $now
+    END AS estimated,
     'focus' AS source,
     source_object
 FROM cost_raw

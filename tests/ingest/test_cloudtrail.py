@@ -13,11 +13,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from factories import deep_merge
+from wire import Wire
 
 from genai_lens.errors import ConfigError, SourceError
 from genai_lens.settings import ApiSource, Settings
 from genai_lens.warehouse import connect
-from ingest import cloudtrail
+from ingest import aws, cloudtrail
 
 ACCOUNT = "111122223333"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/platform-admin"
@@ -590,8 +591,8 @@ def test_token_bucket_never_exceeds_the_rate():
 
 
 def test_throttling_that_outlasts_retries_is_one_clear_error(warehouse):
-    # Stubber answers before botocore's retry handler runs, so the retry itself is not
-    # exercised here: this tests what the user sees once adaptive retries give up.
+    # Stubber answers before botocore's retry handler runs: this tests what the user sees once
+    # adaptive retries give up (the retry itself: test_throttled_lookup_is_retried_...).
     client = ct_client()
     with Stubber(client) as stub:
         stub.add_client_error("lookup_events", "ThrottlingException", "Rate exceeded")
@@ -607,6 +608,29 @@ def test_throttling_that_outlasts_retries_is_one_clear_error(warehouse):
             )
     assert "\n" not in str(err.value)
     assert warehouse.execute("SELECT count(*) FROM watermarks").fetchone() == (0,)
+
+
+def test_throttled_lookup_is_retried_by_botocore_and_loads_every_event(warehouse, moto_endpoint):
+    # The product's own client (adaptive retry), throttled at the HTTP layer: moto lacks
+    # LookupEvents, so tests/ingest/wire.py answers the pages after the 429.
+    client = aws.client("cloudtrail", region="us-east-1", endpoint_url=moto_endpoint)
+    recs = [invoke_model(), update_guardrail(), delete_logging_config()]
+    wire = Wire(client).throttle("LookupEvents")
+    wire.answer("LookupEvents", {"Events": [lookup_event(r) for r in recs[:2]], "NextToken": "t1"})
+    wire.answer("LookupEvents", {"Events": [lookup_event(recs[2])]})
+    clock, sent_before = FakeClock(), aws.requests_sent()
+    stats = cloudtrail.lookup(warehouse, Settings(), ApiSource(name="p"), since=START,
+                              until=END, client=client, clock=clock)  # fmt: skip
+    assert wire.sent("LookupEvents") == [429, 200, 200] and not wire.pending()
+    assert aws.requests_sent() - sent_before == 3  # the api_calls a run reports count retries
+    assert [p.get("NextToken") for _, p in wire.calls] == [None, "t1"]
+    assert clock.sleeps == [0.5]  # the bucket paces calls; botocore paces its own retries
+    assert stats.records == 3 and stats.quarantined == 0
+    got = warehouse.execute("SELECT event_id FROM cloudtrail_events ORDER BY 1").fetchall()
+    assert got == sorted((r["eventID"],) for r in recs)
+    assert warehouse.execute(
+        "SELECT covered_until FROM watermarks WHERE zone = 'lookup://p'"
+    ).fetchone() == (END,)
 
 
 def test_access_denied_names_the_permission(warehouse):

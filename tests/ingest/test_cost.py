@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
+from wire import Wire
 
 from genai_lens.settings import ApiSource, Settings
-from ingest import cost
+from ingest import aws, cost
 from ingest.cost_usage_types import classify
 
 ACCOUNT = "111122223333"
@@ -145,19 +146,71 @@ def snapshot(con: Any, table: str = "cost_daily") -> list[tuple[Any, ...]]:
     return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
 
 
-def stubbed(pages: list[dict[str, Any]], forecasts: list[dict[str, Any]] | None = None) -> Any:
+# What every GetCostAndUsage asks for, spelled out here rather than imported from the code.
+METRICS = ["UnblendedCost", "AmortizedCost", "NetUnblendedCost", "UsageQuantity"]
+BY_SERVICE = [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}]
+BY_TEAM = [{"Type": "TAG", "Key": "team"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}]
+# The tag split asks only for the Bedrock services the first grouping found, sorted.
+BEDROCK_SERVICES = {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock", HAIKU_SERVICE]}}
+FIRST_RUN = (date(2025, 6, 15), TODAY)  # first_run_days = 5 before TODAY, TODAY exclusive
+RESTATED = (date(2025, 6, 6), TODAY)  # watermark TODAY less restatement_days (14)
+
+
+def usage_params(
+    window: tuple[date, date], group_by: list[dict[str, str]], token: str | None = None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "TimePeriod": {"Start": window[0].isoformat(), "End": window[1].isoformat()},
+        "Granularity": "DAILY", "Metrics": METRICS, "GroupBy": group_by,
+    }  # fmt: skip
+    if group_by is BY_TEAM:
+        params["Filter"] = BEDROCK_SERVICES
+    if token:
+        params["NextPageToken"] = token
+    return params
+
+
+def forecast_params(start: date, end: date) -> dict[str, Any]:
+    return {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Metric": "UNBLENDED_COST", "Granularity": "MONTHLY", "Filter": BEDROCK_SERVICES,
+        "PredictionIntervalLevel": 80,
+    }  # fmt: skip
+
+
+# The rest of June from TODAY, then all of July.
+FORECAST_PERIODS = ((TODAY, date(2025, 7, 1)), (date(2025, 7, 1), date(2025, 8, 1)))
+
+
+def forecast(period: tuple[date, date], mean: str, lower: str, upper: str) -> dict[str, Any]:
+    """A GetCostForecast answer for one month (or its rest)."""
+    time_period = {"Start": period[0].isoformat(), "End": period[1].isoformat()}
+    return {
+        "Total": {"Amount": mean, "Unit": "USD"},
+        "ForecastResultsByTime": [{"TimePeriod": time_period, "MeanValue": mean,
+                                   "PredictionIntervalLowerBound": lower,
+                                   "PredictionIntervalUpperBound": upper}],
+    }  # fmt: skip
+
+
+def stubbed(
+    pages: list[dict[str, Any]],
+    forecasts: list[dict[str, Any]] | None = None,
+    window: tuple[date, date] = FIRST_RUN,
+    periods: tuple[tuple[date, date], ...] = FORECAST_PERIODS,
+) -> tuple[Any, Stubber]:
+    """A Cost Explorer client answering `pages` then `forecasts`, each only to the exact
+    request the code must send (Stubber raises on any other, or on one too many)."""
     ce = boto3.client("ce", region_name="us-east-1")
     stub = Stubber(ce)
     for p in pages:
-        stub.add_response("get_cost_and_usage", p, {
-            "TimePeriod": ANY, "Granularity": "DAILY", "Metrics": ANY, "GroupBy": ANY,
-            **({"Filter": ANY} if p is TAG_PAGES[0] else {}),
-            **({"NextPageToken": "p2"} if p is SERVICE_PAGES[1] else {}),
-        })  # fmt: skip
-    for f in forecasts or []:
-        stub.add_response("get_cost_forecast", f, None)
+        by = BY_TEAM if p is TAG_PAGES[0] else BY_SERVICE
+        token = "p2" if p is SERVICE_PAGES[1] else None
+        stub.add_response("get_cost_and_usage", p, usage_params(window, by, token))
+    for f, period in zip(forecasts, periods, strict=True) if forecasts else ():
+        stub.add_response("get_cost_forecast", f, forecast_params(*period))
     stub.activate()
-    return ce
+    return ce, stub
 
 
 # --- Cost Explorer tests -------------------------------------------------------------------
@@ -165,8 +218,9 @@ def stubbed(pages: list[dict[str, Any]], forecasts: list[dict[str, Any]] | None 
 
 def test_ce_follows_pages_keeps_marketplace_drops_ec2_and_splits_by_tag(warehouse: Any) -> None:
     api = ApiSource(name="ce")
-    ce = stubbed([*SERVICE_PAGES, *TAG_PAGES])
+    ce, stub = stubbed([*SERVICE_PAGES, *TAG_PAGES])
     stats = cost.pull(warehouse, ce_settings(), api, client=ce, today=TODAY)
+    stub.assert_no_pending_responses()
     totals = warehouse.execute(
         "SELECT usage_date, service, model, token_kind, unblended_cost, estimated FROM cost_daily "
         "WHERE breakdown = 'total' ORDER BY ALL"
@@ -186,37 +240,73 @@ def test_ce_follows_pages_keeps_marketplace_drops_ec2_and_splits_by_tag(warehous
 
 
 def test_ce_forecast_for_rest_of_month_and_next(warehouse: Any) -> None:
-    fc = {
-        "Total": {"Amount": "30", "Unit": "USD"},
-        "ForecastResultsByTime": [{
-            "TimePeriod": {"Start": "2025-06-20", "End": "2025-07-01"}, "MeanValue": "30.5",
-            "PredictionIntervalLowerBound": "25.1", "PredictionIntervalUpperBound": "35.9",
-        }],
-    }  # fmt: skip
-    ce = stubbed([*SERVICE_PAGES, *TAG_PAGES], [fc, fc])
+    rest, july = FORECAST_PERIODS
+    answers = [forecast(rest, "30.5", "25.1", "35.9"), forecast(july, "61.25", "48", "74.5")]
+    ce, stub = stubbed([*SERVICE_PAGES, *TAG_PAGES], answers)
     stats = cost.pull(warehouse, ce_settings(forecast=True), ApiSource(name="ce"), client=ce,
                       today=TODAY)  # fmt: skip
+    stub.assert_no_pending_responses()
     rows = warehouse.execute(
-        "SELECT period_start, mean, lower, upper, metric FROM cost_forecast"
+        "SELECT period_start, period_end, granularity, mean, lower, upper, metric, source_zone, "
+        "CAST(created_at AS DATE) FROM cost_forecast ORDER BY period_start"
     ).fetchall()
-    assert rows[0] == (date(2025, 6, 20), Decimal("30.5"), Decimal("25.1"), Decimal("35.9"),
-                       "UNBLENDED_COST")  # fmt: skip
+    assert rows == [
+        (TODAY, date(2025, 7, 1), "MONTHLY", Decimal("30.5"), Decimal("25.1"), Decimal("35.9"),
+         "UNBLENDED_COST", "ce", TODAY),
+        (date(2025, 7, 1), date(2025, 8, 1), "MONTHLY", Decimal("61.25"), Decimal("48"),
+         Decimal("74.5"), "UNBLENDED_COST", "ce", TODAY),
+    ]  # fmt: skip
     assert stats.objects == 5
+
+
+def test_ce_forecast_is_asked_once_a_day(warehouse: Any) -> None:
+    api, settings = ApiSource(name="ce"), ce_settings(forecast=True)
+    pages = [*SERVICE_PAGES, *TAG_PAGES]
+    ce, stub = stubbed(pages, [forecast(p, "30", "20", "40") for p in FORECAST_PERIODS])
+    first = cost.pull(warehouse, settings, api, client=ce, today=TODAY)
+    stub.assert_no_pending_responses()
+    stored = snapshot(warehouse, "cost_forecast")
+    # Same day: no forecast is stubbed, so a GetCostForecast request would fail the run.
+    ce, stub = stubbed(pages, window=RESTATED)
+    second = cost.pull(warehouse, settings, api, client=ce, today=TODAY)
+    stub.assert_no_pending_responses()
+    assert (first.objects, second.objects) == (5, 3)
+    assert "3 Cost Explorer requests" in second.notes[-1]
+    assert any("forecast is already stored" in n for n in second.notes)
+    assert snapshot(warehouse, "cost_forecast") == stored
+    # The next day asks again; that day's forecast sits beside the first day's.
+    tomorrow = date(2025, 6, 21)
+    periods = ((tomorrow, date(2025, 7, 1)), FORECAST_PERIODS[1])
+    ce, stub = stubbed(pages, [forecast(p, "29", "20", "40") for p in periods],
+                       window=(RESTATED[0], tomorrow), periods=periods)  # fmt: skip
+    third = cost.pull(warehouse, settings, api, client=ce, today=tomorrow)
+    stub.assert_no_pending_responses()
+    assert third.objects == 5
+    days = warehouse.execute(
+        "SELECT CAST(created_at AS DATE), count(*) FROM cost_forecast GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert days == [(TODAY, 2), (tomorrow, 2)]
 
 
 def test_ce_restated_day_replaces_and_rerun_is_idempotent(warehouse: Any) -> None:
     api = ApiSource(name="ce")
     settings = ce_settings(tag_keys=[])
-    cost.pull(warehouse, settings, api, client=stubbed(SERVICE_PAGES), today=TODAY)
+    ce, stub = stubbed(SERVICE_PAGES)
+    cost.pull(warehouse, settings, api, client=ce, today=TODAY)
+    stub.assert_no_pending_responses()
     first = snapshot(warehouse)
-    cost.pull(warehouse, settings, api, client=stubbed(SERVICE_PAGES), today=TODAY)
+    # Later runs re-read the restatement window: the watermark (TODAY) less 14 days.
+    ce, stub = stubbed(SERVICE_PAGES, window=RESTATED)
+    cost.pull(warehouse, settings, api, client=ce, today=TODAY)
+    stub.assert_no_pending_responses()
     assert snapshot(warehouse) == first
     restated = [page([by_time(D2, [group([HAIKU_SERVICE, "USE1-MP:USE1_output_tokens_standard-"
                                           "Units"], "3.75")])])]  # fmt: skip
     ce = boto3.client("ce", region_name="us-east-1")
     with Stubber(ce) as stub:
-        stub.add_response("get_cost_and_usage", restated[0], None)
+        stub.add_response("get_cost_and_usage", restated[0], usage_params(RESTATED, BY_SERVICE))
         cost.pull(warehouse, settings, api, client=ce, today=TODAY)
+        stub.assert_no_pending_responses()
     got = warehouse.execute(
         "SELECT usage_date, unblended_cost FROM cost_daily ORDER BY 1"
     ).fetchall()
@@ -239,6 +329,35 @@ def test_ce_through_moto_server(warehouse: Any, moto_endpoint: str) -> None:
         "SELECT breakdown, count(*), sum(unblended_cost) FROM cost_daily GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert got == [("tag:team", 4, Decimal("3.9845678902")), ("total", 3, Decimal("3.9845678902"))]
+
+
+def test_throttled_requests_are_retried_by_botocore_and_every_row_loads(
+    warehouse: Any, moto_endpoint: str
+) -> None:
+    # The product's own client (adaptive retry) against moto, throttled at the HTTP layer on
+    # the first attempt of each operation. moto serves GetCostAndUsage once the 429 is past;
+    # it lacks GetCostForecast, which tests/ingest/wire.py answers after its 429.
+    moto_queue(moto_endpoint, [*SERVICE_PAGES, *TAG_PAGES])
+    ce = aws.client("ce", region="us-east-1", endpoint_url=moto_endpoint)
+    wire = Wire(ce).throttle("GetCostAndUsage").throttle("GetCostForecast")
+    for period, mean in zip(FORECAST_PERIODS, ("30.5", "61.25"), strict=True):
+        wire.answer("GetCostForecast", forecast(period, mean, "1", "99"))
+    sent_before = aws.requests_sent()
+    stats = cost.pull(warehouse, ce_settings(forecast=True), ApiSource(name="ce"), client=ce,
+                      today=TODAY)  # fmt: skip
+    assert wire.sent("GetCostAndUsage") == [429, 0, 0, 0]  # 0: went on to moto
+    assert wire.sent("GetCostForecast") == [429, 200, 200] and not wire.pending()
+    assert aws.requests_sent() - sent_before == 7  # every HTTP attempt
+    assert [p for op, p in wire.calls if op == "GetCostForecast"] == [
+        forecast_params(*period) for period in FORECAST_PERIODS
+    ]
+    assert stats.objects == 5  # API calls, not HTTP attempts
+    got = warehouse.execute(
+        "SELECT breakdown, count(*), sum(unblended_cost) FROM cost_daily GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert got == [("tag:team", 4, Decimal("3.9845678902")), ("total", 3, Decimal("3.9845678902"))]
+    means = warehouse.execute("SELECT mean FROM cost_forecast ORDER BY period_start").fetchall()
+    assert means == [(Decimal("30.5"),), (Decimal("61.25"),)]
 
 
 # --- CUR 2.0 / FOCUS exports ---------------------------------------------------------------
@@ -389,6 +508,54 @@ def test_file_missing_a_required_column_is_quarantined_and_rest_loads(
     assert q == [("cost", str(bad), 0, "CUR 2.0 export lacks required column line_item_usage_type")]
     assert stats.records == 1 and stats.quarantined == 1
     assert warehouse.execute("SELECT count(*) FROM cost_daily").fetchone() == (1,)
+
+
+def focus_key(export: str, period: str, n: int = 1) -> str:
+    return f"focus/{export}/data/BILLING_PERIOD={period}/{export}-{n:05d}.snappy.parquet"
+
+
+def test_focus_without_invoice_id_is_final_once_its_billing_period_has_closed(
+    tmp_path: Path, warehouse: Any
+) -> None:
+    root = tmp_path / "zone"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    this_month = datetime(now.year, now.month, 1)
+    next_month = datetime(now.year + now.month // 12, now.month % 12 + 1, 1)
+    # FOCUS 1.0 (no InvoiceId column): June 2025 has closed, with or without BillingPeriodEnd
+    # (then the charge's calendar month stands in); this month's period is still open.
+    write_parquet(
+        root / focus_key("f10", "2025-06"),
+        [focus_row(BillingPeriodEnd=datetime(2025, 7, 1))],
+        drop="InvoiceId",
+    )
+    write_parquet(
+        root / focus_key("f10", "2025-06", 2),
+        [focus_row(ChargePeriodStart=datetime(2025, 6, 30))],
+        drop="InvoiceId",
+    )
+    write_parquet(
+        root / focus_key("f10", f"{this_month:%Y-%m}"),
+        [focus_row(ChargePeriodStart=this_month, BillingPeriodEnd=next_month)],
+        drop="InvoiceId",
+    )
+    # FOCUS 1.2 names the invoice: a closed period not invoiced yet is still an estimate.
+    may = {"BillingPeriodEnd": datetime(2025, 6, 1)}
+    write_parquet(root / focus_key("f12", "2025-05"), [
+        focus_row(ChargePeriodStart=datetime(2025, 5, 30), InvoiceId=None, **may),
+        focus_row(ChargePeriodStart=datetime(2025, 5, 31), InvoiceId="INV-7", **may),
+    ])  # fmt: skip
+    stats = cost.run(warehouse, zone_settings(str(root)))
+    assert stats.quarantined == 0
+    got = warehouse.execute(
+        "SELECT usage_date, estimated FROM cost_daily WHERE source = 'focus' ORDER BY 1"
+    ).fetchall()
+    assert got == [
+        (date(2025, 5, 30), True),
+        (date(2025, 5, 31), False),
+        (date(2025, 6, 4), False),
+        (date(2025, 6, 30), False),
+        (this_month.date(), True),
+    ]
 
 
 def test_exports_from_moto_s3(tmp_path: Path, warehouse: Any, moto_endpoint: str,

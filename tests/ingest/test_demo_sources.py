@@ -17,6 +17,7 @@ from genai_lens.warehouse import connect
 from ingest import cloudtrail, invocation_logs, metrics
 from ingest import demo_world as w
 from ingest.demo import generate_estate, simulate
+from ingest.demo_metrics import quota_tokens
 
 END = datetime(2026, 3, 2, 17, 40, tzinfo=UTC)
 DAYS, SEED, PER_DAY = 9, 3, 600
@@ -203,9 +204,28 @@ def test_metrics_show_traffic_where_the_invocation_logs_have_none(loaded):
     )
     assert logged == 0 and off["metrics"]["logged_invocations"] == 0
     assert by_name["Invocations"] == off["metrics"]["invocations"] > 0
-    assert by_name["ModelInvocationLogsS3DeliveryFailure"] == off["effect"][
-        "suppressed_invocations"]  # fmt: skip
-    assert "ModelInvocationLogsS3DeliverySuccess" not in by_name
+    # With the logging configuration deleted Bedrock delivers nothing and fails nothing: the
+    # delivery metrics fall silent while Invocations go on.
+    assert off["metrics"]["ModelInvocationLogsS3DeliverySuccess"] == 0
+    assert not {n for n in by_name if n.startswith("ModelInvocationL")}
+    assert not rows(loaded, "SELECT 1 FROM metrics WHERE metric_name LIKE '%DeliveryFailure'")
+
+
+def test_log_delivery_metrics_count_the_delivered_records_and_bodies(loaded):
+    """Each logged record is one S3 delivery, each body offloaded to data/ one more."""
+    hour = pl.col("ts").dt.truncate("1h").dt.replace_time_zone(None)
+    logged = loaded["frame"].filter("logged").group_by("account_id", "region", hour.alias("h"))
+    want = logged.agg(records=pl.len(), bodies=(pl.col("large_input").cast(pl.Int64)
+                                                + pl.col("large_output")).sum())  # fmt: skip
+    query = """SELECT metric_name, account_id, region, date_trunc('hour', ts), sum(value)
+        FROM metrics WHERE metric_name LIKE 'ModelInvocation%DeliverySuccess' AND stat = 'Sum'
+        GROUP BY ALL"""
+    got = {(m, a, r, h): v for m, a, r, h, v in rows(loaded, query)}
+    for a, r, h, records, bodies in want.rows():
+        assert got.pop(("ModelInvocationLogsS3DeliverySuccess", a, r, h)) == records
+        if bodies:
+            assert got.pop(("ModelInvocationLargeDataS3DeliverySuccess", a, r, h)) == bodies
+    assert got == {} and want["bodies"].sum() > 0
 
 
 def _hourly(loaded: dict[str, Any], metric: str, inc: dict[str, Any]) -> tuple[float, float]:
@@ -218,6 +238,84 @@ def _hourly(loaded: dict[str, Any], metric: str, inc: dict[str, Any]) -> tuple[f
           AND cardinality(dimensions) > 0""",
         t0, t0, metric, inc["account"], inc["region"], t0 - timedelta(days=7), t1)[0]  # fmt: skip
     return (during or 0.0) / ((t1 - t0).total_seconds() / 3600), (before or 0.0) / 168
+
+
+def _per_model_hour(loaded: dict[str, Any], metric: str, stat: str = "Sum") -> dict[tuple, float]:
+    return {
+        (a, r, m, h): v
+        for a, r, m, h, v in rows(loaded, """
+            SELECT account_id, region, dimensions['ModelId'], date_trunc('hour', ts), sum(value)
+            FROM metrics WHERE namespace = 'AWS/Bedrock' AND metric_name = ? AND stat = ?
+              AND cardinality(dimensions) > 0 GROUP BY ALL""", metric, stat)
+    }  # fmt: skip
+
+
+def test_token_metrics_equal_the_simulated_tokens_per_model_hour(loaded):
+    hour = pl.col("ts").dt.truncate("1h").dt.replace_time_zone(None)
+    served = loaded["frame"].filter(pl.col("error_code").is_null())
+    keys = ("account_id", "region", "model_id", hour.alias("h"))
+    want = loaded["frame"].filter(~THROTTLED).group_by(*keys).agg(
+        pl.col("input_tokens").sum(), pl.col("output_tokens").sum(),
+        pl.col("cache_read_tokens").sum(), pl.col("cache_write_tokens").sum(),
+    )  # fmt: skip
+    # Token counts go out for every minute with calls; cache counts only where there were any.
+    cases = (("InputTokenCount", "input_tokens", True),
+             ("OutputTokenCount", "output_tokens", True),
+             ("CacheReadInputTokenCount", "cache_read_tokens", False),
+             ("CacheWriteInputTokenCount", "cache_write_tokens", False))  # fmt: skip
+    for metric, col, zeros in cases:
+        expected = {
+            tuple(k): float(v) for *k, v in want.select(*want.columns[:4], col).rows() if v or zeros
+        }
+        assert _per_model_hour(loaded, metric) == expected, metric
+        assert sum(expected.values()) > 0
+    # The quota metric: one point per successful call, input + cache writes + output x burndown.
+    quota = served.group_by(*keys).agg(q=quota_tokens().sum(), n=pl.len())
+    assert _per_model_hour(loaded, "EstimatedTPMQuotaUsage") == {
+        tuple(k): float(q) for *k, q, _ in quota.rows()
+    }
+    assert _per_model_hour(loaded, "EstimatedTPMQuotaUsage", "SampleCount") == {
+        tuple(k): float(n) for *k, _, n in quota.rows()
+    }
+
+
+def test_cost_runaway_shows_in_the_token_metrics(loaded):
+    run = incident(loaded, "cost_runaway")
+    t0, t1 = window(run)
+    per_call = {}
+    for when, (lo, hi) in (("during", (t0, t1)), ("before", (t0 - timedelta(days=7), t0))):
+        by_name = dict(rows(loaded, """
+            SELECT metric_name, sum(value) FROM metrics
+            WHERE namespace = 'AWS/Bedrock' AND stat = 'Sum' AND cardinality(dimensions) > 0
+              AND metric_name IN ('Invocations', 'InputTokenCount', 'OutputTokenCount')
+              AND account_id = ? AND region = ? AND ts >= ? AND ts < ? GROUP BY 1""",
+            run["account"], run["region"], lo, hi))  # fmt: skip
+        tokens = by_name["InputTokenCount"] + by_name["OutputTokenCount"]
+        per_call[when] = tokens / by_name["Invocations"]
+        if when == "during":  # the app's own tokens are inside the account's
+            assert by_name["InputTokenCount"] >= run["metrics"]["InputTokenCount"] > 0
+            assert by_name["OutputTokenCount"] >= run["metrics"]["OutputTokenCount"] > 0
+    assert per_call["during"] > 3 * per_call["before"]
+
+
+def test_throttling_storm_pushes_quota_usage_up(loaded):
+    storm = incident(loaded, "throttling_storm")
+    ids = loaded["frame"].filter(pl.col("model") == storm["model"])["model_id"].unique()
+    t0, t1 = window(storm)
+    during, before = rows(loaded, """
+        SELECT sum(value) FILTER (WHERE ts >= ?), sum(value) FILTER (WHERE ts < ?)
+        FROM metrics WHERE metric_name = 'EstimatedTPMQuotaUsage' AND stat = 'Sum'
+          AND dimensions['ModelId'] IN (SELECT unnest(?::VARCHAR[]))
+          AND account_id = ? AND region = ? AND ts >= ? AND ts < ?""",
+        t0, t0, ids.to_list(), storm["account"], storm["region"], t0 - timedelta(days=7),
+        t1)[0]  # fmt: skip
+    per_minute = during / ((t1 - t0).total_seconds() / 60)
+    m = storm["metrics"]
+    assert per_minute == pytest.approx(m["EstimatedTPMQuotaUsage_per_minute"], abs=0.1)
+    assert per_minute > 4 * before / (7 * 24 * 60)
+    assert (
+        m["EstimatedTPMQuotaUsage_per_minute"] > 4 * m["EstimatedTPMQuotaUsage_per_minute_before"]
+    )
 
 
 def test_throttling_storm_spikes_invocation_throttles(loaded):

@@ -484,6 +484,63 @@ def test_percentiles_pagination_and_partial_data_reread(warehouse):
     ]
 
 
+def test_default_namespaces_newer_metrics_and_their_units(warehouse):
+    """ListMetrics of both default namespaces; TimeToFirstToken with its percentiles, the quota
+    and log-delivery metrics and a guardrail series all land, each with its unit."""
+    client, stub = stubbed()
+    guardrail = {"GuardrailArn": f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:guardrail/g1",
+                 "GuardrailVersion": "3", "GuardrailPolicyType": "ContentPolicy"}  # fmt: skip
+    stub.add_response("list_metrics", {"Metrics": [
+        series("AWS/Bedrock", "TimeToFirstToken", ModelId=SONNET),
+        series("AWS/Bedrock", "EstimatedTPMQuotaUsage", ModelId=SONNET),
+        series("AWS/Bedrock", "ModelInvocationLogsS3DeliverySuccess"),
+    ]}, {"Namespace": "AWS/Bedrock"})  # fmt: skip
+    stub.add_response("list_metrics", {"Metrics": [
+        series("AWS/Bedrock/Guardrails", "InvocationsIntervened", **guardrail),
+    ]}, {"Namespace": "AWS/Bedrock/Guardrails"})  # fmt: skip
+    # Series sort by namespace, name, dimensions: EstimatedTPMQuotaUsage q0-q3,
+    # ModelInvocationLogsS3DeliverySuccess q4-q7, TimeToFirstToken q8-q14 (p50/p90/p99 last),
+    # then the guardrail's InvocationsIntervened q15-q18.
+    t1 = NOW - timedelta(minutes=4)
+    queries = Capture()
+    stub.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [result(f"q{i}", [(t1, 100.0 + i)]) for i in range(19)]},
+        {"MetricDataQueries": queries, "StartTime": ANY, "EndTime": ANY,
+         "ScanBy": "TimestampAscending"},
+    )  # fmt: skip
+    cfg = Settings(metrics={"apis": [API]})  # namespaces left at their default
+    with stub:
+        stats = metrics.pull(warehouse, cfg, cfg.metrics.apis[0], since=NOW - timedelta(hours=1),
+                             client=client, now=NOW, account_id=ACCOUNT)  # fmt: skip
+        stub.assert_no_pending_responses()
+    sent = [(q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"])
+            for q in queries.seen[0]]  # fmt: skip
+    assert sent[8:15] == [("TimeToFirstToken", s) for s in Q.BASE_STATS + Q.PERCENTILES]
+    assert {name for name, _ in sent} == {"TimeToFirstToken", "EstimatedTPMQuotaUsage",
+                                          "ModelInvocationLogsS3DeliverySuccess",
+                                          "InvocationsIntervened"}  # fmt: skip
+    assert stats.objects == 4 and stats.records == 19
+    ttft = warehouse.execute(
+        "SELECT stat, value, unit, dimensions['ModelId'] FROM metrics "
+        "WHERE metric_name = 'TimeToFirstToken' AND stat LIKE 'p%' ORDER BY stat"
+    ).fetchall()
+    assert ttft == [("p50", 112.0, "Milliseconds", SONNET), ("p90", 113.0, "Milliseconds", SONNET),
+                    ("p99", 114.0, "Milliseconds", SONNET)]  # fmt: skip
+    got = warehouse.execute(
+        "SELECT namespace, metric_name, dimensions, stat, value, unit FROM metrics "
+        "WHERE stat = 'Sum' AND ts = ? ORDER BY ALL",
+        [t1],
+    ).fetchall()
+    assert got == [
+        ("AWS/Bedrock", "EstimatedTPMQuotaUsage", {"ModelId": SONNET}, "Sum", 100.0, "Count"),
+        ("AWS/Bedrock", "ModelInvocationLogsS3DeliverySuccess", {}, "Sum", 104.0, "Count"),
+        ("AWS/Bedrock", "TimeToFirstToken", {"ModelId": SONNET}, "Sum", 108.0, "Milliseconds"),
+        ("AWS/Bedrock/Guardrails", "InvocationsIntervened", guardrail, "Sum", 115.0, "Count"),
+    ]
+    assert warehouse.execute("SELECT count(*) FROM metrics WHERE unit IS NULL").fetchone() == (0,)
+
+
 def test_partial_data_rereads_are_bounded(warehouse):
     client, stub = stubbed()
     stub.add_response(
