@@ -249,7 +249,10 @@ def explain(con: duckdb.DuckDBPyConnection, s: Series, ep: dict[str, Any]) -> di
         out["driver"] = driver(parts, s.metric, peak)
         if s.metric in ("cost", "tokens"):
             out["decomposition"] = decompose_cost(parts.filter(pl.col("dimension") == "app"), peak)
-    window = {"since": ep["start"] - CHANGES_BEFORE, "until": ep["start"]}
+    # The first anomalous hour is a bucket: a change made inside it (say 20 minutes in) precedes
+    # the calls it spoiled, so the window runs to the end of that hour, not its start.
+    first_hour_end = ep["start"] + timedelta(hours=1)
+    window = {"since": ep["start"] - CHANGES_BEFORE, "until": first_hour_end}
     changes = con.sql(sql("models/anomaly_changes"), params=window).pl()
     out["cloudtrail_changes"] = changes.with_columns(
         pl.col("event_time").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
