@@ -324,6 +324,7 @@ class BatchLoader:
         ]
         if arns:
             profiles.resolve_new(con, arns, self.settings, self.bedrock_client)
+            run_script(con, "ingest/usage_metrics_hourly_models", {"arns": arns})
         keys = con.execute(
             "SELECT DISTINCT attr_key, account_id, identity_arn, model_id, "
             "attr_metadata FROM inv_parsed WHERE reason IS NULL"
