@@ -112,7 +112,9 @@ def progress_line(name: str) -> Iterator[Callable[[str], None]]:
 
 
 def _echo(msg: str) -> None:
-    typer.echo(msg, err=True)
+    from genai_lens import logs
+
+    logs.say(msg)
 
 
 def _parse_time(value: str | None, flag: str) -> datetime | None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 LOGGER = "genai_lens"
 FORMATS = ("text", "json")
+_format = "text"  # what setup() chose: say() follows it
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,6 +40,8 @@ class TextFormatter(logging.Formatter):
 
 def setup(fmt: str = "text", level: int = logging.INFO, *, quiet_jobs: bool = False) -> None:
     """Route the genai_lens loggers to stderr in the chosen format (idempotent)."""
+    global _format
+    _format = fmt
     logging.getLogger(f"{LOGGER}.jobs").setLevel(logging.CRITICAL if quiet_jobs else logging.NOTSET)
     logger = logging.getLogger(LOGGER)
     handler = logging.StreamHandler(sys.stderr)
@@ -50,3 +53,13 @@ def setup(fmt: str = "text", level: int = logging.INFO, *, quiet_jobs: bool = Fa
 
 def get(name: str) -> logging.Logger:
     return logging.getLogger(f"{LOGGER}.{name}")
+
+
+def say(msg: str) -> None:
+    """A CLI line for stderr (progress, a one-line error): as it is in text mode, as a JSON
+    object in json mode, so a log shipper reading stderr never meets a line it cannot parse."""
+    if _format != "json":
+        print(msg, file=sys.stderr, flush=True)
+        return
+    level = logging.ERROR if msg.startswith("genai-lens: error:") else logging.INFO
+    logging.getLogger(f"{LOGGER}.cli").log(level, msg)
