@@ -95,10 +95,15 @@ def advance_watermark(
     )
 
 
-def loaded_objects(con: duckdb.DuckDBPyConnection, zone: str, prefix: str) -> dict[str, str]:
+def loaded_objects(
+    con: duckdb.DuckDBPyConnection, zone: str, prefix: str, first: str = ""
+) -> dict[str, str]:
+    """Keys already loaded under `prefix` from `first` on: the listing starts there, so the
+    years of keys before it need not sit in memory on every run."""
     rows = con.execute(
-        "SELECT object_key, etag FROM ingest_objects WHERE zone = ? AND starts_with(object_key, ?)",
-        [zone, prefix],
+        "SELECT object_key, etag FROM ingest_objects "
+        "WHERE zone = ? AND starts_with(object_key, ?) AND object_key >= ?",
+        [zone, prefix, first],
     ).fetchall()
     return dict(rows)
 
@@ -271,7 +276,7 @@ def prefix_batches(
         wm = watermark(con, source, wm_zone)
         start = since or (wm - timedelta(hours=limits.overlap_hours) if wm else None)
         first = start_key(prefix, start, hourly=hourly) if start else prefix
-        loaded = loaded_objects(con, zone.label, prefix)
+        loaded = loaded_objects(con, zone.label, prefix, first)
         for batch in new_objects(landing, prefix, first, loaded=loaded, stats=stats,
                                  batch_files=limits.batch_files, batch_mb=limits.batch_mb,
                                  until=until):  # fmt: skip

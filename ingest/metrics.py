@@ -76,7 +76,6 @@ def ingest_zone(
     stats = RunStats(zones=[zone.label], unit="data points")
     wm = watermark(con, SOURCE, zone.label)
     start = since or (wm - timedelta(hours=cfg.overlap_hours) if wm else None)
-    loaded = loaded_objects(con, zone.label, "")
 
     def keep(key: str) -> bool:  # the zone may hold other prefixes: filter by the hour too
         hour = time_of(key)
@@ -84,6 +83,7 @@ def ingest_zone(
 
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         first = start_key("", start) if start else ""
+        loaded = loaded_objects(con, zone.label, "", first)
         for batch in new_objects(landing, "", first, loaded=loaded, stats=stats,
                                  batch_files=cfg.batch_files, batch_mb=cfg.batch_mb,
                                  until=until, keep=keep):  # fmt: skip
