@@ -81,7 +81,10 @@ def usage_series(usage: pl.DataFrame, end: datetime) -> list[Series]:
             col = grid[metric].cast(pl.Float64)
             col = col.fill_null(0.0) if metric in counts else col.fill_null(float("nan"))
             key = f"{metric}|{lob}|{model}"
-            out.append(Series(key, metric, lob, model, grid["ts"].to_numpy(), col.to_numpy()))
+            extra = {"calls": calls.to_numpy()} if metric in RATES else {}
+            out.append(
+                Series(key, metric, lob, model, grid["ts"].to_numpy(), col.to_numpy(), extra)
+            )
     return out
 
 
@@ -145,8 +148,9 @@ def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
             values = grid[name].cast(pl.Float64).fill_null(fill).to_numpy()
             if np.isnan(values).all():
                 continue
+            extra = {"calls": grid["cw_invocations"].fill_null(0).to_numpy()}
             out.append(Series(f"{name}|*|{model}", name, None, str(model),
-                              grid["ts"].to_numpy(), values))  # fmt: skip
+                              grid["ts"].to_numpy(), values, extra))  # fmt: skip
     return out
 
 
@@ -158,8 +162,19 @@ RATES = {"error_rate", "throttle_rate", "guardrail_intervention_rate", "cw_throt
 SLOW = replace(detector.DEFAULT, level_window=timedelta(hours=12),
                shift_window=timedelta(hours=4), scale_quantile=0.95)  # fmt: skip
 SLOW_METRICS = {"ms_per_1k_output_tokens"}
+# Fewer errors, throttles or interventions are a recovery, not an incident (a storm's rate
+# back to zero read as a 'drop'); volume and spend alert both ways, since a fall in calls can
+# be an outage. Latency stays two-way: a regression's episode often peaks at its recovery.
+WORSE_WHEN_UP = RATES
 RATE_FLOOR = 0.05  # five percentage points: less is not an incident whatever the history
+# Three errors in twenty-one calls is 14%, and an accident: a rate episode needs this many
+# events beyond the expected at its peak hour.
+MIN_EXCESS_EVENTS = 5
 RELATIVE_FLOOR = 0.5  # half the series' typical level, for amounts and latencies
+# Nobody pages FinOps over a tenth of a cent: a LOB's trickle of calls to a cheap model moves by
+# cents an hour, which is noise to the budget however unusual it is to the series.
+MIN_COST_CHANGE = 0.50  # USD an hour
+MIN_TOKENS_CHANGE = 100_000  # tokens an hour: about $0.30 on a mid-size model, less on a small one
 
 
 def params_for(s: Series) -> detector.DetectorParams:
@@ -171,6 +186,7 @@ def params_for(s: Series) -> detector.DetectorParams:
     else:
         level = float(np.nanmedian(s.values)) if np.isfinite(s.values).any() else 0.0
         floor = RELATIVE_FLOOR * max(level, 0.0)
+        floor = max(floor, {"cost": MIN_COST_CHANGE, "tokens": MIN_TOKENS_CHANGE}.get(s.metric, 0))
     base = SLOW if s.metric in SLOW_METRICS else detector.DEFAULT
     return replace(base, min_change=max(floor, 1e-9))
 
@@ -199,12 +215,25 @@ def _per_base_model(cw: pl.DataFrame, profiles: dict[str, str]) -> pl.DataFrame:
     ).sort("model", "metric", "ts")  # fmt: skip
 
 
+def excess_events(s: Series, eps: pl.DataFrame) -> pl.Series:
+    """How many more (or fewer) errors, throttles or interventions than expected the peak hour
+    of each episode saw: a rate's size in events, not in percent."""
+    calls = dict(zip(s.ts.tolist(), s.extra["calls"].tolist(), strict=True))
+    at_peak = [calls.get(np.datetime64(p, "us").tolist(), 0.0) for p in eps["peak"].to_list()]
+    gap = (eps["actual"] - eps["expected"]).abs().fill_null(0.0)
+    return gap * pl.Series(at_peak, dtype=pl.Float64)
+
+
 def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.DataFrame]]:
     """(series, detector frame, stored episodes) for every series with an episode worth storing."""
     found = []
     for s in series:
         frame = detector.detect(s.ts, s.values, params=params_for(s))
         eps = detector.episodes(frame).filter(pl.col("label").is_in(STORED))
+        if s.metric in WORSE_WHEN_UP:
+            eps = eps.filter(pl.col("direction") == "up")
+        if "calls" in s.extra and eps.height:
+            eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
         if eps.height:
             found.append((s, frame, eps))
     return found
