@@ -7,7 +7,7 @@ Budgets are monthly; a quarter's budget is its three months'.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -27,12 +27,17 @@ def series_key(lob: str | None) -> str:
     return TOTAL if lob is None else f"lob:{lob}"
 
 
-def histories(daily: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """One (date, value) frame per series: the total first, then each LOB."""
+def histories(daily: pl.DataFrame, through: date) -> dict[str, pl.DataFrame]:
+    """One calendar-complete (date, value) frame per series, the total first, then each LOB.
+
+    Every series runs to `through` (yesterday): the rollup has no row for a day without
+    spend, so a LOB that stopped weeks ago would otherwise end weeks ago, be forecast from
+    there as still spending, and have no forecast for this month at all.
+    """
     out = {TOTAL: daily.group_by("day").agg(value=pl.col("cost").sum())}
     for (lob,), frame in daily.group_by("lob", maintain_order=True):
         out[series_key(str(lob))] = frame.select("day", value=pl.col("cost"))
-    return {k: v.rename({"day": "date"}).sort("date") for k, v in out.items()}
+    return {k: fc.daily_history(v.rename({"day": "date"}), through) for k, v in out.items()}
 
 
 def budget_for(settings: Settings, series: str) -> float | None:
@@ -45,18 +50,23 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats
     if daily.is_empty():
         stats.notes.append("no spend history yet: no forecast")
         return 0
-    series = histories(daily)
-    results = fc.forecast_many(series, backtest=True, workers=WORKERS)
+    today = now.date()
+    series = histories(daily, today - timedelta(days=1))
+    # From today, not from each series' last day: every series covers the same quarters.
+    horizon = fc.end_of_next_quarter(today)
+    results = fc.forecast_many(series, horizon_end=horizon, backtest=True, workers=WORKERS)
     rows, tests, lands = [], [], []
     for name, result in results.items():
         rows.append(result.rows(name))
         if result.backtest is not None:
             tests.append(result.backtest.with_columns(series=pl.lit(name)))
-        # Today, not the last day of history: on the 1st the month to land is the new one.
-        as_of = max(now.date(), result.history["date"].max())
         monthly = budget_for(settings, name)
         for period, budget in (("month", monthly), ("quarter", monthly and monthly * 3)):
-            land = fc.landing(series[name], result, as_of, budget, period=period)  # type: ignore[arg-type]
+            # Today, not the last day of history: on the 1st the month to land is the new one.
+            if not fc.reaches(result, today, period):  # type: ignore[arg-type]
+                stats.notes.append(f"{name}: no {period} landing, the forecast does not reach it")
+                continue
+            land = fc.landing(series[name], result, today, budget, period=period)  # type: ignore[arg-type]
             lands.append({"series": name, **_finite(vars(land))})
     forecasts = pl.concat(rows, how="diagonal").with_columns(run_at=pl.lit(now))
     backtests = pl.concat(tests, how="diagonal").with_columns(run_at=pl.lit(now)) if tests else None

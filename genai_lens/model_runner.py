@@ -8,13 +8,15 @@ forecasts with backtests and landing, anomalies with explanations, then alerts.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from genai_lens import logs
+from genai_lens import logs, runs
+from genai_lens.errors import LensError
 from genai_lens.settings import Rule, Settings, glob_match
 from genai_lens.warehouse import insert_frame, sql, transaction
 from ingest.bookkeeping import RunStats
@@ -25,23 +27,70 @@ log = logs.get("models")
 HISTORY_DAYS = 400  # what the models look back over; retention keeps rollups longer
 
 
+class ModelStepsFailed(LensError):
+    """Some steps of a models run failed; the others ran and wrote their tables."""
+
+
+STEPS = ("allocation", "forecasts", "anomalies", "alerts")
+
+
 def run(
     con: duckdb.DuckDBPyConnection, settings: Settings, *, dry_run: bool = False, **_: Any
 ) -> RunStats:
+    """Every step, each on its own: one that fails is logged and the later ones still run
+    (a forecast bug must not silence anomaly alerts). Raises ModelStepsFailed at the end if
+    any failed, so the run is journalled as an error naming the steps."""
     stats = RunStats(unit="model rows")
     now = utcnow()
-    start = (now - timedelta(days=HISTORY_DAYS)).date()
-    stats.records += allocate(con, settings, start, stats)
-    from genai_lens import model_forecasts
+    failed: dict[str, str] = {}  # step -> what it raised, as one line
+    first: Exception | None = None
+    for name in STEPS:
+        try:
+            stats.records += _step(name, con, settings, now, stats, dry_run)
+        except Exception as exc:  # each step is isolated; the failure is reported below
+            _rollback(con)
+            first = first or exc
+            failed[name] = f"{type(exc).__name__}: {runs.one_line(exc)}"
+            stats.notes.append(f"step {name} failed: {failed[name]}")
+            figures = {"step": name, "error": failed[name]}
+            log.error(f"models step {name} failed", extra={"figures": figures})
+    if failed:
+        ran = ", ".join(s for s in STEPS if s not in failed) or "none"
+        what = "; ".join(f"{name} ({why})" for name, why in failed.items())
+        raise ModelStepsFailed(
+            f"{len(failed)} of {len(STEPS)} model steps failed: {what}; {ran} ran "
+            "(--debug shows the first failure's traceback)"
+        ) from first
+    return stats
 
-    stats.records += model_forecasts.run(con, settings, now, stats)
-    from genai_lens import model_anomalies
 
-    stats.records += model_anomalies.run(con, settings, now, stats)
+def _step(
+    name: str,
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    stats: RunStats,
+    dry_run: bool,
+) -> int:
+    if name == "allocation":
+        return allocate(con, settings, (now - timedelta(days=HISTORY_DAYS)).date(), stats)
+    if name == "forecasts":
+        from genai_lens import model_forecasts
+
+        return model_forecasts.run(con, settings, now, stats)
+    if name == "anomalies":
+        from genai_lens import model_anomalies
+
+        return model_anomalies.run(con, settings, now, stats)
     from genai_lens import alerting
 
-    stats.records += alerting.run(con, settings, now, stats, dry_run=dry_run)
-    return stats
+    return alerting.run(con, settings, now, stats, dry_run=dry_run)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """A step that failed inside a transaction left it open; the next step needs it closed."""
+    with contextlib.suppress(duckdb.Error):  # nothing open: the usual case
+        con.execute("ROLLBACK")
 
 
 def tag_rules(settings: Settings) -> list[tuple[int, Rule]]:

@@ -3,11 +3,12 @@
 Grain of the split: (day, model, token kind). Where the bill itself names the LOB (line items
 of application inference profiles carry cost-allocation tags that an attribution rule maps to
 a LOB), that cost goes to that LOB as billed ("tag"). The rest is split by each LOB's share of
-the usage behind it that day: its share of that token kind's tokens of that model ("share").
-Within one (day, model, token kind) every LOB pays the same list price per token, so the
-token share IS the share of estimated cost, and it stays defined when a model has no price
-in the catalog. A bill line with no logged usage to split by (logging off, a model called
-outside the logged accounts) stays visible under the unattributed LOB ("no_usage").
+the usage behind it that day: its share of the estimated cost of that token kind of that
+model ("share"). Cost, not tokens: one model's price per token differs by region, so equal
+tokens can be unequal dollars. Where that usage is unpriced (no catalog price, so no
+estimate), the split falls back to token share, which stays defined. A bill line with no
+logged usage to split by (logging off, a model called outside the logged accounts) stays
+visible under the unattributed LOB ("no_usage").
 
 Rounding: each (day, model)'s allocations are rounded to cents by largest remainder, so they
 add up to that (day, model)'s bill rounded to the cent, exactly. Pure functions, no I/O.
@@ -85,10 +86,20 @@ def allocate(bill: pl.DataFrame, usage: pl.DataFrame) -> pl.DataFrame:
 
 
 def _split(rest: pl.DataFrame, usage: pl.DataFrame) -> pl.DataFrame:
-    """Untagged bill lines split by token share; by cost share for non-token lines."""
-    by_kind = usage.group_by([*KEY, "token_kind", "lob"]).agg(
-        weight=pl.col("tokens").sum(), est_cost=pl.col("est_cost").sum()
+    """Untagged bill lines split by share of estimated cost (tokens where unpriced)."""
+    group = [*KEY, "token_kind"]
+    by_kind = usage.group_by([*group, "lob"]).agg(
+        tokens=pl.col("tokens").sum(),
+        est_cost=pl.col("est_cost").sum(),
+        priced=pl.col("est_cost").is_not_null().all(),
     )
+    # Dollars, not tokens: the same model costs more in some regions (and cross-region
+    # profiles), so a LOB's token share understates what its usage cost. Tokens only where
+    # the usage has no price (an estimate of 0 for every LOB, or a LOB with none at all).
+    by_cost = pl.col("priced").all().over(group) & (pl.col("est_cost").sum().over(group) > 0)
+    by_kind = by_kind.with_columns(
+        weight=pl.when(by_cost).then(pl.col("est_cost")).otherwise(pl.col("tokens"))
+    ).drop("tokens", "priced")
     # Weights for a bill line whose kind has no logged tokens ('other', or cache lines the
     # logs do not show): the LOB's estimated cost of that model that day, else its tokens.
     by_model = usage.group_by([*KEY, "lob"]).agg(

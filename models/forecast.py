@@ -42,6 +42,9 @@ class ForecastParams:
     # weekends scale with the level of spend: they are not a fixed number of dollars
     seasonality_mode: Literal["additive", "multiplicative"] = "multiplicative"
     changepoint_prior_scale: float = 0.05
+    # A series with no spend for two full weeks has stopped (a LOB moved off Bedrock, an app
+    # retired): forecast zero rather than let a fit carry its old level forward.
+    quiet_days: int = 14
     seed: int = 0
 
 
@@ -111,8 +114,12 @@ def end_of_next_quarter(day: date) -> date:
     return period_bounds(quarter_end + timedelta(days=1), "quarter")[1]
 
 
-def daily_history(history: pl.DataFrame) -> pl.DataFrame:
-    """(date: Date, value: Float64) sorted, one row per calendar day, missing days as 0."""
+def daily_history(history: pl.DataFrame, through: date | None = None) -> pl.DataFrame:
+    """(date: Date, value: Float64) sorted, one row per calendar day, missing days as 0.
+
+    With `through`, the calendar runs on to that day: a series whose rows stop early (the
+    daily rollup has no row for a day without spend) is zero up to it, not cut short.
+    """
     if not {"date", "value"} <= set(history.columns):
         raise ValueError(f"history needs columns date and value; it has {history.columns}")
     frame = history.select(
@@ -123,7 +130,8 @@ def daily_history(history: pl.DataFrame) -> pl.DataFrame:
     duplicated = int(frame["date"].is_duplicated().sum())
     if duplicated:
         raise ValueError(f"history has {duplicated} rows on repeated dates; sum them per day")
-    days = pl.date_range(frame["date"].min(), frame["date"].max(), "1d", eager=True)
+    last = max(frame["date"].max(), through) if through else frame["date"].max()
+    days = pl.date_range(frame["date"].min(), last, "1d", eager=True)
     calendar = days.alias("date").to_frame()
     filled = calendar.join(frame, on="date", how="left").sort("date")
     return filled.with_columns(pl.col("value").fill_null(0.0))
@@ -265,9 +273,13 @@ def _choose(
     weekdays = daily["date"].dt.weekday().to_numpy() - 1
     ahead = future.dt.weekday().to_numpy() - 1
     n, h = len(y), len(future)
+    zeros = np.zeros(h)
     if not np.any(y):
-        zeros = np.zeros(h)
         return zeros, np.zeros((h, params.samples)), "zero", "no spend in the history"
+    quiet = n - 1 - int(np.flatnonzero(y)[-1])  # days since the last day with spend
+    if quiet >= params.quiet_days:
+        note = f"no spend for the last {quiet} days (since {daily['date'][n - quiet]}): stopped"
+        return zeros, np.zeros((h, params.samples)), "zero", note
     reason = f"only {n} days of history (Prophet needs {params.min_prophet_days})"
     if n >= params.min_prophet_days:
         try:
@@ -322,6 +334,15 @@ def forecast_series(
     bands = _bands(np.clip(yhat, 0, None), paths)
     frame = pl.DataFrame({"date": future, **bands}).with_columns(method=pl.lit(method))
     return ForecastResult(daily, frame, paths, method, note)
+
+
+def reaches(forecast: ForecastResult, as_of: date, period: Period = "month") -> bool:
+    """Whether `landing` can answer for the period holding `as_of`: the forecast starts by
+    `as_of` (the days between are not unknown) and runs to the period's end."""
+    dates = forecast.frame["date"]
+    if dates.is_empty():
+        return False
+    return as_of >= dates[0] - timedelta(days=1) and dates[-1] >= period_bounds(as_of, period)[1]
 
 
 def landing(

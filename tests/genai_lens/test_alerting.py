@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import polars as pl
 import pytest
 
 from genai_lens import alerting
+from genai_lens.model_anomalies import anomaly_id
 from genai_lens.settings import Settings
 from ingest.bookkeeping import RunStats
 
@@ -128,3 +130,34 @@ def test_muted_series_and_dry_run(warehouse, hooks):
                      echo=printed.append)  # fmt: skip
     assert n == 1 and "would alert [anomaly]" in printed[0] and ok.posts == []
     assert warehouse.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+
+
+def detected(con, now: datetime, start: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The anomaly detector storing one episode of cost|x|y, found by the run at `now`."""
+    from genai_lens import model_anomalies
+
+    row = {"series_key": "cost|x|y", "metric": "cost", "lob": "x", "model": "y",
+           "start_ts": start, "end_ts": now, "peak_ts": start, "expected": 10.0,
+           "actual": 90.0, "lower": 5.0, "upper": 15.0, "severity": "critical", "score": 0.9,
+           "direction": "up", "driver": None, "driver_share": None, "explanation": {}}  # fmt: skip
+    model_anomalies.store(con, [row], pl.DataFrame(), now)
+
+
+def test_a_muted_series_is_quiet_until_the_mute_expires_then_alerts(warehouse, hooks):
+    ok, _, _ = hooks
+    until = datetime(2026, 11, 21, 12)
+    warehouse.execute("INSERT INTO anomaly_mutes VALUES ('cost|x|y', ?, 'sre', 'deploy')",
+                      [until])  # fmt: skip
+    settings = cfg(webhooks=(ok.url,))
+    for now in (NOW, until - timedelta(minutes=1)):  # the episode is ongoing, the mute holds
+        detected(warehouse, now, start=NOW)
+        assert alerting.run(warehouse, settings, now, RunStats()) == 0
+    assert ok.posts == []
+    # The mute lapses while the episode is still going: it alerts now, not never.
+    detected(warehouse, until, start=NOW)
+    assert alerting.run(warehouse, settings, until, RunStats()) == 1
+    assert [p["key"] for p in ok.posts] == [f"anomaly|{anomaly_id('cost|x|y', NOW)}"]
+    # And a new episode after the mute alerts as any other.
+    later = until + timedelta(hours=5)
+    detected(warehouse, later, start=later)
+    assert alerting.run(warehouse, settings, later, RunStats()) == 1

@@ -45,7 +45,7 @@ def per_day_model(frame: pl.DataFrame, col: str) -> dict[tuple, float]:
     return {(r[0], r[1]): r[2] for r in sums.iter_rows()}
 
 
-def test_split_by_token_share_and_rounded_to_the_cent():
+def test_split_by_share_and_rounded_to_the_cent():
     b = bill((DAY, SONNET, "input", None, 10.00), (DAY, SONNET, "output", None, 0.05))
     u = usage(
         (DAY, "retail", SONNET, "input", 2_000, 0.006),
@@ -63,6 +63,27 @@ def test_split_by_token_share_and_rounded_to_the_cent():
     assert outputs == pytest.approx([0.01, 0.02, 0.02])
     assert sum(got.values()) == pytest.approx(10.05)
     assert set(out["basis"]) == {"share"}
+
+
+def test_same_model_in_dearer_region_pays_by_cost_not_tokens():
+    # Equal tokens, but wealth ran in a region where the model costs three times as much.
+    b = bill((DAY, SONNET, "input", None, 8.0))
+    u = usage(
+        (DAY, "retail", SONNET, "input", 1_000, 0.003),
+        (DAY, "wealth", SONNET, "input", 1_000, 0.009),
+    )
+    got = dict(zip(*allocate(b, u).select("lob", "allocated_cost"), strict=True))
+    assert got == {"retail": 2.0, "wealth": 6.0}  # token share would say 4.0 each
+
+
+def test_unpriced_usage_splits_by_tokens():
+    b = bill((DAY, SONNET, "input", None, 9.0))
+    u = usage(
+        (DAY, "retail", SONNET, "input", 2_000, None),
+        (DAY, "wealth", SONNET, "input", 1_000, None),
+    )
+    got = dict(zip(*allocate(b, u).select("lob", "allocated_cost"), strict=True))
+    assert got == {"retail": 6.0, "wealth": 3.0}
 
 
 def test_tagged_lines_go_to_their_lob_and_only_the_rest_is_shared():
@@ -164,21 +185,33 @@ usage_rows = st.lists(
         st.sampled_from([SONNET, HAIKU]),
         st.sampled_from(KINDS[:4]),
         st.integers(0, 10**7).map(float),
-        st.floats(0, 100),
+        st.one_of(st.floats(0, 100), st.none()),
         st.booleans(),
     ),
     max_size=60,
 )
 
 
+BILL_ONLY, LOGS_ONLY = DAY + timedelta(10), DAY + timedelta(11)  # outside `day`'s range
+
+
 @settings(max_examples=200, deadline=None)
-@given(bill_rows, usage_rows)
-def test_allocation_sums_to_the_bill_to_the_cent_for_every_day_and_model(brows, urows):
+@given(bill_rows, usage_rows, st.sampled_from(KINDS), cost, usage_rows)
+def test_allocation_sums_to_the_bill_to_the_cent_for_every_day_and_model(
+    brows, urows, kind, bill_only_cost, logs_only
+):
+    # Every example has a day billed with no logs and a day logged with no bill, rather
+    # than leaving those shapes to chance.
+    brows = [*brows, (BILL_ONLY, SONNET, kind, None, bill_only_cost)]
+    urows = [*urows, (LOGS_ONLY, "retail", HAIKU, "input", 1_000.0, 0.5, False)]
+    urows += [(LOGS_ONLY, *r[1:]) for r in logs_only]
     b, u = bill(*brows), usage(*urows)
     out = allocate(b, u)
     billed = per_day_model(b.with_columns(pl.col("model").fill_null("(unknown)")), "cost")
     allocated = per_day_model(out, "allocated_cost")
     assert allocated.keys() == billed.keys()
+    assert (LOGS_ONLY, HAIKU) not in allocated  # usage with no bill allocates nothing
+    assert set(out.filter(pl.col("usage_date") == BILL_ONLY)["lob"]) == {UNATTRIBUTED}
     for key, total in billed.items():
         bill_cents = Decimal(repr(total)).quantize(Decimal("0.000001")) * 100
         assert round(allocated[key] * 100) == bill_cents.quantize(1, ROUND_HALF_UP), key

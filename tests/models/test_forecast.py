@@ -23,6 +23,7 @@ from models.forecast import (
     forecast_series,
     landing,
     period_bounds,
+    reaches,
 )
 from models.forecast_backtest import backtest, seasonal_naive
 
@@ -247,6 +248,33 @@ def test_landing_refuses_a_period_the_forecast_cannot_answer(prophet_120) -> Non
         landing(history, result, date(2025, 6, 1))
     with pytest.raises(ValueError, match="forecast with horizon_end >= 2025-12-31"):
         landing(history, result, date(2025, 10, 2), period="quarter")
+
+
+def test_history_runs_on_to_yesterday_as_zero_spend() -> None:
+    history = pl.DataFrame({"date": [date(2025, 3, 3), date(2025, 3, 4)], "value": [5.0, 7.0]})
+    padded = daily_history(history, through=date(2025, 3, 7))
+    assert padded["date"][-1] == date(2025, 3, 7)
+    assert padded["value"].to_list() == [5.0, 7.0, 0.0, 0.0, 0.0]
+
+
+def test_a_series_that_stopped_a_quarter_ago_is_zero_and_lands_from_today() -> None:
+    # Spend stopped in June; today is in November. Before: the forecast ran from June to the
+    # end of September and landing November raised ValueError.
+    today = date(2025, 11, 20)
+    history = daily_history(spend(90), through=today - timedelta(days=1))
+    result = forecast_series(history, horizon_end=end_of_next_quarter(today))
+    assert result.method == "zero" and "stopped" in result.note
+    assert result.frame["yhat"].sum() == 0.0 and result.frame["date"][-1] == date(2026, 3, 31)
+    assert reaches(result, today, "month") and reaches(result, today, "quarter")
+    land = landing(history, result, today, 100.0, period="quarter")
+    assert (land.actual_to_date, land.landing, land.status) == (0.0, 0.0, "on_track")
+
+
+def test_reaches_says_no_where_landing_would_refuse(prophet_120) -> None:
+    _, result = prophet_120  # history ends 2025-06-30, forecast to 2025-09-30
+    assert reaches(result, date(2025, 7, 15), "month")
+    assert not reaches(result, date(2025, 10, 2), "quarter")  # past the horizon
+    assert not reaches(result, date(2025, 6, 1))  # before the last day of history
 
 
 # --- backtest ------------------------------------------------------------------------------

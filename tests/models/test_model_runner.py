@@ -1,0 +1,108 @@
+"""`models run` on a real warehouse: forecasts for LOBs that went quiet long ago, and steps
+that run on when one of them fails."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pytest
+
+from genai_lens import jobs, model_anomalies, model_forecasts, model_runner
+from genai_lens.settings import Settings
+from ingest.bookkeeping import RunStats
+from ingest.landing import utcnow
+from models import forecast as fc
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:prophet")
+
+SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
+NOW = datetime(2026, 11, 20, 9, 30)
+
+
+def spend(con: duckdb.DuckDBPyConnection, lob: str, first: date, days: int, cost: float) -> None:
+    """One usage_hourly row a day at noon, `cost` dollars on weekdays and a third at weekends."""
+    for i in range(days):
+        day = first + timedelta(days=i)
+        dollars = cost if day.weekday() < 5 else cost / 3
+        con.execute(
+            "INSERT INTO usage_hourly (hour, lob, app, model, invocations, errors, throttles, "
+            "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, est_cost_usd, "
+            "unpriced_invocations, guardrail_invocations, guardrail_interventions, "
+            "latency_count) VALUES (?, ?, 'chat', ?, 100, 0, 0, 1000, 100, 0, 0, ?, 0, 0, 0, 0)",
+            [datetime.combine(day, datetime.min.time()) + timedelta(hours=12), lob, SONNET,
+             dollars],
+        )  # fmt: skip
+
+
+def test_a_lob_that_went_quiet_long_ago_is_forecast_as_zero_and_still_landed(warehouse):
+    today = NOW.date()
+    spend(warehouse, "live", today - timedelta(days=120), 120, 50.0)  # through yesterday
+    spend(warehouse, "legacy", today - timedelta(days=260), 60, 80.0)  # stopped 200 days ago
+    settings = Settings(budgets={"lobs": {"legacy": 100.0, "live": 2_000.0}})
+    stats = RunStats(unit="model rows")
+    # Before the fix: the legacy history ended in May, its forecast at the end of September,
+    # and landing November raised ValueError, so no LOB got a forecast at all.
+    assert model_forecasts.run(warehouse, settings, NOW, stats) > 0
+    rows = warehouse.execute(
+        "SELECT series, min(day) FILTER (WHERE actual IS NULL), max(day), "
+        "max(day) FILTER (WHERE actual IS NOT NULL), max(yhat), any_value(method), "
+        "any_value(note) FROM forecasts GROUP BY series"
+    ).fetchall()
+    got = {r[0]: r[1:] for r in rows}
+    assert set(got) == {"total", "lob:live", "lob:legacy"}
+    for first_future, last, last_actual, *_ in got.values():
+        assert first_future == today and last_actual == today - timedelta(days=1)
+        assert last == fc.end_of_next_quarter(today) == date(2027, 3, 31)  # from today
+    *_, peak, method, note = got["lob:legacy"]
+    assert (peak, method) == (0.0, "zero") and "no spend for the last 200 days" in note
+    assert got["lob:live"][4] == "prophet" and got["lob:live"][3] > 0
+    landing = warehouse.execute(
+        "SELECT period_kind, period_start, actual_to_date, landing, hi95, status "
+        "FROM forecast_landing WHERE series = 'lob:legacy' ORDER BY period_kind"
+    ).fetchall()
+    assert landing == [
+        ("month", date(2026, 11, 1), 0.0, 0.0, 0.0, "on_track"),
+        ("quarter", date(2026, 10, 1), 0.0, 0.0, 0.0, "on_track"),
+    ]
+
+
+def test_a_failing_step_is_journalled_and_the_other_steps_still_run(warehouse, monkeypatch):
+    spend(warehouse, "live", utcnow().date() - timedelta(days=40), 40, 50.0)
+    ran: list[str] = []
+
+    def broken_landing(*args: object, **kwargs: object) -> fc.Landing:
+        raise ValueError("the forecast stops before the month ends")
+
+    def watched(name: str, real):  # type: ignore[no-untyped-def]
+        def step(*args: object, **kwargs: object) -> int:
+            ran.append(name)
+            return real(*args, **kwargs)  # type: ignore[no-any-return]
+
+        return step
+
+    monkeypatch.setattr(fc, "landing", broken_landing)
+    monkeypatch.setattr(model_anomalies, "run", watched("anomalies", model_anomalies.run))
+    from genai_lens import alerting
+
+    monkeypatch.setattr(alerting, "run", watched("alerts", alerting.run))
+    with pytest.raises(model_runner.ModelStepsFailed) as caught:
+        jobs.run_job(warehouse, Settings(), "models", trigger="cli")
+    assert ran == ["anomalies", "alerts"]  # the steps after the broken one ran
+    message = str(caught.value)
+    assert "1 of 4 model steps failed: forecasts (ValueError: the forecast stops" in message
+    assert "allocation, anomalies, alerts ran" in message
+    status, error = warehouse.execute(
+        "SELECT status, error FROM ingest_runs WHERE source = 'models'"
+    ).fetchone()
+    assert status == "error" and error.startswith("1 of 4 model steps failed: forecasts")
+    # the failed step's transaction was rolled back, the connection is usable
+    assert warehouse.execute("SELECT count(*) FROM forecasts").fetchone() == (0,)
+    assert warehouse.execute("SELECT count(*) FROM anomalies").fetchone() == (0,)
+
+
+def test_when_every_step_succeeds_the_run_is_ok(warehouse):
+    spend(warehouse, "live", utcnow().date() - timedelta(days=20), 20, 50.0)
+    run = jobs.run_job(warehouse, Settings(), "models", trigger="cli")
+    assert run.status == "ok" and run.stats is not None and run.stats.records > 0
+    assert warehouse.execute("SELECT count(DISTINCT series) FROM forecasts").fetchone() == (2,)
