@@ -111,10 +111,10 @@ def progress_line(name: str) -> Iterator[Callable[[str], None]]:
         yield lambda msg: bar.update(task, description=msg)
 
 
-def _echo(msg: str) -> None:
+def _echo(msg: str, *, error: bool = False) -> None:
     from genai_lens import logs
 
-    logs.say(msg)
+    logs.say(msg, error=error)
 
 
 def _parse_time(value: str | None, flag: str) -> datetime | None:
@@ -173,7 +173,7 @@ def ingest(
             if len(names) == 1:
                 raise
             failed += 1  # the other sources still run; the exit code says one failed
-            _echo(f"genai-lens: error: {name}: {exc}")
+            _echo(f"genai-lens: error: {name}: {exc}", error=True)
             continue
         _report(name, run.stats, time.perf_counter() - started)
     if failed:
@@ -464,7 +464,7 @@ def main() -> None:
     except LensError as exc:
         if state.debug:
             raise
-        _echo(f"genai-lens: error: {exc}")
+        _echo(f"genai-lens: error: {exc}", error=True)
         sys.exit(exc.exit_code)
     except duckdb.OutOfMemoryException as exc:
         if state.debug:
@@ -474,7 +474,8 @@ def main() -> None:
         _echo(
             f"genai-lens: error: DuckDB ran out of memory ({first}); raise memory_limit in the "
             "config (or GENAI_LENS_MEMORY_LIMIT; 2GB is the default) or lower the source's "
-            "batch_mb, then re-run: committed data is intact"
+            "batch_mb, then re-run: committed data is intact",
+            error=True,
         )
         sys.exit(2)
     except duckdb.Error as exc:
@@ -485,7 +486,8 @@ def main() -> None:
         text = " ".join(str(exc).split())
         _echo(
             f"genai-lens: error: cannot write the warehouse: {text}; free disk space and "
-            "re-run: committed data is intact and the run resumes where it stopped"
+            "re-run: committed data is intact and the run resumes where it stopped",
+            error=True,
         )
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):

@@ -55,11 +55,10 @@ def get(name: str) -> logging.Logger:
     return logging.getLogger(f"{LOGGER}.{name}")
 
 
-def say(msg: str) -> None:
+def say(msg: str, *, error: bool = False) -> None:
     """A CLI line for stderr (progress, a one-line error): as it is in text mode, as a JSON
     object in json mode, so a log shipper reading stderr never meets a line it cannot parse."""
     if _format != "json":
         print(msg, file=sys.stderr, flush=True)
         return
-    level = logging.ERROR if msg.startswith("genai-lens: error:") else logging.INFO
-    logging.getLogger(f"{LOGGER}.cli").log(level, msg)
+    logging.getLogger(f"{LOGGER}.cli").log(logging.ERROR if error else logging.INFO, msg)

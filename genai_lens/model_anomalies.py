@@ -180,7 +180,8 @@ MIN_TOKENS_CHANGE = 100_000  # tokens an hour: about $0.30 on a mid-size model, 
 def params_for(s: Series) -> detector.DetectorParams:
     """The detector's defaults, with a floor under the band: business series are often so
     steady that the detector's own scale would make a 10% wobble 'critical'. The floor is a
-    fixed share of the series' median over the window (a scale, not a judgement of a row)."""
+    fixed share of the series' median over the window (a scale, not a judgement of a row), and
+    for cost and tokens at least an amount worth someone's attention."""
     if s.metric in RATES:
         floor = RATE_FLOOR
     else:
