@@ -154,10 +154,13 @@ def test_cur_and_focus_exports_from_s3(tmp_path, moto_endpoint, aws_client):
 
 def test_cloudwatch_get_metric_data(tmp_path, moto_endpoint, aws_client):
     cw = aws_client("cloudwatch")
-    ns = f"AWS/Bedrock{uuid.uuid4().hex[:6]}"  # moto's server state is shared by the session
+    tag = uuid.uuid4().hex[:6]
+    ns = f"AWS/Bedrock{tag}"  # moto's server state is shared by the session
     now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
     for minutes_ago in (50, 30, 10):
-        for model, value in ((F.HAIKU, 3.0), (F.SONNET4, 7.0)):
+        # Model ids of this test's own: moto ignores a query's namespace when it names
+        # dimensions, and test_metrics puts the same metric at other minutes.
+        for model, value in ((f"{F.HAIKU}-{tag}", 3.0), (f"{F.SONNET4}-{tag}", 7.0)):
             cw.put_metric_data(Namespace=ns, MetricData=[{
                 "MetricName": "InputTokenCount", "Value": value,
                 "Dimensions": [{"Name": "ModelId", "Value": model}],

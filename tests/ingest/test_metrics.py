@@ -297,14 +297,17 @@ def test_queries_cover_every_stat_with_valid_ids():
 
 def test_pull_from_moto_matches_what_was_put(warehouse, moto_endpoint, aws_client):
     cw = aws_client("cloudwatch")
-    ns = f"AWS/Bedrock{uuid.uuid4().hex[:6]}"  # moto's server state is shared by the session
+    tag = uuid.uuid4().hex[:6]
+    ns = f"AWS/Bedrock{tag}"  # moto's server state is shared by the session
     now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
     put: dict[tuple[str, str | None, datetime], list[float]] = {}
     # moto answers Dimensions=[] with every series of the metric (CloudWatch: only the
-    # dimension-less one), so the dimension-less series here is a metric of its own.
+    # dimension-less one), so the dimension-less series here is a metric of its own. And it
+    # ignores the namespace of a query with dimensions, so the model ids are this test's own:
+    # another test's points of the same minutes would be summed in.
     cases = (
-        ("InputTokenCount", HAIKU, [3.0, 5.0]),
-        ("InputTokenCount", SONNET, [7.0]),
+        ("InputTokenCount", f"{HAIKU}-{tag}", [3.0, 5.0]),
+        ("InputTokenCount", f"{SONNET}-{tag}", [7.0]),
         ("Invocations", None, [10.0, 2.0, 4.0]),
     )
     for minutes_ago in (50, 30, 10):
