@@ -8,6 +8,7 @@ sign-in configured (the demo), the app runs as admin and says so in a banner.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -21,12 +22,46 @@ BANNER = (
 )
 
 
-def _configured() -> bool:
+def providers() -> list[str | None]:
+    """What `st.login` can be called with, by the same rule `serve` checks the secrets files
+    with (genai_lens.auth.providers): a named [auth.okta] is st.login("okta"), not st.login()."""
     try:
         section: Any = st.secrets.get("auth")
     except Exception:  # no secrets file at all
-        return False
-    return bool(section) and all(section.get(k) for k in auth.REQUIRED)
+        return []
+    return auth.providers(_plain(section))
+
+
+def _incomplete() -> str:
+    """Why an [auth] section that is there does not count (serve refuses on the same rule)."""
+    try:
+        present = bool(st.secrets.get("auth"))
+    except Exception:
+        present = False
+    return (
+        " The [auth] section there names no complete provider: it needs redirect_uri and "
+        "cookie_secret, and client_id, client_secret and server_metadata_url in [auth] or in "
+        "an [auth.<provider>] table."
+        if present
+        else ""
+    )
+
+
+def _plain(value: Any) -> Any:
+    """st.secrets' nested AttrDicts as plain dicts."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def sign_in_screen(names: list[str | None]) -> None:
+    st.title("genai-lens")
+    st.write("Sign in with your organisation's account to see Bedrock usage and spend.")
+    for name in names:
+        label = "Sign in" if len(names) == 1 or name is None else f"Sign in with {name}"
+        st.button(label, key=f"login_{name or 'default'}", on_click=st.login,
+                  args=() if name is None else (name,), type="primary")  # fmt: skip
+    st.stop()
 
 
 def _claims() -> dict[str, Any]:
@@ -35,17 +70,15 @@ def _claims() -> dict[str, Any]:
 
 def settle() -> auth.Access:
     """The reader's access; stops the script at a sign-in screen when needed."""
-    if not _configured():
+    names = providers()
+    if not names:
         # Nobody signs in: every reader is an admin (a scope set by server-side code, such as
         # a test session, stands; a browser cannot write session state).
         st.session_state.setdefault("scope", ADMIN)
-        st.caption(f":material/lock_open: **{BANNER}**")
+        st.caption(f":material/lock_open: **{BANNER}**{_incomplete()}")
         return auth.ANONYMOUS_ADMIN
     if not st.user.get("is_logged_in", False):  # absent when no one has signed in
-        st.title("genai-lens")
-        st.write("Sign in with your organisation's account to see Bedrock usage and spend.")
-        st.button("Sign in", on_click=st.login, type="primary")
-        st.stop()
+        sign_in_screen(names)
     cfg = runtime.settings().auth
     claims = _claims()
     access = auth.access_for(claims.get(cfg.groups_claim), cfg.roles)

@@ -11,7 +11,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 import plotly.graph_objects as go
@@ -27,11 +27,20 @@ LOB_PALETTE = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2",
     "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#1F3A5F",
 )  # fmt: skip
-# Plotly's "Bold" palette without its grey (grey means "unattributed") and its magenta and
-# salmon (too close to its pink), plus a brown: a family apart from the LOB colours.
+# Twenty hues picked (greedy max-min, then swaps) from Kelly's, ColorBrewer's and Tableau's
+# sets so that every pair is at least 30 CIELAB units apart, and as far from unattributed's
+# grey and the "others" sand: an estate uses about twenty models, and ten colours made the two
+# biggest (sonnet 4 and 4.5) share one. tests/app/test_charts.py checks the distances.
 MODEL_PALETTE = (
-    "#3969AC", "#11A579", "#F2B701", "#E73F74", "#7F3C8D",
-    "#E68310", "#008695", "#80BA5A", "#4B4B8F", "#8C564B",
+    "#E41A1C", "#00A6ED", "#E68310", "#008856", "#7570B3",
+    "#F3C300", "#882255", "#17BECF", "#7FB800", "#E377C2",
+    "#0D2C54", "#9D755D", "#FF9DA6", "#2B3D26", "#E73F74",
+    "#999933", "#332288", "#FFBB78", "#882D17", "#98DF8A",
+)  # fmt: skip
+# Error codes have their own hues (ColorBrewer Dark2 and Set1 without their greys), so that
+# ThrottlingException never wears a LOB's colour.
+ERROR_PALETTE = (
+    "#D95F02", "#984EA3", "#1B9E77", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#377EB8",
 )  # fmt: skip
 CHART_HEIGHT = 320
 MAX_SERIES = 10  # a stacked chart shows this many series at most (the rest as "N others")
@@ -68,6 +77,28 @@ def lob_colors(names: Iterable[str]) -> dict[str, str]:
 
 def model_colors(names: Iterable[str]) -> dict[str, str]:
     return color_map(names, MODEL_PALETTE)
+
+
+def error_colors(names: Iterable[str]) -> dict[str, str]:
+    return color_map(names, ERROR_PALETTE)
+
+
+def distinct(names: Sequence[str], colors: dict[str, str], palette: Sequence[str]) -> dict[str, str]:
+    """`colors` with no two of `names` (the series on one chart) sharing a colour.
+
+    `color_map` keeps names apart only up to the palette's length; past it, a name that would
+    repeat a colour already on this chart takes the first palette colour not on it. Names
+    earlier in `names` (the biggest series) keep their usual colour.
+    """
+    out, used = dict(colors), set()
+    for name in names:
+        color = out.get(name)
+        if color is None or color in used:
+            free = [c for c in palette if c not in used]
+            color = free[0] if free else color
+            out[name] = color
+        used.add(color)
+    return out
 
 
 _DATE = re.compile(r"-\d{8}")
@@ -146,6 +177,7 @@ def lob_table(lobs: pl.DataFrame) -> pl.DataFrame:
     return lobs.select(
         pl.col("lob").alias("LOB"),
         pl.col("est_cost_usd").alias("Est. spend"),
+        pl.col("daily_cost").alias("Spend per day"),
         pl.when(pl.col("prev_est_cost_usd") > 0).then(change).alias("vs previous"),
         (pl.col("cost_share") * 100).alias("Share of spend"),
         status.replace_strict(fmt.BUDGET_STATUS, default=status).alias("Budget status"),
@@ -156,7 +188,6 @@ def lob_table(lobs: pl.DataFrame) -> pl.DataFrame:
         pl.col("tokens").alias("Tokens"),
         pl.col("top_model").replace(labels).alias("Top model"),
         pl.col("unpriced_invocations").alias("Unpriced invocations"),
-        pl.col("daily_cost").alias("Spend per day"),
     )
 
 
@@ -195,6 +226,7 @@ def stacked(
         other = pl.when(pl.col(by).is_in(keep)).then(pl.col(by)).otherwise(pl.lit(OTHERS))
         frame = frame.with_columns(other.alias(by)).group_by("day", by).agg(pl.col(value).sum())
         names, labels[OTHERS], colors[OTHERS] = [*keep, OTHERS], f"{len(rest)} others", OTHER_COLOR
+    colors = distinct(names, colors, palette_of(colors))
     grid = day_grid(days)
     fig = go.Figure()
     for name in names:
@@ -221,11 +253,23 @@ def stacked(
     return day_layout(fig, days, float(top or 0), tick)
 
 
+def palette_of(colors: dict[str, str]) -> Sequence[str]:
+    """The palette a colour map was drawn from, to find a free colour in."""
+    used = set(colors.values())
+    palettes = (MODEL_PALETTE, LOB_PALETTE, ERROR_PALETTE)
+    return max(palettes, key=lambda palette: len(used & set(palette)))
+
+
 def day_layout(
-    fig: go.Figure, days: tuple[date, date], top: float, tick: Callable[[float], str]
+    fig: go.Figure,
+    days: tuple[date, date],
+    top: float,
+    tick: Callable[[float], str],
+    *,
+    hourly: bool = False,
 ) -> go.Figure:
+    """Stacked layout over whole days; `hourly` series run to the last day's end, not its noon."""
     ticks = nice_ticks(top)
-    half_day = timedelta(hours=12)
     fig.update_layout(
         barmode="stack",
         bargap=0.2,
@@ -246,7 +290,7 @@ def day_layout(
         font={"size": 12},
     )
     fig.update_xaxes(
-        range=[days[0] - half_day, days[1] + half_day],
+        range=hour_edges(*days) if hourly else day_edges(*days),
         tickformat="%d %b",
         hoverformat="%a %d %b %Y",
         showgrid=False,
@@ -259,6 +303,26 @@ def day_layout(
         zeroline=False,
     )
     return fig
+
+
+def day_edges(first: date, last: date) -> list[datetime]:
+    """Noon before `first` to noon after `last`: a day's bar is centred on its midnight, so a
+    range from midnight to midnight would cut the first and last bars in half. (Datetimes on
+    purpose: a `date` minus twelve hours is the same date.)"""
+    half = timedelta(hours=12)
+    return [datetime.combine(first, time()) - half, datetime.combine(last, time()) + half]
+
+
+def hour_edges(first: date, last: date) -> list[datetime]:
+    """Midnight of `first` to the midnight after `last`: where hourly points sit."""
+    return [datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time())]
+
+
+def is_hourly(values: pl.Series) -> bool:
+    """True when some x value is not a midnight: a series of hours, not of days."""
+    if values.dtype != pl.Datetime or values.is_empty():
+        return False
+    return bool((values.dt.truncate("1d") != values).any())
 
 
 def nice_ticks(top: float, count: int = 4) -> list[float]:

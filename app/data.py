@@ -266,6 +266,29 @@ def anomaly_sample(version: Freshness, anomaly_id: str) -> pl.DataFrame:
     return _frame("anomalies_sample", _by_id(version, anomaly_id), version)
 
 
+def capture_text() -> bool:
+    """Whether the operator opted in to prompt capture (genai-lens.toml `capture_text`)."""
+    return bool(runtime.settings().capture_text)
+
+
+def anomaly_text(version: Freshness, anomaly_id: str, request_ids: list[str]) -> pl.DataFrame:
+    """The redacted prompt and response of those sampled invocations, within the reader's scope.
+
+    Nothing is read with capture off (text captured before it was switched off is not shown),
+    and the result is not cached: prompt text stays out of the app's memory between reruns.
+    """
+    if not capture_text() or not request_ids:
+        return pl.DataFrame(schema=TEXT_SCHEMA)
+    params = {"anomaly_id": anomaly_id, "request_ids": request_ids} | version.scope.params()
+    return query("anomalies_text", params)
+
+
+TEXT_SCHEMA = {
+    "request_id": pl.String, "ts": pl.Datetime, "lob": pl.String, "prompt": pl.String,
+    "response": pl.String, "redactions": pl.Int32,
+}  # fmt: skip
+
+
 def set_anomaly_status(anomaly_id: str, status: str, reader: Scope | None = None) -> bool:
     """Acknowledge, resolve or reopen an anomaly; False when it is unknown or out of scope.
 

@@ -58,10 +58,22 @@ def spend_stack(
 
 
 def forecast(
-    frame: pl.DataFrame, today: date, ce: pl.DataFrame | None = None, days: int = 120
+    frame: pl.DataFrame,
+    today: date,
+    ce: pl.DataFrame | None = None,
+    days: int = 120,
+    until: date | None = None,
 ) -> go.Figure:
-    """Daily actuals, the forecast and its 80/95% intervals; Cost Explorer's daily mean beside."""
+    """Daily actuals, the forecast and its 80/95% intervals to `until`; Cost Explorer's daily
+    mean beside.
+
+    The y-axis stops at the top of the actuals, the forecast and its 80% interval: a 95%
+    interval that fans out to forty times the daily spend would flatten the actuals into a
+    line along zero. `clipped_95` says when the 95% band runs past the axis.
+    """
     frame = frame.sort("day").filter(pl.col("day") >= today - timedelta(days=days))
+    if until is not None:
+        frame = frame.filter(pl.col("actual").is_not_null() | (pl.col("day") <= until))
     future = frame.filter(pl.col("actual").is_null())
     fig = go.Figure()
     for lo, hi, color, name in (("lo95", "hi95", BAND_95, "95% interval"),
@@ -72,15 +84,33 @@ def forecast(
     fig.add_trace(_line(past["day"], past["actual"], "Actual", INK, "$,.2f"))
     fig.add_trace(_line(future["day"], future["yhat"], "Forecast", FORECAST, "$,.2f", "dash"))
     if ce is not None and len(ce):
+        ce = ce.filter(pl.col("period_start") <= (until or ce["period_start"].max()))
         fig.add_trace(_line(ce["period_start"], ce["mean"], "Cost Explorer forecast", CE_COLOR,
                             "$,.2f", "dot"))  # fmt: skip
-    top = max([0.0, *frame["hi95"].drop_nulls(), *frame["actual"].drop_nulls()])
+    top = forecast_top(frame)
     first = frame["day"].min() or today
     last = frame["day"].max() or today
-    fig = charts.day_layout(fig, (first, last), float(top), fmt.money_tick)
+    fig = charts.day_layout(fig, (first, last), top, fmt.money_tick)
     fig.add_vline(x=datetime.combine(today, datetime.min.time()).timestamp() * 1000,
                   line={"color": "#888", "width": 1, "dash": "dot"})  # fmt: skip
     return fig
+
+
+def forecast_top(frame: pl.DataFrame) -> float:
+    """Where the forecast chart's y-axis stops: the highest actual, forecast or 80% bound."""
+    values = [0.0]
+    for column in ("actual", "yhat", "hi80"):
+        values += frame[column].drop_nulls().to_list()
+    return float(max(values))
+
+
+def clipped_95(frame: pl.DataFrame, today: date, until: date | None) -> float | None:
+    """The 95% interval's top when it runs past forecast()'s axis, else None."""
+    if until is not None:
+        frame = frame.filter(pl.col("actual").is_not_null() | (pl.col("day") <= until))
+    top95 = frame["hi95"].max()
+    top = charts.nice_ticks(forecast_top(frame))[-1] * 1.02
+    return float(top95) if top95 is not None and float(top95) > top else None  # type: ignore[arg-type]
 
 
 def month_landing(frame: pl.DataFrame, row: dict[str, Any]) -> go.Figure:
@@ -147,14 +177,18 @@ def lines(
     labels: dict[str, str] | None = None,
 ) -> go.Figure:
     """One line per `by` value (biggest mean first), e.g. p99 latency per model."""
-    order = frame.group_by(by).agg(pl.col(y).mean()).sort([y, by], descending=[True, False])
+    order = frame.group_by(by).agg(pl.col(y).mean()).sort([y, by], descending=[True, False],
+                                                           nulls_last=True)  # fmt: skip
+    names = order[by].to_list()
+    colors = charts.distinct(names, colors, charts.palette_of(colors))
     fig = go.Figure()
-    for name in order[by].to_list():
+    for name in names:
         part = frame.filter(pl.col(by) == name).sort(x)
         label = (labels or {}).get(name, name)
         fig.add_trace(_line(part[x], part[y], label, colors.get(name), hover))
     top = frame[y].max() if len(frame) else 0
-    return charts.day_layout(fig, days, float(top or 0), tick)
+    hourly = len(frame) > 0 and charts.is_hourly(frame[x])
+    return charts.day_layout(fig, days, float(top or 0), tick, hourly=hourly)
 
 
 def bars(
@@ -170,7 +204,10 @@ def bars(
     top: float | None = None,
 ) -> go.Figure:
     """Horizontal bars, biggest on top; `stack` splits each bar by a second column."""
-    totals = frame.group_by(label).agg(pl.col(value).sum()).sort(value)
+    # Ties broken by name (descending, so the first name reads at the top): the same data draws
+    # the same chart on every rerun.
+    totals = frame.group_by(label).agg(pl.col(value).sum()).sort([value, label],
+                                                                  descending=[False, True])
     order = totals[label].to_list()
     fig = go.Figure()
     groups = frame[stack].unique().sort().to_list() if stack else [None]
@@ -222,7 +259,8 @@ def quota(frame: pl.DataFrame, colors: dict[str, str], labels: dict[str, str],
         fig.add_trace(_line(part["hour"], part["quota_tpm_max"], labels.get(model, model),
                             colors.get(model), ",.0f"))  # fmt: skip
     top = float(usage["quota_tpm_max"].max() or 0) if len(usage) else 0.0
-    fig = charts.day_layout(fig, days, top, charts.compact_tick)
+    hourly = len(frame) > 0 and charts.is_hourly(frame["hour"])
+    fig = charts.day_layout(fig, days, top, charts.compact_tick, hourly=hourly)
     right = charts.nice_ticks(float(throttles["throttles"].max() or 0))
     fig.update_layout(yaxis2={
         "overlaying": "y", "side": "right", "showgrid": False, "title": "throttled calls",
@@ -238,11 +276,13 @@ def coverage(frame: pl.DataFrame, days: tuple[date, date]) -> go.Figure:
         (pl.col("account_id").fill_null("?") + " · " + pl.col("region").fill_null("?")).alias(
             "where"
         ),
-        (pl.col("logged_invocations") / pl.col("cw_invocations")).clip(0, 1.2).alias("share"),
+        # Logs a little ahead of CloudWatch (a call logged in one hour, counted in the next) is
+        # full coverage, not more: the share stops at 100% and the axis shows all of it.
+        (pl.col("logged_invocations") / pl.col("cw_invocations")).clip(0, 1).alias("share"),
     ).filter(pl.col("cw_invocations") > 0)
     colors = charts.color_map(frame["where"].unique().to_list(), charts.MODEL_PALETTE)
     fig = lines(frame, "day", "share", "where", colors, days, tick=percent_tick, hover=".1%")
-    fig.update_yaxes(range=[0, 1.1], tickvals=[0, 0.25, 0.5, 0.75, 1.0],
+    fig.update_yaxes(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0],
                      ticktext=["0%", "25%", "50%", "75%", "100%"])  # fmt: skip
     return fig
 
@@ -304,8 +344,8 @@ def _band(fig: go.Figure, x: list, lo: list, hi: list, color: str, name: str) ->
 
 
 def _shade(fig: go.Figure, first: date, last: date, text: str) -> None:
-    half = timedelta(hours=12)
-    fig.add_vrect(x0=first - half, x1=last + half, fillcolor=SHADE, line_width=0,
+    x0, x1 = charts.day_edges(first, last)
+    fig.add_vrect(x0=x0, x1=x1, fillcolor=SHADE, line_width=0,
                   annotation_text=text, annotation_position="top left",
                   annotation_font={"size": 11, "color": "#666"})  # fmt: skip
 

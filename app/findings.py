@@ -27,15 +27,66 @@ FEED: Config = {
 }
 
 
+# What each detector metric (genai_lens/model_anomalies.py) reads as, and its unit. Anomaly
+# series are hourly.
+METRICS: dict[str, tuple[str, str]] = {
+    "cost": ("Estimated spend per hour", "money"),
+    "tokens": ("Tokens per hour", "count"),
+    "invocations": ("Invocations per hour", "count"),
+    "error_rate": ("Error rate", "rate"),
+    "throttle_rate": ("Throttle rate", "rate"),
+    "guardrail_intervention_rate": ("Guardrail intervention rate", "rate"),
+    "p95_latency_ms": ("p95 latency", "latency"),
+    "ms_per_1k_output_tokens": ("Latency per 1K output tokens", "latency"),
+    "cw_invocations": ("Invocations per hour (CloudWatch)", "count"),
+    "cw_throttle_rate": ("Throttle rate (CloudWatch)", "rate"),
+    "cw_error_rate": ("Error rate (CloudWatch)", "rate"),
+    "cw_latency_avg_ms": ("Mean latency (CloudWatch)", "latency"),
+    "cw_ttft_avg_ms": ("Mean time to first token (CloudWatch)", "latency"),
+    "logging_gap": ("Calls missing from the logs", "count"),
+}
+# The additive count models/explain.py breaks a metric down by (a rate by its numerator, a
+# latency by summed milliseconds), and how that reads.
+MEASURES: dict[str, tuple[str, str]] = {
+    "cost": ("estimated spend", "money"), "tokens": ("tokens", "count"),
+    "invocations": ("invocations", "count"), "cw_invocations": ("invocations", "count"),
+    "error_rate": ("failed calls", "count"), "cw_error_rate": ("failed calls", "count"),
+    "throttle_rate": ("throttled calls", "count"), "cw_throttle_rate": ("throttled calls", "count"),
+    "guardrail_intervention_rate": ("interventions", "count"),
+    "p95_latency_ms": ("summed latency", "latency"),
+    "ms_per_1k_output_tokens": ("summed latency", "latency"),
+}  # fmt: skip
+
+
+def metric_label(metric: str) -> str:
+    """A detector metric id as a reader says it: 'p95_latency_ms' -> 'p95 latency'."""
+    if metric in METRICS:
+        return METRICS[metric][0]
+    return metric.replace("_", " ").capitalize()
+
+
+def _unit(metric: str) -> str:
+    if metric in METRICS:
+        return METRICS[metric][1]
+    lowered = metric.lower()  # a metric this page does not know yet: guess from its name
+    if "latency" in lowered or lowered.endswith("ms"):
+        return "latency"
+    return "rate" if lowered.endswith("rate") else "count"
+
+
+def value_in(unit: str, value: float | None) -> str:
+    if unit == "money":
+        return fmt.money(value)
+    if unit == "latency":
+        return fmt.latency(value)
+    if unit == "rate":  # one decimal everywhere on this page: 3.8%, 33.3%, 0.9%
+        return fmt.percent(value, decimals=1)
+    return fmt.compact(value)
+
+
 def metric_value(metric: str, value: float | None) -> str:
     """A value of an anomaly's metric in its own unit."""
-    if metric == "cost":
-        return fmt.money(value)
-    if "latency" in metric or metric.lower().endswith("ms"):
-        return fmt.latency(value)
-    if metric.endswith("rate"):
-        return fmt.percent(value)
-    return fmt.compact(value)
+    return value_in(_unit(metric), value)
 
 
 def off_by(expected: float | None, actual: float | None) -> str:
@@ -50,11 +101,21 @@ def anomaly_label(row: dict[str, Any]) -> str:
     model = charts.model_label(row["model"]) if row.get("model") else "all models"
     who = row.get("lob") or "all LOBs"
     when = fmt.hour(row["peak_ts"])
-    return f"{row['severity'].upper()} · {row['metric']} · {who} · {model} · {when}"
+    return f"{row['severity'].upper()} · {metric_label(row['metric'])} · {who} · {model} · {when}"
 
 
-def anomaly_summary(a: dict[str, Any]) -> str:
-    share = f" ({a['driver_share']:.0%})" if a["driver_share"] else ""
+def anomaly_summary(a: dict[str, Any], why: dict[str, Any] | None = None) -> str:
+    """Status, the detector's expected vs actual at the peak, and the driver with its share.
+
+    The share is of the driver dimension's change; when the series has one value of that
+    dimension (its only app), 100% is trivially true and says so.
+    """
+    driver = (why or {}).get("driver")
+    alone = isinstance(driver, dict) and driver.get("informative") is False
+    share = ""
+    if a["driver_share"] is not None:
+        share = f" ({a['driver_share']:.0%} of the change"
+        share += f"; the series' only {driver.get('dimension')})" if alone else ")"
     return (
         f"**{a['status'].capitalize()}** · expected {metric_value(a['metric'], a['expected'])}, "
         f"actual {metric_value(a['metric'], a['actual'])} "
@@ -70,7 +131,7 @@ def feed(frame: pl.DataFrame) -> pl.DataFrame:
         rows.append({
             "Severity": SEVERITY.get(r["severity"], r["severity"]),
             "Status": r["status"] + (" (series muted)" if muted else ""),
-            "Metric": r["metric"], "LOB": r["lob"] or "—",
+            "Metric": metric_label(r["metric"]), "LOB": r["lob"] or "—",
             "Model": charts.model_label(r["model"]) if r["model"] else "—",
             "Started": r["start_ts"], "Ended": r["end_ts"],
             "Expected": metric_value(r["metric"], r["expected"]),
@@ -91,18 +152,25 @@ def explanation(text: str | None) -> dict[str, Any]:
 
 
 def breakdown(why: dict[str, Any], metric: str) -> pl.DataFrame | None:
-    """The driver's dimension breakdown: each value's expected and actual at the peak."""
+    """The driver's dimension breakdown: each value at the peak hour against its usual.
+
+    models/explain.py measures it in an additive count (a rate by its numerator, a latency by
+    summed milliseconds), and its "usual" is the median of the same hour on the seven days
+    before, not the detector's expected: the columns say so, so they are not read as the
+    summary's expected and actual.
+    """
     driver = why.get("driver")
     rows = (driver.get("breakdown") if isinstance(driver, dict) else None) or why.get("breakdown")
     if not isinstance(rows, list) or not rows:
         return None
+    what, unit = MEASURES.get(metric, (metric_label(metric).lower(), _unit(metric)))
+    at_peak, usual = f"At the peak ({what})", "Usual (median, same hour, 7 days before)"
     out = []
     for r in rows:
         out.append({
             "Dimension": r.get("dimension"), "Value": r.get("value"),
-            "Expected": metric_value(metric, r.get("expected")),
-            "Actual": metric_value(metric, r.get("actual")),
-            "Difference": metric_value(metric, r.get("delta")) if r.get("delta") is not None
+            usual: value_in(unit, r.get("expected")), at_peak: value_in(unit, r.get("actual")),
+            "Difference": value_in(unit, r.get("delta")) if r.get("delta") is not None
             else None,
         })  # fmt: skip
     return pl.DataFrame(out, infer_schema_length=None)
@@ -120,7 +188,7 @@ def decomposition(why: dict[str, Any]) -> pl.DataFrame | None:
     shares = parts.get("shares") or {}
     return pl.DataFrame([
         {"Factor": FACTORS.get(k, k), "Peak vs usual": f"{v:.2f}×",
-         "Share of the change": fmt.percent(shares.get(k))}
+         "Share of the change": fmt.percent(shares.get(k), decimals=1)}
         for k, v in parts["factors"].items()
     ])  # fmt: skip
 
@@ -153,6 +221,19 @@ def sample(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("output_tokens").alias("Output tokens"), in_seconds("latency_ms").alias("Latency"),
         pl.col("error_code").alias("Error"), pl.col("guardrail_action").alias("Guardrail"),
         pl.col("est_cost_usd").alias("Est. cost"), pl.col("principal_arn").alias("Principal"),
+    )  # fmt: skip
+
+
+TEXT: Config = {
+    "Prompt": col.TextColumn(width="large"), "Response": col.TextColumn(width="large"),
+    "Redactions": count("PII and secrets replaced by placeholders such as [EMAIL]"),
+}
+
+
+def text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("request_id").alias("Request id"), pl.col("prompt").alias("Prompt"),
+        pl.col("response").alias("Response"), pl.col("redactions").alias("Redactions"),
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 MISSING = "—"
@@ -159,8 +159,14 @@ def unpriced_note(invocations: int, models: list[str]) -> str:
 def kpi_tiles(
     cur: Mapping[str, Any], prev: Mapping[str, Any], trend: Mapping[str, list[float]]
 ) -> list[Tile]:
-    """The Overview's eight tiles from its 'current' and 'previous' KPI rows."""
+    """The Overview's eight tiles from its 'current' and 'previous' KPI rows.
+
+    A previous period without usage (before the data starts) shows no change at all: "+8 LOBs"
+    against nothing is not news, and every tile says the same thing or nothing.
+    """
     guarded = cur["guardrail_invocations"]
+    if not prev["invocations"]:
+        prev = dict.fromkeys(prev)
     return [
         _spend_tile(cur, prev, trend.get("est_cost_usd")),
         tile(
@@ -181,7 +187,9 @@ def kpi_tiles(
             "Active LOBs · apps",
             f"{cur['active_lobs']} · {cur['active_apps']}",
             f"{cur['active_lobs'] - prev['active_lobs']:+d} · "
-            f"{cur['active_apps'] - prev['active_apps']:+d}",
+            f"{cur['active_apps'] - prev['active_apps']:+d}"
+            if prev["active_lobs"] is not None
+            else None,
             "off",
             "Lines of business (not counting unattributed) and applications with usage.",
             arrow=False,
@@ -204,7 +212,9 @@ def kpi_tiles(
         tile(
             "Unpriced invocations",
             count(cur["unpriced_invocations"]),
-            f"{cur['unpriced_invocations'] - prev['unpriced_invocations']:+,}",
+            f"{cur['unpriced_invocations'] - prev['unpriced_invocations']:+,}"
+            if prev["unpriced_invocations"] is not None
+            else None,
             "inverse",
             "Invocations of models with no price in the catalog: their cost is unknown, not $0. "
             "Add the price to genai-lens.toml [[prices]].",
@@ -217,13 +227,23 @@ BUDGET_STATUS = {
 }  # fmt: skip
 
 
-def month_tiles(month: Mapping[str, Any], month_name: str) -> list[Tile]:
-    """'Spend this month' (estimate, against last month's same span) and its landing."""
+def month_tiles(
+    month: Mapping[str, Any], month_name: str, through: datetime | None = None
+) -> list[Tile]:
+    """'Est. spend this month' (estimate, against last month's same span) and its landing.
+
+    It is the estimate to the newest loaded hour, today included; the forecast's "to date" (the
+    landing tile, the Spend page) is the allocated bill through the last whole day before the
+    model ran. Both say which they are, since they differ by today and by bill-vs-estimate.
+    """
+    until = f"{hour(through + timedelta(hours=1))}" if through else "the newest loaded hour"
     mtd = tile(
-        "Spend this month", money(month["mtd_cost"] or 0.0),
+        "Est. spend this month", money(month["mtd_cost"] or 0.0),
         change(month["mtd_cost"], month["prev_mtd_cost"]), "inverse",
-        f"Estimated spend from 1 {month_name} to the newest loaded hour, against the same span "
-        "of last month. Every filter applies but the period.",
+        f"Estimated from invocation logs (tokens × price catalog), 1 {month_name} to {until}, "
+        "today so far included; against the same span of last month. Every filter applies but "
+        "the period. Not the bill: the Spend page's landing 'To date' is the allocated bill "
+        "through the last whole day before the forecast ran.",
     )  # fmt: skip
     return [mtd, landing_tile(month, month_name)]
 
@@ -235,6 +255,11 @@ def landing_tile(month: Mapping[str, Any], month_name: str) -> Tile:
                     "`genai-lens models run`.")  # fmt: skip
     value, budget = month["landing"], month["budget"]
     help = f"Forecast of {month_name}'s spend (newest model run)"
+    if month.get("actual_to_date") is not None:
+        help += (
+            f": {money(month['actual_to_date'])} so far from the allocated bill (the estimate "
+            "for days not billed yet), whole days before the run"
+        )
     if month["lo80"] is not None:
         help += f", 80% interval {money(month['lo80'])} – {money(month['hi80'])}"
     if month["p_exceed"] is not None and budget:

@@ -20,6 +20,14 @@ TOTALS = (
 )  # fmt: skip
 
 
+def ratio(part: str | pl.Expr, whole: str | pl.Expr) -> pl.Expr:
+    """part / whole, or null when `whole` is 0 or null: polars sums an all-null column to 0, and
+    0 / 0 is NaN, which sorts above every number (an app with no latency read as the slowest)."""
+    part = pl.col(part) if isinstance(part, str) else part
+    whole = pl.col(whole) if isinstance(whole, str) else whole
+    return pl.when(whole > 0).then(part / whole)
+
+
 def money_sum(column: str) -> pl.Expr:
     """Sum, or null when nothing was priced (all null): unknown, not $0."""
     return pl.when(pl.col(column).count() > 0).then(pl.col(column).sum()).alias(column)
@@ -52,7 +60,7 @@ def kpis(usage: pl.DataFrame) -> pl.DataFrame:
         .alias("active_lobs"),
         pl.struct("lob", "app").filter(active & (pl.col("app") != NO_APP)).n_unique()
         .alias("active_apps"),
-        (pl.col("latency_p95_weighted").sum() / pl.col("latency_p95_count").sum())
+        ratio(pl.col("latency_p95_weighted").sum(), pl.col("latency_p95_count").sum())
         .alias("latency_p95_ms"),
     )  # fmt: skip
     periods = pl.DataFrame({"period": ["current", "previous"]})
@@ -145,10 +153,10 @@ def app_reliability(usage: pl.DataFrame) -> pl.DataFrame:
     per_app = usage.group_by("lob", "app").agg(pl.exclude("day", "model").sum())
     return per_app.select(
         "lob", "app", "invocations", "errors", "throttles",
-        (pl.col("errors") / pl.col("invocations")).alias("error_rate"),
-        (pl.col("latency_ms_sum") / pl.col("latency_count")).alias("latency_mean_ms"),
-        (pl.col("latency_p50_weighted") / pl.col("latency_p50_count")).alias("latency_p50_ms"),
-        (pl.col("latency_p95_weighted") / pl.col("latency_p95_count")).alias("latency_p95_ms"),
+        ratio("errors", "invocations").alias("error_rate"),
+        ratio("latency_ms_sum", "latency_count").alias("latency_mean_ms"),
+        ratio("latency_p50_weighted", "latency_p50_count").alias("latency_p50_ms"),
+        ratio("latency_p95_weighted", "latency_p95_count").alias("latency_p95_ms"),
     ).sort(["invocations", "lob", "app"], descending=[True, False, False])  # fmt: skip
 
 
@@ -163,8 +171,8 @@ def model_latency(cloudwatch: pl.DataFrame) -> pl.DataFrame:
     """Per model and latency metric: p50/p90/p99 over the period, each bucket's percentile
     weighted by its samples (as the SQL weights the hours within a bucket)."""
     weighted = [
-        ((pl.col(p) * pl.col("samples")).sum()
-         / pl.col("samples").filter(pl.col(p).is_not_null()).sum()).alias(p)
+        ratio((pl.col(p) * pl.col("samples")).sum(),
+              pl.col("samples").filter(pl.col(p).is_not_null()).sum()).alias(p)
         for p in ("p50", "p90", "p99")
     ]  # fmt: skip
     trend = latency_trend(cloudwatch).group_by("model", "metric_name")

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app import charts
+from app import charts, reduce
 from app import format as fmt
 
 Config = dict[str, Any]
@@ -57,7 +57,9 @@ def short_models(frame: pl.DataFrame, column: str = "model") -> pl.Expr:
 # --- Spend -----------------------------------------------------------------------------------
 
 LANDING: Config = {
-    "To date": money("Spend so far in the period (the model's actuals)"),
+    "To date": money("The forecast's actuals: the bill allocated to LOBs (the estimate for days "
+                      "not billed yet), whole days to 'Actuals to'"),
+    "Actuals to": col.DateColumn(format="D MMM", help="The last day the forecast run had"),
     "Landing": money("Forecast of the period's total"),
     "80% low": money(), "80% high": money(),
     "Budget": money(), "vs budget": pct("Landing against budget"),
@@ -75,6 +77,7 @@ def landing(frame: pl.DataFrame) -> pl.DataFrame:
             pl.col("period_end").dt.strftime("%d %b %Y"),
         ).alias("Span"),
         pl.col("actual_to_date").alias("To date"),
+        pl.col("actuals_through").alias("Actuals to"),
         pl.col("landing").alias("Landing"),
         pl.col("lo80").alias("80% low"),
         pl.col("hi80").alias("80% high"),
@@ -102,7 +105,10 @@ def backtests(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("origins").alias("Origins"),
         (pl.col("mape") * 100).alias("MAPE"),
         (pl.col("naive_mape") * 100).alias("Naive MAPE"),
-        pl.when(pl.col("mape") < pl.col("naive_mape"))
+        # No origin (too little history) is no verdict, not "no".
+        pl.when(pl.col("mape").is_null() | pl.col("naive_mape").is_null())
+        .then(pl.lit(fmt.MISSING))
+        .when(pl.col("mape") < pl.col("naive_mape"))
         .then(pl.lit("yes"))
         .otherwise(pl.lit("no"))
         .alias("Beats naive"),
@@ -209,10 +215,11 @@ APPS: Config = {
 
 
 def apps(frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50) -> pl.DataFrame:
-    """The `limit` applications worst by `by` (p95 latency or error rate) with enough calls."""
+    """The `limit` applications worst by `by` (p95 latency or error rate) with enough calls;
+    an application without that figure is not ranked (`no_latency` names them)."""
     key = {"latency": "latency_p95_ms", "errors": "error_rate"}[by]
-    worst = frame.filter(pl.col("invocations") >= min_calls).sort(key, descending=True,
-                                                                  nulls_last=True)  # fmt: skip
+    ranked = frame.filter(pl.col("invocations") >= min_calls).with_columns(pl.col(key).fill_nan(None))
+    worst = ranked.drop_nulls(key).sort(key, descending=True)
     return worst.head(limit).select(
         pl.col("lob").alias("LOB"), pl.col("app").alias("Application"),
         pl.col("invocations").alias("Invocations"), pl.col("errors").alias("Errors"),
@@ -222,17 +229,24 @@ def apps(frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50) -> 
     )  # fmt: skip
 
 
+def no_latency(frame: pl.DataFrame) -> list[str]:
+    """The applications whose logged calls carry no latency at all, busiest first."""
+    found = frame.filter(pl.col("latency_p95_ms").is_null() & pl.col("latency_mean_ms").is_null())
+    return found.sort("invocations", descending=True)["app"].to_list()
+
+
 def lob_latency(daily: pl.DataFrame) -> pl.DataFrame:
-    """p95 latency per day and LOB from reliability_daily's weighted sums."""
-    return daily.group_by("day", "lob").agg(
-        (pl.col("latency_p95_weighted").sum() / pl.col("latency_p95_count").sum()).alias("p95")
-    ).drop_nulls("p95")  # fmt: skip
+    """p95 latency per day and LOB from reliability_daily's weighted sums (a day or LOB whose
+    calls logged no latency has no point, not a zero)."""
+    p95 = reduce.ratio(pl.col("latency_p95_weighted").sum(), pl.col("latency_p95_count").sum())
+    return daily.group_by("day", "lob").agg(p95.alias("p95")).drop_nulls("p95")
 
 
 # --- Data health -----------------------------------------------------------------------------
 
 FRESHNESS: Config = {
-    "Newest data": col.DatetimeColumn(format="D MMM YYYY, HH:mm", help="UTC"),
+    "Newest data": col.TextColumn(help="UTC; the bill's newest point is a whole day"),
+    "Age": col.TextColumn(help="Since the newest data (a day's data: since the day ended)"),
     "Ingest read to": col.DatetimeColumn(format="D MMM YYYY, HH:mm", help="The watermark"),
     "Last run": col.DatetimeColumn(format="D MMM, HH:mm"),
     "Last ok run": col.DatetimeColumn(format="D MMM, HH:mm"),

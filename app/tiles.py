@@ -47,6 +47,32 @@ def spend(spend: pl.DataFrame, units: pl.DataFrame) -> list[Tile]:
     ]  # fmt: skip
 
 
+LANDING_NOTE = (
+    "To date: the forecast's actuals, the bill allocated to LOBs (the estimate for days the bill "
+    "does not cover yet), in whole days to 'Actuals to', the day before the model ran. The "
+    "Overview's 'Est. spend this month' is the estimate to the newest loaded hour, today "
+    "included: the two differ by today and by bill against estimate."
+)
+
+
+def clipped_note(top95: float) -> str:
+    return (
+        f"The 95% interval reaches {fmt.money(top95)} a day; the axis stops at the top of the 80% "
+        "interval so the actuals stay readable."
+    )
+
+
+def ce_missing(ce: pl.DataFrame) -> str | None:
+    """Why Cost Explorer's row is missing beside ours, or None when it is there."""
+    if len(ce.filter(pl.col("granularity") == "MONTHLY")):
+        return None
+    return (
+        "Cost Explorer: no forecast for this month in the warehouse. It is pulled once a day "
+        "(GetCostForecast) by `genai-lens ingest cost` from a `[[cost.apis]]` source; a "
+        "landing zone of data exports alone has none."
+    )
+
+
 def no_reconciliation(ctx: Context) -> str:
     if not ctx.version.scope.all_lobs:
         return "The bill has no LOB: estimate against bill is shown to readers of every LOB."
@@ -133,25 +159,45 @@ def run_now(source: str) -> None:
     st.session_state[RUN_FLASH] = f"{SOURCES.get(source, source)}: {message}"
 
 
+DAILY = ("cost",)  # sources whose newest point is a whole UTC day; `newest` is that day's end
+
+
 def freshness(sources: dict[str, dict[str, Any]], now: datetime) -> pl.DataFrame:
-    """Per source: newest data, its age against what the source can deliver, last run."""
+    """Per source: newest data, its age against what the source can deliver, last run.
+
+    A daily source's newest point is a day: it reads as that day, and its age runs from the
+    day's end, so today's partial bill is "in progress", not minus two hours old. No age is
+    negative (a clock a little ahead of the reader's is not the future).
+    """
     rows = []
     for source, deliver in DELIVERS.items():
         row = sources.get(source, {})
         newest = row.get("newest")
-        age = now - newest if newest else None
+        age = max(now - newest, timedelta(0)) if newest else None
         late = age is not None and age > max(deliver * 4, timedelta(hours=2))
         state = "no data" if newest is None else "late" if late else "fresh"
         if row.get("last_status") in ("error", "interrupted"):
             state += f" · last run {row['last_status']}"
         rows.append({
-            "Source": SOURCES[source], "Newest data": newest, "Age": _age(age),
+            "Source": SOURCES[source], "Newest data": _newest(newest, source in DAILY, now),
+            "Age": _age(age) if newest is None or newest <= now or source not in DAILY
+            else "day in progress",
             "Delivers within": _age(deliver), "State": state,
             "Ingest read to": row.get("covered_until"), "Last run": row.get("last_run_at"),
             "Last ok run": row.get("last_ok_at"), "Failed runs (24h)": row.get("failed_24h"),
             "Last error": row.get("last_error"),
         })  # fmt: skip
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _newest(newest: datetime | None, daily: bool, now: datetime) -> str:
+    """'4 Dec 2026, 22:00 UTC' for a point in time; '4 Dec 2026 (whole day)' for a day."""
+    if newest is None:
+        return fmt.MISSING
+    if not daily:
+        return f"{newest.day} {newest:%b %Y, %H:%M} UTC"
+    day = (newest - timedelta(days=1)).date()
+    return f"{day.day} {day:%b %Y}" + (" (so far)" if newest > now else " (whole day)")
 
 
 def quarantine_note(records: int) -> str:
@@ -198,10 +244,36 @@ QUOTA_NOTE = (
 )
 
 
-def quota_hint(ctx: Context, quota: pl.DataFrame) -> str:
+def quota_hint(ctx: Context, quota: pl.DataFrame, loaded: list[str]) -> str:
+    """Why there is no quota line: metrics loaded without that one, or no metrics at all."""
     throttles = quota["throttles"].sum() if len(quota) else 0
     note = f" CloudWatch counted {fmt.count(throttles)} throttled calls." if throttles else ""
+    if not loaded:
+        return f"No CloudWatch metrics in the period.{note} {cloudwatch_hint(ctx)}"
     return (
-        "CloudWatch publishes EstimatedTPMQuotaUsage since March 2026; older accounts and "
-        f"metric streams without it have none.{note} {cloudwatch_hint(ctx)}"
+        f"The metrics loaded for the period ({', '.join(loaded)}) do not include "
+        "EstimatedTPMQuotaUsage: CloudWatch publishes it since March 2026, and older accounts "
+        f"and metric streams that filter it out have none.{note}"
+    )
+
+
+# The logs' hourly rollup (usage_hourly) keeps a p50 and a p95 per hour; p90 and p99 per LOB or
+# application would need new rollup columns (a migration and the ingest's refresh).
+LOG_PERCENTILES = (
+    "From the invocation logs' hourly rollup, which keeps p50 and p95 per LOB and application "
+    "(hourly values averaged, weighted by calls); it keeps no p90 or p99. Per model, CloudWatch's "
+    "p50 / p90 / p99 are above."
+)
+NO_LOGGED_LATENCY = (
+    "Their log records carry no latency: a Converse response and a stream's metrics chunk have "
+    "one, a non-streamed InvokeModel body usually does not. CloudWatch's latency per model "
+    "(above) covers every call."
+)
+
+
+def unlogged_latency(apps: list[str]) -> str:
+    names = ", ".join(apps[:5]) + (f" and {len(apps) - 5} more" if len(apps) > 5 else "")
+    return (
+        f"No latency logged for {len(apps)} application(s), left out of the ranking: {names}. "
+        f"{NO_LOGGED_LATENCY}"
     )

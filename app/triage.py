@@ -15,6 +15,10 @@ from genai_lens.errors import LensError
 
 FEED_IDS = "_anomaly_feed_ids"
 FLASH = "_anomaly_flash"
+NO_TEXT = (
+    "No captured text for these calls: they came before capture_text was switched on, or "
+    "their text is past retention.text_days."
+)
 NO_DETECTION = "No anomaly detection yet — run `genai-lens models run`."
 MUTES = {
     "1 hour": timedelta(hours=1), "1 day": timedelta(days=1), "7 days": timedelta(days=7),

@@ -77,6 +77,13 @@ def header(title: str, what: str, ctx: Context) -> None:
     st.caption(f"{what} · {ctx.span} (UTC days)")
 
 
+def compared_with(w: Window, has_previous: bool) -> str:
+    span = fmt.day_span(*w.prev_days)
+    if has_previous:
+        return f"Changes against {span}, the same span just before."
+    return f"No usage in {span}, the same span just before: no changes shown."
+
+
 def require_data(ctx: Context) -> None:
     """Stop the page with the how-to-load message when the warehouse holds no usage yet."""
     if ctx.version.empty:

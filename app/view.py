@@ -29,6 +29,14 @@ def quarter_start(on: date) -> date:
     return date(on.year, 3 * ((on.month - 1) // 3) + 1, 1)
 
 
+def month_end(on: date) -> date:
+    return (on.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def quarter_end(on: date) -> date:
+    return month_end(quarter_start(on) + timedelta(days=62))
+
+
 def period_days(period: str, on: date, custom: Sequence[date] = ()) -> tuple[date, date]:
     """First and last UTC day of a period preset as seen on day `on` (both inclusive)."""
     if period in _ROLLING:

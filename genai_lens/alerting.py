@@ -4,12 +4,15 @@ Channels: any apprise URL (Slack, Teams, e-mail, SNS and the many others apprise
 plain JSON webhooks. An alert's key says what it is about (budget, period, threshold and
 whether actual or forecast spend crossed it; or the anomaly), so a re-run sends nothing
 twice. A failing channel is retried a few times, recorded as failed and tried again next
-run; it never stops the run or the other channels.
+run; it never stops the run or the other channels. A channel that hangs costs one attempt's
+timeout (ATTEMPT_TIMEOUT_S) and is not tried again that run, and all delivery in a run stops
+after DELIVERY_BUDGET_S: the rest is recorded as failed, to be sent next run.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -26,6 +29,12 @@ from ingest.bookkeeping import RunStats
 log = logs.get("alerts")
 SEVERITIES = ("low", "medium", "high", "critical")
 RETRY_PAUSE_S = 0.5
+# A channel that hangs must not hold the models run (and the scheduler's one worker) for
+# minutes: each attempt gets ATTEMPT_TIMEOUT_S, all delivery in a run DELIVERY_BUDGET_S, and a
+# channel that timed out is not tried again this run. What is left is recorded as failed and
+# tried again next run.
+ATTEMPT_TIMEOUT_S = 5.0
+DELIVERY_BUDGET_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,8 @@ def send_apprise(url: str, alert: Alert) -> None:
     notifier = apprise.Apprise()
     if not notifier.add(url):
         raise ValueError("apprise does not understand this URL; see apprise's URL list")
+    for server in notifier:  # apprise's own default is 4 s to connect and 4 s per read
+        server.socket_connect_timeout = server.socket_read_timeout = ATTEMPT_TIMEOUT_S
     if not notifier.notify(title=alert.subject, body=alert.body):
         raise RuntimeError("apprise reported the notification as not delivered")
 
@@ -107,7 +118,7 @@ def send_webhook(url: str, alert: Alert) -> None:
     body = json.dumps({"kind": alert.kind, "key": alert.key, "subject": alert.subject,
                        "text": alert.body, **alert.payload}, default=str).encode()  # fmt: skip
     req = urllib.request.Request(url, body, {"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=ATTEMPT_TIMEOUT_S) as resp:
         resp.read()
 
 
@@ -146,13 +157,25 @@ def run(
             echo(f"would alert [{alert.kind}] {alert.subject} — {alert.body}")
         return len(due)
     sent = 0
+    deadline = time.monotonic() + DELIVERY_BUDGET_S
+    hung: dict[str, str] = {}  # channel -> why it is not tried again this run
     for alert in due:
         for label, url, sender in chans:
             if _already_sent(con, alert.key, label):
                 continue
-            ok = _deliver(con, alert, label, url, sender, settings.alerts.retries, now)
-            sent += ok
-            if not ok:
+            skip = hung.get(label)
+            if skip is None and time.monotonic() >= deadline:
+                skip = (f"not tried: this run's {DELIVERY_BUDGET_S:g} s for delivery ran out "
+                        "on slow channels")  # fmt: skip
+            if skip is not None:
+                _record(con, alert, label, "failed", 0, skip, now)
+                continue
+            error = _deliver(con, alert, label, url, sender, settings.alerts.retries, now,
+                             deadline)  # fmt: skip
+            sent += error is None
+            if error is not None and "timed out" in error:
+                hung[label] = f"not tried: the channel timed out earlier in this run ({error})"
+            if error is not None:
                 stats.notes.append(f"alert channel {label} failed; it is retried next run")
     return sent
 
@@ -172,17 +195,67 @@ def _deliver(
     sender: Callable[[str, Alert], None],
     retries: int,
     now: datetime,
-) -> bool:
+    deadline: float,
+) -> str | None:
+    """Try, retry while the run's time allows; record the outcome. The error, or None."""
     error, attempts = None, 0
     for attempts in range(1, retries + 2):
+        error = _attempt(sender, url, alert, min(ATTEMPT_TIMEOUT_S, deadline - time.monotonic()))
+        pause = RETRY_PAUSE_S * attempts
+        if error is None or "timed out" in error or time.monotonic() + pause >= deadline:
+            break  # a hang is not retried: it would hang again, and hold every other alert
+        time.sleep(pause)
+    _record(con, alert, label, "sent" if error is None else "failed", attempts, error, now)
+    return error
+
+
+def _attempt(
+    sender: Callable[[str, Alert], None], url: str, alert: Alert, timeout: float
+) -> str | None:
+    """One send in a thread we wait on for `timeout` at most: a library that ignores its own
+    socket timeout (a DNS lookup, an SMTP server that stalls) cannot hold the run."""
+    outcome: list[str | None] = []
+
+    def send() -> None:
         try:
             sender(url, alert)
-            error = None
-            break
+            outcome.append(None)
         except Exception as exc:  # any channel failure is reported, never raised
-            error = runs.one_line(exc)
-            time.sleep(RETRY_PAUSE_S * attempts)
-    status = "sent" if error is None else "failed"
+            why = runs.one_line(exc)
+            outcome.append(f"timed out: {why}" if _is_timeout(exc) else why)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=send, name="alert-send", daemon=True)
+    worker.start()
+    worker.join(max(timeout, 0.0))
+    if not outcome:  # still waiting: left to finish or fail on its own, unheard
+        return f"timed out after {max(timeout, 0.0):.1f} s"
+    slow = time.monotonic() - started >= 0.9 * timeout  # apprise says only "not delivered"
+    error = outcome[0]
+    return f"timed out: {error}" if error and slow and "timed out" not in error else error
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """A socket timeout, however a library wrapped it (urllib puts it in `reason`)."""
+    for _ in range(5):
+        if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
+            return True
+        inner = getattr(exc, "reason", None) or exc.__cause__ or exc.__context__
+        if not isinstance(inner, BaseException):
+            return False
+        exc = inner
+    return False
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    alert: Alert,
+    label: str,
+    status: str,
+    attempts: int,
+    error: str | None,
+    now: datetime,
+) -> None:
     con.execute(
         """INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (alert_key, channel) DO UPDATE SET status = excluded.status,
@@ -193,4 +266,3 @@ def _deliver(
     )  # fmt: skip
     figures = {"alert": alert.key, "channel": label, "status": status, "error": error}
     log.log(20 if error is None else 30, f"alert {status}", extra={"figures": figures})
-    return error is None

@@ -15,6 +15,7 @@ reaches every query as bound parameters ($all_lobs, $allowed_lobs) in the data-a
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,16 +83,23 @@ def secrets_files(project_root: Path) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
+def providers(section: Mapping[str, Any] | None) -> list[str | None]:
+    """The providers an [auth] section can sign in with, as `st.login` names them: None for
+    provider keys set in [auth] itself, then each named [auth.<name>] with all of its keys.
+    Empty when the shared keys (redirect_uri, cookie_secret) are missing."""
+    if not section or not all(section.get(k) for k in REQUIRED):
+        return []
+    found: list[str | None] = [None] if all(section.get(k) for k in PROVIDER_KEYS) else []
+    for name, value in section.items():
+        if isinstance(value, Mapping) and all(value.get(k) for k in PROVIDER_KEYS):
+            found.append(str(name))
+    return found
+
+
 def sign_in_configured(files: list[Path]) -> bool:
     """True when some secrets file has an [auth] section Streamlit can sign in with."""
     for path in files:
-        if not path.exists():
-            continue
-        section: dict[str, Any] = tomllib.loads(path.read_text()).get("auth", {})
-        if not all(section.get(k) for k in REQUIRED):
-            continue
-        providers = [v for v in section.values() if isinstance(v, dict)] + [section]
-        if any(all(p.get(k) for k in PROVIDER_KEYS) for p in providers):
+        if path.exists() and providers(tomllib.loads(path.read_text()).get("auth")):
             return True
     return False
 

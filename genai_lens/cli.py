@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import duckdb
 import typer
@@ -39,7 +39,11 @@ class State:
     debug: bool = False
 
     def settings(self) -> Settings:
-        return load_settings(self.config, warehouse=self.warehouse)
+        from genai_lens import logs
+
+        settings = load_settings(self.config, warehouse=self.warehouse)
+        logs.hide([*settings.alerts.urls, *settings.alerts.webhooks])  # they carry tokens
+        return settings
 
     def open(self, *, migrate: bool = True) -> tuple[Settings, duckdb.DuckDBPyConnection]:
         """The settings and the warehouse they name, opened (and migrated)."""
@@ -93,6 +97,7 @@ def main_options(
         raise LensError(f"--log-format {log_format!r}: use text or json")
     # In text mode a CLI command prints its own summary; the job's log line would repeat it.
     logs.setup(log_format, quiet_jobs=log_format == "text")
+    logs.route_libraries()
     state.config, state.warehouse, state.debug = config, warehouse, debug
 
 
@@ -277,11 +282,16 @@ def reattribute() -> None:
     from ingest import reattribution
 
     settings, con = state.open()
-    changed, total = reattribution.reattribute(con, settings)
+    done = reattribution.reattribute(con, settings)
     typer.echo(
-        f"reattribute: {changed:,} of {total:,} invocations changed attribution "
-        "(LOB, app or matching rule)"
+        f"reattribute: {done.changed:,} of {done.total:,} invocations changed attribution "
+        f"(LOB, app or matching rule); rollups of {done.rebuilt_hours:,} hours rebuilt"
     )
+    if done.kept_hours:
+        typer.echo(
+            f"  note: {done.kept_hours:,} hours past retention kept their old attribution: "
+            "vacuum deleted their raw invocations, so their rollups cannot be recomputed"
+        )
 
 
 @app.command()
@@ -312,10 +322,12 @@ def demo(
 ) -> None:
     """Write a realistic demo estate in AWS formats, ingest it, and serve the app."""
     from genai_lens import jobs
-    from genai_lens.warehouse import connect
+    from genai_lens.warehouse import connect, ensure_not_held
     from ingest import demo as demo_estate
 
     if out.exists():  # a demo is regenerated whole: stale files would double-count
+        for held in sorted(out.glob("*.duckdb")):  # never from under a server serving it
+            ensure_not_held(held)
         shutil.rmtree(out)
     started = time.perf_counter()
     summary = demo_estate.generate_estate(out, days=days, seed=seed, per_day=per_day)
@@ -392,6 +404,7 @@ def _serve(
     if sched is not None:
         sched.start()
     try:
+        logs.route_streamlit()
         bootstrap.load_config_options(flag_options=flags)
         bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)
     finally:
@@ -446,7 +459,7 @@ def vacuum() -> None:
 
     settings, con = state.open()
     run = jobs.run_job(con, settings, "vacuum", trigger="cli")
-    typer.echo(f"vacuum: {run.stats.records:,} rows deleted")
+    typer.echo(f"vacuum: {run.stats.deleted or 0:,} rows deleted")
     for note in run.stats.notes:
         typer.echo(f"  {note}")
 
@@ -460,7 +473,11 @@ def _disk_trouble(exc: BaseException) -> bool:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns a command's `typer.Exit` code instead of
+        # exiting with it: `doctor` finding a failure, or one of several sources failing.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except LensError as exc:
         if state.debug:
             raise
@@ -479,8 +496,10 @@ def main() -> None:
         )
         sys.exit(2)
     except duckdb.Error as exc:
-        if state.debug or not _disk_trouble(exc):
+        if state.debug:
             raise
+        if not _disk_trouble(exc):
+            _unexpected(exc)
         # A full disk (or a file size limit) mid-write: the batch rolled back, nothing
         # committed is lost, and the next run resumes from the last committed batch.
         text = " ".join(str(exc).split())
@@ -496,9 +515,24 @@ def main() -> None:
     except Exception as exc:  # click usage errors carry their own exit codes
         import click
 
+        from genai_lens import logs
+
         if isinstance(exc, click.ClickException):
-            exc.show()
+            if logs.json_mode():
+                _echo(
+                    f"genai-lens: error: {exc.format_message()} (see genai-lens --help)", error=True
+                )
+            else:
+                exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise
+        if state.debug:
+            raise
+        _unexpected(exc)
+
+
+def _unexpected(exc: BaseException) -> NoReturn:
+    """A bug, not a user's mistake: its traceback (one JSON object in json mode), exit 1."""
+    from genai_lens import logs
+
+    logs.exception(f"genai-lens: error: unexpected {type(exc).__name__}", exc)
+    sys.exit(1)

@@ -2,11 +2,17 @@
 each episode explained and stored with its triage status kept across runs.
 
 Series: per LOB x model from the logs (cost, tokens, invocations, error rate, throttle rate,
-p95 latency, guardrail intervention rate), per model from CloudWatch (invocations, throttles,
-errors, p99 latency and time to first token), and logging gaps per account and region (hours
-CloudWatch counted invocations that no log delivered). Each anomaly says expected vs actual,
-its severity, the app / region / account that drove it, a cost decomposition for cost spikes,
-and the CloudTrail changes in the hours before it.
+p95 latency, guardrail intervention rate), per model from the logs (latency per 1,000 output
+tokens), per model from CloudWatch (invocations, throttle rate, error rate), and logging gaps
+per account and region (hours CloudWatch counted invocations that no log delivered).
+CloudWatch's latency and time to first token are not judged: an hour's mean mixes short and
+long answers and swings more than a regression moves it (the Reliability page still shows
+them); a latency regression is found per output token from the logs instead.
+
+Each anomaly says expected vs actual, its severity, the dimension that drove it (app, model,
+LOB, region or account; a per-model series by the LOBs and apps that called it), for cost a
+decomposition into volume x tokens per call x model mix x price per token, and the
+CloudTrail changes in the hours before it.
 """
 
 from __future__ import annotations
@@ -118,8 +124,8 @@ def latency_series(lat: pl.DataFrame, end: datetime) -> list[Series]:
 
 
 def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
-    """Per model: invocations, throttle and error rates (counts are sparse: mostly zero, so
-    one throttle would read as infinitely unusual), p99 latency and time to first token."""
+    """Per model: invocations, and throttles and errors as rates of the invocations (counts
+    are sparse: mostly zero, so one throttle would read as infinitely unusual)."""
     wide = cw.pivot(on="metric", index=["ts", "model"], values="value")
     for col in CW_METRICS:
         if col not in wide.columns:
@@ -162,15 +168,23 @@ RATES = {"error_rate", "throttle_rate", "guardrail_intervention_rate", "cw_throt
 SLOW = replace(detector.DEFAULT, level_window=timedelta(hours=12),
                shift_window=timedelta(hours=4), scale_quantile=0.95)  # fmt: skip
 SLOW_METRICS = {"ms_per_1k_output_tokens"}
+# Per model and output token, latency is steady: a lower floor than for amounts, so that a
+# regression that triples it reads as high (half the median capped it at medium, and a
+# medium anomaly never notifies by default).
+STEADY_FLOOR = 0.4
 # Fewer errors, throttles or interventions are a recovery, not an incident (a storm's rate
 # back to zero read as a 'drop'); volume and spend alert both ways, since a fall in calls can
 # be an outage. Latency stays two-way: a regression's episode often peaks at its recovery.
 WORSE_WHEN_UP = RATES
+# Latency is worse when up too, but judged by how an episode starts: a regression's episode
+# often peaks at its recovery, while one that starts with a fall (latency back to normal as
+# a runaway's long answers stop) is a recovery.
+SLOWER_WHEN_UP = {"p95_latency_ms", "ms_per_1k_output_tokens"}
 RATE_FLOOR = 0.05  # five percentage points: less is not an incident whatever the history
 # Three errors in twenty-one calls is 14%, and an accident: a rate episode needs this many
 # events beyond the expected at its peak hour.
 MIN_EXCESS_EVENTS = 5
-RELATIVE_FLOOR = 0.5  # half the series' typical level, for amounts and latencies
+RELATIVE_FLOOR = 0.5  # half the series' recent median, for amounts and latencies
 # Nobody pages FinOps over a tenth of a cent: a LOB's trickle of calls to a cheap model moves by
 # cents an hour, which is noise to the budget however unusual it is to the series.
 MIN_COST_CHANGE = 0.50  # USD an hour
@@ -179,17 +193,16 @@ MIN_TOKENS_CHANGE = 100_000  # tokens an hour: about $0.30 on a mid-size model, 
 
 def params_for(s: Series) -> detector.DetectorParams:
     """The detector's defaults, with a floor under the band: business series are often so
-    steady that the detector's own scale would make a 10% wobble 'critical'. The floor is a
-    fixed share of the series' median over the window (a scale, not a judgement of a row), and
-    for cost and tokens at least an amount worth someone's attention."""
-    if s.metric in RATES:
-        floor = RATE_FLOOR
-    else:
-        level = float(np.nanmedian(s.values)) if np.isfinite(s.values).any() else 0.0
-        floor = RELATIVE_FLOOR * max(level, 0.0)
-        floor = max(floor, {"cost": MIN_COST_CHANGE, "tokens": MIN_TOKENS_CHANGE}.get(s.metric, 0))
+    steady that the detector's own scale would make a 10% wobble 'critical'. For rates the
+    floor is fixed; for amounts and latencies it is half the series' median over the week
+    before each hour (causal: an hour is never judged by what came after it), and for cost
+    and tokens never below what is worth a look."""
     base = SLOW if s.metric in SLOW_METRICS else detector.DEFAULT
-    return replace(base, min_change=max(floor, 1e-9))
+    if s.metric in RATES:
+        return replace(base, min_change=RATE_FLOOR)
+    least = {"cost": MIN_COST_CHANGE, "tokens": MIN_TOKENS_CHANGE}.get(s.metric, 1e-9)
+    share = STEADY_FLOOR if s.metric in SLOW_METRICS else RELATIVE_FLOOR
+    return replace(base, min_change=least, floor_share=share)
 
 
 def _per_base_model(cw: pl.DataFrame, profiles: dict[str, str]) -> pl.DataFrame:
@@ -225,6 +238,15 @@ def excess_events(s: Series, eps: pl.DataFrame) -> pl.Series:
     return gap * pl.Series(at_peak, dtype=pl.Float64)
 
 
+def _starts_up(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.Series:
+    """Whether each episode's first row (its alert) is above what was expected."""
+    first = eps.select("start").join(
+        frame.select(pl.col("ts").alias("start"), up=pl.col("actual") > pl.col("expected")),
+        on="start", how="left",
+    )  # fmt: skip
+    return first["up"].fill_null(True)
+
+
 def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.DataFrame]]:
     """(series, detector frame, stored episodes) for every series with an episode worth storing."""
     found = []
@@ -233,6 +255,8 @@ def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.Data
         eps = detector.episodes(frame).filter(pl.col("label").is_in(STORED))
         if s.metric in WORSE_WHEN_UP:
             eps = eps.filter(pl.col("direction") == "up")
+        if s.metric in SLOWER_WHEN_UP and eps.height:
+            eps = eps.filter(_starts_up(frame, eps))
         if "calls" in s.extra and eps.height:
             eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
         if eps.height:
@@ -272,13 +296,16 @@ def explain(con: duckdb.DuckDBPyConnection, s: Series, ep: dict[str, Any]) -> di
     """Which dimension drove it, the cost decomposition and the CloudTrail changes before."""
     peak: datetime = ep["peak"]
     out: dict[str, Any] = {"expected": _finite(ep["expected"]), "actual": _finite(ep["actual"])}
-    if s.lob is not None:
-        hours = [peak - timedelta(days=d) for d in range(8)]
-        parts = con.sql(sql("models/anomaly_breakdown"),
-                        params={"lob": s.lob, "model": s.model, "hours": hours}).pl()  # fmt: skip
+    hours = [peak - timedelta(days=d) for d in range(8)]
+    if s.lob is not None or s.model is not None:
+        # A per-model series (CloudWatch, latency) is cut by no LOB: its LOBs and apps answer.
+        parts = _breakdown(con, s.lob, s.model, hours)
         out["driver"] = driver(parts, s.metric, peak)
-        if s.metric in ("cost", "tokens"):
-            out["decomposition"] = decompose_cost(parts.filter(pl.col("dimension") == "app"), peak)
+    if s.lob is not None and s.metric in ("cost", "tokens"):
+        # The LOB's spend across all its models, so a move to a dearer model shows as mix.
+        models = _breakdown(con, s.lob, None, hours).filter(pl.col("dimension") == "model")
+        found = decompose_cost(models, peak)
+        out["decomposition"] = found and {**found, "scope": f"lob={s.lob}, all its models"}
     # The first anomalous hour is a bucket: a change made inside it (say 20 minutes in) precedes
     # the calls it spoiled, so the window runs to the end of that hour, not its start.
     first_hour_end = ep["start"] + timedelta(hours=1)
@@ -288,6 +315,13 @@ def explain(con: duckdb.DuckDBPyConnection, s: Series, ep: dict[str, Any]) -> di
         pl.col("event_time").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     ).to_dicts()
     return out
+
+
+def _breakdown(
+    con: duckdb.DuckDBPyConnection, lob: str | None, model: str | None, hours: list[datetime]
+) -> pl.DataFrame:
+    params = {"lob": lob, "model": model, "hours": hours}
+    return con.sql(sql("models/anomaly_breakdown"), params=params).pl()
 
 
 def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list[dict[str, Any]]:  # type: ignore[type-arg]

@@ -17,7 +17,9 @@ from ingest.bookkeeping import RunStats
 from ingest.landing import utcnow
 
 # Raw rows whose hour has a rollup row may go; an hour without one (a rollup never built,
-# say after a crash between the two) keeps its raw rows until a re-ingest rebuilds it.
+# say after a crash between the two) keeps its raw rows until a re-ingest rebuilds it. The
+# cutoff is a whole hour: an hour's raw rows go together, so any hour that still has raw rows
+# has all of them, and rebuilding its rollups (an ingest, `reattribute`) loses nothing.
 DELETE_COVERED = """
 DELETE FROM invocations
 WHERE ts < $cutoff
@@ -37,23 +39,26 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def vacuum(con: duckdb.DuckDBPyConnection, settings: Settings, **_: Any) -> RunStats:
     """Delete what retention allows and checkpoint; the figures say what was freed."""
-    stats = RunStats(unit="rows deleted")
+    stats = RunStats(unit="rows", deleted=0)
     before = _used_bytes(con)
-    cutoff = utcnow() - timedelta(days=settings.retention.invocation_days)
-    text_cutoff = utcnow() - timedelta(days=settings.retention.text_days)
+    now = utcnow()
+    cutoff = (now - timedelta(days=settings.retention.invocation_days)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    text_cutoff = now - timedelta(days=settings.retention.text_days)
     with transaction(con):
         (deleted,) = con.execute(DELETE_COVERED, {"cutoff": cutoff}).fetchone()
-        stats.records += deleted
+        stats.deleted = deleted
         for table in TEXT_TABLES:
             if table in _tables(con):
                 sql = f"DELETE FROM {table} WHERE ts < $cutoff"
                 (n,) = con.execute(sql, {"cutoff": text_cutoff}).fetchone()
-                stats.records += n
-        con.execute("DELETE FROM anomaly_mutes WHERE muted_until < $now", {"now": utcnow()})
+                stats.deleted += n
+        con.execute("DELETE FROM anomaly_mutes WHERE muted_until < $now", {"now": now})
     con.execute("CHECKPOINT")
-    freed = max(0, before - _used_bytes(con))
+    stats.bytes_freed = max(0, before - _used_bytes(con))
     stats.notes.append(
-        f"deleted {deleted:,} raw invocations older than {cutoff:%Y-%m-%d} "
-        f"(rollups kept); {freed / 1e6:,.1f} MB of blocks freed for reuse"
+        f"deleted {deleted:,} raw invocations older than {cutoff:%Y-%m-%d %H:00} UTC "
+        f"(rollups kept); {stats.bytes_freed / 1e6:,.1f} MB of blocks freed for reuse"
     )
     return stats

@@ -2,7 +2,10 @@
 
 The start row is committed on its own, before the job's first batch, so a run that is
 killed stays visible; the next process to start marks such rows 'interrupted' (their pid is
-gone). Figures come from the job's RunStats; api_calls from the AWS request counter.
+gone). Figures come from the job's RunStats; api_calls from the run's AWS request counter
+(every client made during the run, whatever thread sends through it); rows_updated is what
+the run loaded less what its table grew by: rows that replaced an earlier version of their
+natural key (a re-read overlap, a restated bill).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Run:
     error: str | None = None
     finished_at: datetime | None = None
     api_calls: int = 0
+    rows_updated: int | None = None
     watermark_after: datetime | None = None
 
     def figures(self) -> dict[str, Any]:
@@ -49,8 +53,11 @@ class Run:
             "seconds": round(took.total_seconds(), 1),
             "objects": s.objects,
             "api_calls": self.api_calls,
-            "rows_inserted": s.records,
+            "rows_inserted": s.records - (self.rows_updated or 0),
+            "rows_updated": self.rows_updated,
             "rows_quarantined": s.quarantined,
+            "rows_deleted": s.deleted,
+            "bytes_freed": s.bytes_freed,
             "watermark_before": _iso(self.watermark_before),
             "watermark_after": _iso(self.watermark_after),
             "error": self.error,
@@ -73,42 +80,70 @@ def newest_watermark(con: duckdb.DuckDBPyConnection, source: str) -> datetime | 
     return row[0]
 
 
+def table_rows(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
+    """Rows in the table an ingest source loads (None for models and vacuum)."""
+    from genai_lens.jobs import TABLES
+
+    if source not in TABLES:
+        return None
+    (row,) = con.execute(f"SELECT count(*) FROM {TABLES[source][0]}").fetchall()
+    return int(row[0])
+
+
+def rows_updated(loaded: int, before: int | None, after: int | None) -> int | None:
+    """Loaded rows that replaced one with the same natural key: those the table did not grow by.
+
+    Upserts keep one row per key, so a run that loaded N rows and grew its table by G replaced
+    N - G. Bounded to [0, N]: a restated bill may replace a day with fewer lines than it had.
+    """
+    if before is None or after is None:
+        return None
+    return min(loaded, max(0, loaded - (after - before)))
+
+
 @contextmanager
 def recorded(con: duckdb.DuckDBPyConnection, source: str, trigger: str) -> Iterator[Run]:
     """Journal the body as one run; the caller sets `run.stats`. Exceptions propagate."""
     run = Run(uuid.uuid4().hex, source, trigger, utcnow(), newest_watermark(con, source))
+    rows_before = table_rows(con, source)
     con.execute(
         "INSERT INTO ingest_runs (run_id, source, trigger, started_at, status, "
         "watermark_before, pid) VALUES (?, ?, ?, ?, 'running', ?, ?)",
         [run.run_id, source, trigger, run.started_at, run.watermark_before, os.getpid()],
     )
-    calls = aws.requests_sent()
     try:
-        yield run
+        with aws.counting_requests() as calls:
+            try:
+                yield run
+            finally:
+                run.api_calls = calls.n
         run.status = "ok"
     except BaseException as exc:
         run.status = "error" if isinstance(exc, Exception) else "interrupted"
         run.error = one_line(exc)
         raise
     finally:
-        run.api_calls = aws.requests_sent() - calls
         run.finished_at = utcnow()
-        _finish(con, run)
+        _finish(con, run, rows_before)
 
 
-def _finish(con: duckdb.DuckDBPyConnection, run: Run) -> None:
+def _finish(con: duckdb.DuckDBPyConnection, run: Run, rows_before: int | None) -> None:
     with contextlib.suppress(duckdb.Error):  # nothing open: the usual case
         con.execute("ROLLBACK")  # a job that failed inside a transaction left it open
     run.watermark_after = newest_watermark(con, run.source)
-    s = run.stats or RunStats()
+    if run.stats is not None:
+        after = table_rows(con, run.source)
+        run.rows_updated = rows_updated(run.stats.records, rows_before, after)
+    f = run.figures()
     con.execute(
         """UPDATE ingest_runs SET finished_at = ?, status = ?, objects = ?, api_calls = ?,
-            rows_inserted = ?, rows_updated = ?, rows_quarantined = ?, watermark_after = ?,
-            error = ?
+            rows_inserted = ?, rows_updated = ?, rows_quarantined = ?, rows_deleted = ?,
+            bytes_freed = ?, watermark_after = ?, error = ?
         WHERE run_id = ?""",
         [
-            run.finished_at, run.status, s.objects, run.api_calls, s.records, 0,
-            s.quarantined, run.watermark_after, run.error, run.run_id,
+            run.finished_at, run.status, f["objects"], run.api_calls, f["rows_inserted"],
+            run.rows_updated, f["rows_quarantined"], f["rows_deleted"], f["bytes_freed"],
+            run.watermark_after, run.error, run.run_id,
         ],
     )  # fmt: skip
 

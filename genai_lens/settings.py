@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -329,9 +330,14 @@ def describe(exc: ValidationError) -> str:
             parts.append(f"{key}: unknown key (check its spelling against genai-lens.example.toml)")
         else:
             got = err.get("input")
-            shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+            # Notification URLs carry tokens: an error about one must not print it.
+            secret = _SECRET_KEY.search(key) is not None
+            shown = f" (got {got!r})" if not isinstance(got, dict | list) and not secret else ""
             parts.append(f"{key}: {err['msg'].rstrip('.')}{shown}")
     return "; ".join(parts)
+
+
+_SECRET_KEY = re.compile(r"(url|webhook|secret|token|password)", re.I)
 
 
 def glob_match(value: str | None, pattern: str) -> bool:

@@ -107,6 +107,24 @@ def connect(
     return con
 
 
+def ensure_not_held(path: Path) -> None:
+    """Raise the one-line lock error if another process has the warehouse at `path` open.
+
+    For a command about to delete or replace the file: DuckDB's lock is taken only on open, so
+    opening (and closing at once) is the one way to ask. Any other open error is ignored: the
+    file is about to go anyway.
+    """
+    if not path.exists():
+        return
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseError(describe_open_error(path, exc)) from None
+    except duckdb.Error:
+        pass
+
+
 def describe_open_error(path: Path, exc: Exception) -> str:
     text = str(exc)
     if "lock" in text.lower():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import boto3
@@ -24,6 +26,48 @@ CLIENT_CONFIG = Config(
 )
 
 
+class RequestCounter:
+    """AWS requests sent (retries included), from whichever thread sends them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.n = 0
+
+    def __call__(self, **_: Any) -> None:  # a botocore before-send handler
+        with self._lock:
+            self.n += 1
+
+
+# Every request this process sent, and the run's own counter. A client counts toward the run
+# that was open when it was made, whatever thread later sends through it: S3 downloads run on
+# worker threads (and s3transfer's own), which a thread-local count never saw.
+_process_calls = RequestCounter()
+_run_calls: ContextVar[RequestCounter | None] = ContextVar("genai_lens_run_calls", default=None)
+
+
+def requests_sent() -> int:
+    return _process_calls.n
+
+
+@contextmanager
+def counting_requests() -> Iterator[RequestCounter]:
+    """Count the requests of the clients made inside the block (a job run)."""
+    counter = RequestCounter()
+    token = _run_calls.set(counter)
+    try:
+        yield counter
+    finally:
+        _run_calls.reset(token)
+
+
+def _count_requests(made: Any) -> Any:
+    made.meta.events.register("before-send", _process_calls)
+    run = _run_calls.get()
+    if run is not None:
+        made.meta.events.register("before-send", run)
+    return made
+
+
 def session_for(
     region: str | None = None, role_arn: str | None = None, endpoint_url: str | None = None
 ) -> boto3.Session:
@@ -31,7 +75,7 @@ def session_for(
     base = boto3.Session(region_name=region)
     if not role_arn:
         return base
-    sts = base.client("sts", config=CLIENT_CONFIG, endpoint_url=endpoint_url)
+    sts = _count_requests(base.client("sts", config=CLIENT_CONFIG, endpoint_url=endpoint_url))
 
     def refresh() -> dict[str, str]:
         try:
@@ -60,19 +104,6 @@ def session_for(
     return boto3.Session(botocore_session=botocore_session)
 
 
-# AWS requests sent (retries included), per thread: `ingest_runs.api_calls` is the difference
-# around a job, and Cost Explorer bills each of them.
-_calls = threading.local()
-
-
-def requests_sent() -> int:
-    return getattr(_calls, "n", 0)
-
-
-def _count_request(**_: Any) -> None:
-    _calls.n = requests_sent() + 1
-
-
 def client(
     service: str,
     *,
@@ -83,8 +114,7 @@ def client(
     made = session_for(region, role_arn, endpoint_url).client(
         service, config=CLIENT_CONFIG, endpoint_url=endpoint_url
     )
-    made.meta.events.register("before-send", _count_request)
-    return made
+    return _count_requests(made)
 
 
 def error_code(exc: ClientError) -> str:

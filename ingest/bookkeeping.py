@@ -27,7 +27,7 @@ from ingest.landing import (
 )
 
 Progress = Callable[[str], None]
-BRIEF_UNITS = ("model rows", "rows deleted")
+BRIEF_UNITS = ("model rows",)
 # What bad data raises; anything else (a binder error, say) is a bug and must surface.
 DATA_ERRORS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
@@ -43,6 +43,9 @@ class RunStats:
     zones: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unit: str = "records"
+    # Only jobs that delete set these (retention); an ingest leaves them None, not 0.
+    deleted: int | None = None
+    bytes_freed: int | None = None
 
     def add_batch(self, records: int, quarantined: int, objects: int) -> None:
         self.records += records
@@ -51,6 +54,11 @@ class RunStats:
         self.batches += 1
 
     def summary(self) -> str:
+        if self.deleted is not None:
+            freed = (self.bytes_freed or 0) / 1e6
+            return f"{self.deleted:,} rows deleted, {freed:,.1f} MB freed" + "".join(
+                f"; {n}" for n in self.notes
+            )
         if self.unit in BRIEF_UNITS:  # jobs that read no objects
             return f"{self.records:,} {self.unit}" + "".join(f"; {n}" for n in self.notes)
         return (

@@ -21,13 +21,23 @@ ClientFactory = Callable[[str], Any]
 
 
 def load_configured(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Config entries replace earlier ones; unresolved entries are retried on this run."""
-    con.execute("DELETE FROM inference_profiles WHERE resolved_by IN ('config', 'unresolved')")
+    """Config entries replace earlier ones, a Bedrock answer or an unresolved row included.
+
+    Unresolved rows stay until something resolves them: the ARN behind one may appear in no
+    later batch, and a row deleted here was never written again (the reason its model is NULL
+    was lost, and a re-run differed from the first). Each is asked of Bedrock again once per
+    run, in the first batch that names it (`resolve_new`).
+    """
+    con.execute("DELETE FROM inference_profiles WHERE resolved_by = 'config'")
     for p in settings.inference_profiles:
         con.execute(
             "INSERT OR REPLACE INTO inference_profiles VALUES (?, ?, ?, 'config', NULL)",
             [p.arn, _foundation_id(p.model), p.tags],
         )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE profiles_retry AS "
+        "SELECT arn FROM inference_profiles WHERE resolved_by = 'unresolved'"
+    )
 
 
 def resolve_new(
@@ -36,9 +46,14 @@ def resolve_new(
     settings: Settings,
     client_for: ClientFactory | None = None,
 ) -> int:
-    """Record every ARN not yet known: resolved through Bedrock, or the reason it is not."""
+    """Record every ARN not yet known (resolved through Bedrock, or the reason it is not), and
+    ask again for the unresolved ones this run has not retried yet."""
     known = {r[0] for r in con.execute("SELECT arn FROM inference_profiles").fetchall()}
-    todo = [a for a in arns if a not in known]
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS profiles_retry (arn VARCHAR)")
+    retry = {r[0] for r in con.execute("SELECT arn FROM profiles_retry").fetchall()}
+    todo = [
+        a for a in arns if a not in known or (a in retry and settings.resolve_profiles_with_api)
+    ]
     for arn in todo:
         if not settings.resolve_profiles_with_api:
             con.execute(
@@ -52,9 +67,10 @@ def resolve_new(
             continue
         model, tags, error = _ask_bedrock(arn, client_for or client_factory(None))
         con.execute(
-            "INSERT INTO inference_profiles VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO inference_profiles VALUES (?, ?, ?, ?, ?)",
             [arn, model, tags, "bedrock-api" if model else "unresolved", error],
         )
+    con.execute("DELETE FROM profiles_retry WHERE arn IN (SELECT unnest(?::VARCHAR[]))", [todo])
     return len(todo)
 
 

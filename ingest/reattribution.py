@@ -1,6 +1,13 @@
-"""Re-run attribution rules over history, and rebuild the rollups that carry LOB and app."""
+"""Re-run attribution rules over history, and rebuild the rollups that carry LOB and app.
+
+Only hours whose raw invocations are all still in the warehouse are rebuilt. Retention deletes
+raw rows once the rollups cover them, so an hour past it lives on in the rollups alone: it keeps
+the attribution it was rolled up with, and the figures say how many such hours there were.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 
@@ -10,8 +17,16 @@ from ingest import attribution
 from ingest.invocation_logs import prepare, refresh_hours
 
 
-def reattribute(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[int, int]:
-    """Returns (invocations whose attribution changed, invocations in total)."""
+@dataclass(frozen=True)
+class Reattributed:
+    changed: int  # invocations whose LOB, app or matching rule changed
+    total: int  # invocations in the warehouse
+    rebuilt_hours: int  # hours whose rollups were recomputed from raw rows
+    kept_hours: int  # hours past retention: raw rows gone, rollups left as they were
+
+
+def reattribute(con: duckdb.DuckDBPyConnection, settings: Settings) -> Reattributed:
+    """Apply the current rules to every raw invocation and the rollups of their hours."""
     prepare(con, settings)
     md_keys = attribution.metadata_keys(settings.attribution)
     con.execute(sql("ingest/reattribute_keys"), {"md_keys": md_keys})
@@ -24,14 +39,14 @@ def reattribute(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[int
     con.unregister("inv_attr_frame")
     with transaction(con):
         changed = con.execute(sql("ingest/reattribute_apply"), {"md_keys": md_keys}).fetchone()
-        hours = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT date_trunc('hour', ts) FROM invocations ORDER BY 1"
-            ).fetchall()
-        ]
-        con.execute("DELETE FROM usage_hourly")
-        if hours:
-            refresh_hours(con, hours)
+        hours = con.execute(sql("ingest/reattribute_hours")).fetchall()
+        rebuild = [hour for hour, ok in hours if ok]
+        if rebuild:  # each refresh replaces only the hours it is given
+            refresh_hours(con, rebuild)
     total = con.execute("SELECT count(*) FROM invocations").fetchone()
-    return (changed[0] if changed else 0), (total[0] if total else 0)
+    return Reattributed(
+        changed=changed[0] if changed else 0,
+        total=total[0] if total else 0,
+        rebuilt_hours=len(rebuild),
+        kept_hours=len(hours) - len(rebuild),
+    )

@@ -76,6 +76,9 @@ class DetectorParams:
     cooldown: timedelta = timedelta(hours=24)  # quiet time that closes an episode
     hold: float = 0.75  # severity that keeps an open episode from cooling down
     min_change: float = 0.0  # floor of every band's half-width, in the series' units
+    # ... and a floor that follows the series: this share of its median over the
+    # scale_window before each row (causal, like everything else; 0 turns it off)
+    floor_share: float = 0.0
     step: timedelta | None = None  # sampling step; None reads it from the first rows
 
 
@@ -231,14 +234,15 @@ def _deviation(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The band's half-width around one forecaster and the severity of each row against it."""
     resid = x - forecast
-    spike_half = _band_half_width(resid, rows, p) * p.spike_factor
+    floor = _floor(x, rows, p)
+    spike_half = _band_half_width(resid, rows, p, floor) * p.spike_factor
     shift = _rolling(resid, rows.of(p.shift_window, 2), "mean")
-    shift_half = _band_half_width(shift, rows, p) * p.shift_factor
+    shift_half = _band_half_width(shift, rows, p, floor) * p.shift_factor
     with np.errstate(invalid="ignore", divide="ignore"):
         severity = np.fmax(np.abs(resid) / spike_half, np.abs(shift) / shift_half)
     if p.drift_factor > 0:
         drift = _rolling(x - slow, rows.of(p.drift_window, 2), "mean")
-        drift_half = _band_half_width(drift, rows, p) * p.drift_factor
+        drift_half = _band_half_width(drift, rows, p, floor) * p.drift_factor
         with np.errstate(invalid="ignore", divide="ignore"):
             severity = np.fmax(severity, np.abs(drift) / drift_half)
     severity[np.isnan(x)] = 0.0  # a missing value is not evidence either way
@@ -294,13 +298,25 @@ def _seasonal_median(x: np.ndarray, slot: np.ndarray, lag: int, back: int) -> np
         return np.nanmedian(past, axis=1)
 
 
-def _band_half_width(resid: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
+def _floor(x: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
+    """The least half-width of the band at each row: min_change, or floor_share of the
+    series' median over the scale window before the row if that is more."""
+    least = np.full(len(x), max(p.min_change, 1e-12))
+    if p.floor_share <= 0:
+        return least
+    level = _shift(_rolling(x, rows.of(p.scale_window, 3), "median"))
+    return np.fmax(least, p.floor_share * np.clip(level, 0, None))
+
+
+def _band_half_width(
+    resid: np.ndarray, rows: _Rows, p: DetectorParams, floor: np.ndarray
+) -> np.ndarray:
     """A high quantile of |resid| over the scale window before each row (NaN until warm)."""
     window = rows.of(p.scale_window, p.scale_rows)
     warm = min(window, rows.of(p.scale_warmup, p.scale_rows // 5))
     magnitude = np.abs(resid)
     half = _shift(_rolling(magnitude, window, "quantile", least=warm, q=p.scale_quantile))
-    return np.where(np.isnan(half), np.nan, np.maximum(half, max(p.min_change, 1e-12)))
+    return np.where(np.isnan(half), np.nan, np.fmax(half, floor))
 
 
 def _episodes(

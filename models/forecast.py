@@ -1,8 +1,12 @@
 """Daily spend forecasts per series, and where a month or quarter lands against its budget.
 
 Prophet (weekly seasonality, trend changepoints) when there are at least four weeks of
-history; below that a weekday-profile or mean fallback, and the result says which method ran
-and why. Intervals, and the landing probabilities, come from predictive sample paths: summing
+history, fitted without one-off days (a cost runaway) and averaged with last week's level
+times the recent weekday profile (models.forecast_local says why); below four weeks a
+weekday-profile or mean fallback, and the result says which method ran and why. A series
+without spend for `quiet_days` has stopped and is forecast as zero.
+
+Intervals, and the landing probabilities, come from predictive sample paths: summing
 paths over the days left in a period is correct, summing daily interval bounds is not.
 
 Functions over polars frames, no I/O, fixed seeds. A history is a frame of (date, value), one
@@ -28,6 +32,8 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from models.forecast_local import outlier_days, weekday_level
+
 Period = Literal["month", "quarter"]
 QUANTILES = (0.025, 0.10, 0.90, 0.975)  # lo95, lo80, hi80, hi95
 
@@ -45,6 +51,7 @@ class ForecastParams:
     # A series with no spend for two full weeks has stopped (a LOB moved off Bedrock, an app
     # retired): forecast zero rather than let a fit carry its old level forward.
     quiet_days: int = 14
+    profile_weeks: int = 2  # weeks behind the weekday profile averaged with Prophet
     seed: int = 0
 
 
@@ -165,9 +172,10 @@ def _numpy_seed(seed: int) -> Iterator[None]:
 
 
 def _prophet(
-    dates: pl.Series, y: np.ndarray, future: pl.Series, params: ForecastParams
-) -> tuple[np.ndarray, np.ndarray]:
-    """Point forecast and sample paths (days by paths) for the future dates.
+    dates: pl.Series, y: np.ndarray, future: pl.Series, params: ForecastParams, recent: pl.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point forecast and sample paths (days by paths) for the future dates, and the fit on the
+    `recent` dates (the last days of history, for re-levelling).
 
     Prophet's own paths add Gaussian noise of one fixed size in dollars, but spend moves in
     proportion to its level (a weekday swings more dollars than a Sunday), and a MAP fit
@@ -202,7 +210,8 @@ def _prophet(
     paths = trends * (1 + shape) + point["additive_terms"].to_numpy()[:, None]
     line = _line_error(ratios, len(y), len(future), paths.shape[1], rng)
     paths *= rng.choice(ratios, size=paths.shape) * line
-    return point["yhat"].to_numpy(), paths
+    fit = model.predict(pd.DataFrame({"ds": recent.to_pandas()}))["yhat"].to_numpy()
+    return point["yhat"].to_numpy(), paths, fit
 
 
 def _ratios(y: np.ndarray, fitted: np.ndarray, parameters: int) -> np.ndarray:
@@ -283,9 +292,7 @@ def _choose(
     reason = f"only {n} days of history (Prophet needs {params.min_prophet_days})"
     if n >= params.min_prophet_days:
         try:
-            yhat, paths = _prophet(daily["date"], y, future, params)
-            note = f"Prophet on {n} days: weekly seasonality and trend changepoints"
-            return yhat, paths, "prophet", note
+            return _combined(daily["date"], y, weekdays, future, params)
         except RuntimeError as exc:  # Stan's optimizer gave up: say so and fall back
             reason = f"Prophet failed to fit ({exc})"
     if n >= params.min_weekly_days:
@@ -295,6 +302,46 @@ def _choose(
     yhat, paths = _fallback(y, weekdays, ahead, params, weekly=False)
     note = f"{reason}: mean of the last {min(7, n)} days, no weekly rhythm or trend"
     return yhat, paths, "mean", note
+
+
+def _combined(
+    dates: pl.Series,
+    y: np.ndarray,
+    weekdays: np.ndarray,
+    future: pl.Series,
+    params: ForecastParams,
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """Prophet fit without the one-off days, re-levelled, averaged with the weekday-level model.
+
+    Re-levelled: Prophet's forecast and paths are scaled so its fit over the last week has
+    the week's actual mean. Its trend line is a compromise over months and can end well off
+    the level spend is at (after a launch ramp it overshoots the plateau); what it adds is
+    the slope and the weekly shape. The paths are then a pool of both models: every other one
+    is moved to the weekday-level forecast (scaled where Prophet forecasts spend, shifted
+    where it forecasts none). The pool's mean is the average, and its spread holds the chance
+    that either model is right, not only Prophet's noise.
+    """
+    odd, expected = outlier_days(y, weekdays)
+    if (~odd).sum() < params.min_prophet_days:  # too jumpy to tell one-off days: keep them
+        odd = np.zeros(len(y), dtype=bool)
+    clean = np.where(odd, expected, y)
+    kept = pl.Series(~odd)
+    own, paths, fit = _prophet(dates.filter(kept), y[~odd], future, params, dates.tail(7))
+    if fit.mean() > 1e-9:
+        level = float(clean[-7:].mean()) / float(fit.mean())
+        own, paths = own * level, paths * level
+    ahead = future.dt.weekday().to_numpy() - 1
+    local = weekday_level(clean, weekdays, ahead, weeks=params.profile_weeks)
+    moved = paths[:, 1::2]
+    scale = np.divide(local, own, out=np.ones_like(own), where=own > 1e-9)
+    paths[:, 1::2] = np.where((own > 1e-9)[:, None], moved * scale[:, None],
+                              moved + (local - own)[:, None])  # fmt: skip
+    yhat = np.clip((own + local) / 2, 0, None)
+    left_out = f", {int(odd.sum())} one-off days left out" if odd.any() else ""
+    note = (f"Prophet on {len(y)} days (weekly seasonality, trend changepoints{left_out}; "
+            f"re-levelled to the last week), averaged with last week's level times the weekday "
+            f"profile of the last {params.profile_weeks} weeks")  # fmt: skip
+    return yhat, paths, "prophet", note
 
 
 def _bands(yhat: np.ndarray, paths: np.ndarray) -> dict[str, np.ndarray]:

@@ -98,17 +98,20 @@ def backtest(
 ) -> pl.DataFrame:
     """Per horizon: horizon_days, origins, mape, coverage80, coverage95, naive_mape, method.
 
-    Origins are shared by all horizons (one fit each), the latest `max(horizons)` days before
-    the end of the history, then `step` days earlier each, keeping at least two weeks to
-    learn from. A horizon longer than the history allows gets origins=0 and null metrics;
-    `method` names the method(s) the origins used, or `none`.
+    Each horizon h brings `origins` origins: h days before the end of the history, then
+    `step` days earlier each, keeping at least two weeks to learn from. Every horizon is
+    scored on the first h days after every origin that has h days after it, so the 7-day
+    figure also counts the first week after the 30-day origins (42 days, not 21: a pooled
+    MAPE over three weeks moves by several points with one odd day). One fit per origin. A
+    horizon longer than the history allows gets origins=0 and null metrics; `method` names
+    the method(s) the origins used, or `none`.
     """
     daily = daily_history(history)
     n = len(daily)
     fits = [h for h in horizons if n - h >= params.min_weekly_days]
+    ends = sorted({n - h - step * k for h in fits for k in range(origins)}, reverse=True)
+    ends = [end for end in ends if end >= params.min_weekly_days]
     longest = max(fits, default=0)
-    ends = [n - longest - step * k for k in range(origins)]
-    ends = [end for end in ends if end >= params.min_weekly_days] if fits else []
-    scored = [_origin(daily, end, longest, params) for end in ends]
-    rows = [_score(h, scored if h <= longest else []) for h in horizons]
+    scored = {end: _origin(daily, end, min(longest, n - end), params) for end in ends}
+    rows = [_score(h, [f for end, f in scored.items() if n - end >= h]) for h in horizons]
     return pl.DataFrame(rows, schema=BACKTEST_SCHEMA)

@@ -168,11 +168,14 @@ def test_every_planted_incident_is_found_and_alarms_are_few(demo_run):
             and (inc[key] in (a["lob"], a["model"]) or inc[key] in a["series_key"])
         ]  # fmt: skip
         assert hits, f"{inc['kind']} at {inc['start']} not found"
-    # Outside every incident: a handful of entries in the triage feed over 90 days, and fewer
-    # alarms (what notifies: high and critical).
+        # ... loud enough to notify at the default alerts.min_severity (high)
+        loudest = [a["severity"] for a in hits]
+        assert {"high", "critical"} & set(loudest), (inc["kind"], loudest)
+    # Outside every incident: a handful of entries in the triage feed over 90 days, whatever
+    # their severity (a medium one is still a row someone has to look at), and fewer alarms.
     windows = [inc for inc in incidents if inc["kind"] in EXPECTED]
     outside = [a for a in found if not any(_during(a, inc, lead_hours=24) for inc in windows)]
-    assert len(outside) <= 6, [(a["series_key"], a["start_ts"], a["severity"]) for a in outside]
+    assert len(outside) <= 5, [(a["series_key"], a["start_ts"], a["severity"]) for a in outside]
     loud = [a for a in found if a["severity"] in ("high", "critical")]
     false = [a for a in outside if a in loud]
     assert len(false) <= 3, [(a["series_key"], a["start_ts"]) for a in false]
@@ -216,10 +219,18 @@ def test_allocation_sums_to_the_bill_to_the_cent_and_forecasts_beat_naive(demo_r
     assert off[0] > 500 and off[1] == 0
     lobs = {r[0] for r in con.execute("SELECT DISTINCT lob FROM cost_allocated").fetchall()}
     assert {"engineering", "legal", "unattributed"} <= lobs
-    total = dict(con.execute(
-        "SELECT horizon_days, mape < naive_mape FROM forecast_backtests WHERE series = 'total'"
-    ).fetchall())  # fmt: skip
-    assert total == {7: True, 30: True}
+    # Every series, both horizons: the forecast beats last week's same weekday. The total alone
+    # would hide a LOB the forecast serves worse than the naive guess its owner could make.
+    scores = con.execute(
+        "SELECT series, horizon_days, origins, mape, naive_mape FROM forecast_backtests "
+        "ORDER BY series, horizon_days"
+    ).fetchall()
+    series = {r[0] for r in scores}
+    assert "total" in series and len(series) >= 7
+    assert {(s, h) for s, h, *_ in scores} == {(s, h) for s in series for h in (7, 30)}
+    worse = [(s, h, round(m, 3), round(n, 3)) for s, h, o, m, n in scores
+             if not (o > 0 and m < n)]  # fmt: skip
+    assert not worse, worse
     landing = dict(con.execute(
         "SELECT series, status FROM forecast_landing WHERE period_kind = 'month' "
         "AND budget IS NOT NULL AND p_exceed BETWEEN 0 AND 1"

@@ -31,7 +31,7 @@ if picked and detail is None:
 if detail:
     why = findings.explanation(detail["explanation"])
     with ui.panel(findings.anomaly_label(detail), "models", **PER_SERIES):
-        st.markdown(findings.anomaly_summary(detail))
+        st.markdown(findings.anomaly_summary(detail, why))
         triage.buttons(detail)
         band = data.anomaly_band(ctx.version, picked)
         if band.is_empty():
@@ -40,7 +40,8 @@ if detail:
             st.plotly_chart(figures.anomaly_band(band, detail, triage.tick(detail["metric"])))
         left, right = st.columns(2)
         if (parts := findings.breakdown(why, detail["metric"])) is not None:
-            left.markdown("**What drove it** (the driver's dimension, at the peak)")
+            left.markdown("**What drove it** (the driver's dimension at the peak hour, against "
+                          "its usual: a baseline of its own, not the expected above)")
             ui.table(parts, where=left)
         if (factors := findings.decomposition(why)) is not None:
             right.markdown("**Cost decomposition** (peak against the usual hour)")
@@ -51,9 +52,18 @@ if detail:
             st.info("No Bedrock configuration change recorded in CloudTrail around it.")
         else:
             ui.table(findings.changes(changes), findings.CHANGES)
-    with ui.panel("Invocations behind it (metadata only)", "logs", **PER_SERIES):
+    capture = data.capture_text()
+    title = "Invocations behind it" + ("" if capture else " (metadata only)")
+    with ui.panel(title, "logs", **PER_SERIES):
         calls = data.anomaly_sample(ctx.version, picked)
         if calls.is_empty():
             st.info("No logged invocation matches this anomaly's LOB, model and hours.")
         else:
             ui.table(findings.sample(calls), findings.SAMPLE)
+        if capture and not calls.is_empty():
+            texts = data.anomaly_text(ctx.version, picked, calls["request_id"].to_list())
+            with st.expander(f"Prompt and response text, PII-redacted ({len(texts)} captured)"):
+                if texts.is_empty():
+                    st.caption(triage.NO_TEXT)
+                else:
+                    ui.table(findings.text(texts), findings.TEXT)

@@ -5,27 +5,35 @@ import streamlit as st
 from app import charts, data, ui, view
 from app import format as fmt
 
+# Widths (px) so all thirteen columns fit the page at 1,500 px, the sparkline next to the
+# spend it draws rather than past the right edge.
 TABLE = {
-    "Est. spend": st.column_config.NumberColumn(format="dollar", help="Blank: nothing priced"),
-    "vs previous": st.column_config.NumberColumn(format="%+.1f%%", help="Spend change"),
-    "Share of spend": st.column_config.ProgressColumn(format="%.1f%%", max_value=100),
-    "Invocations": st.column_config.NumberColumn(format="localized"),
-    "Tokens": st.column_config.NumberColumn(format="compact"),
-    "Top model": st.column_config.TextColumn(help="The model with the most estimated spend"),
-    "Unpriced invocations": st.column_config.NumberColumn(format="localized"),
-    "Spend per day": st.column_config.LineChartColumn(y_min=0),
-    "Month landing": st.column_config.NumberColumn(format="dollar", help="Forecast month end"),
-    "Budget": st.column_config.NumberColumn(format="dollar", help="This month's budget"),
-    "P(over budget)": st.column_config.NumberColumn(format="%.0f%%"),
-    "Budget status": st.column_config.TextColumn(help="From the newest forecast run"),
-}
+    "LOB": st.column_config.TextColumn(width=120),
+    "Est. spend": st.column_config.NumberColumn(format="dollar", help="Blank: nothing priced",
+                                                width=85),
+    "Spend per day": st.column_config.LineChartColumn(y_min=0, width=110),
+    "vs previous": st.column_config.NumberColumn(format="%+.1f%%", help="Spend change",
+                                                 width=75),
+    "Share of spend": st.column_config.ProgressColumn(format="%.1f%%", max_value=100, width=110),
+    "Budget status": st.column_config.TextColumn(help="From the newest forecast run", width=85),
+    "Month landing": st.column_config.NumberColumn(format="dollar", help="Forecast month end",
+                                                   width=85),
+    "Budget": st.column_config.NumberColumn(format="dollar", help="This month's budget",
+                                            width=75),
+    "P(over budget)": st.column_config.NumberColumn(format="%.0f%%", width=70),
+    "Invocations": st.column_config.NumberColumn(format="localized", width=80),
+    "Tokens": st.column_config.NumberColumn(format="compact", width=60),
+    "Top model": st.column_config.TextColumn(help="The model with the most estimated spend",
+                                             width=120),
+    "Unpriced invocations": st.column_config.NumberColumn(
+        format="localized", label="Unpriced", help="Invocations without a price", width=70
+    ),
+}  # fmt: skip
 
 ctx = ui.context()
 ui.header("Overview", "Amazon Bedrock usage and estimated spend", ctx)
 ui.require_data(ctx)
 w, days = ctx.w, ctx.w.shown_days
-st.caption(f"Changes against {fmt.day_span(*w.prev_days)}, the same span just before.")
-
 daily = data.daily(w)
 if daily.is_empty():
     st.info(
@@ -36,11 +44,12 @@ if daily.is_empty():
 
 kpi, month = data.kpis(w), data.month(w).row(0, named=True)
 cur, prev = kpi.row(0, named=True), kpi.row(1, named=True)
+st.caption(ui.compared_with(w, prev["invocations"] > 0))
 trend = charts.daily_totals(daily, days).to_dict(as_series=False)
 spend, invocations, tokens, active, errors, guarded, unattributed, unpriced_tile = fmt.kpi_tiles(
     cur, prev, trend
 )
-ui.tiles([spend, *fmt.month_tiles(month, f"{view.today():%B}"), unattributed])  # on budget?
+ui.tiles([spend, *fmt.month_tiles(month, f"{view.today():%B}", ctx.version.last_hour), unattributed])  # on budget?
 ui.tiles([invocations, tokens, active, unpriced_tile])  # is adoption growing?
 ui.tiles([fmt.latency_tile(cur, prev), errors, guarded, None])  # is it safe and healthy?
 unpriced = charts.unpriced_models(daily)

@@ -41,18 +41,25 @@ with ui.panel("Latency by model", "metrics", **CW):
 
 apps = data.app_reliability(w)
 with ui.panel("Latency by LOB and application", "logs"):
-    st.markdown("**p95 latency per day, by LOB**")
-    st.plotly_chart(figures.lines(tables.lob_latency(daily), "day", "p95", "lob", ctx.lob_colors,
-                                  days, tick=figures.latency_tick, hover=",.0f"))  # fmt: skip
-    st.markdown("**Slowest applications** (p95, at least 50 calls)")
-    ui.table(tables.apps(apps, "latency"), tables.APPS)
+    st.caption(tiles.LOG_PERCENTILES)
+    lob_p95 = tables.lob_latency(daily)
+    if lob_p95.is_empty():
+        ui.nothing("latency logged", ctx, tiles.NO_LOGGED_LATENCY)
+    else:
+        st.markdown("**p95 latency per day, by LOB**")
+        st.plotly_chart(figures.lines(lob_p95, "day", "p95", "lob", ctx.lob_colors, days,
+                                      tick=figures.latency_tick, hover=",.0f"))  # fmt: skip
+        st.markdown("**Slowest applications** (p95, at least 50 calls)")
+        ui.table(tables.apps(apps, "latency"), tables.APPS)
+    if unlogged := tables.no_latency(apps):
+        st.caption(tiles.unlogged_latency(unlogged))
 
 with ui.panel("Errors and throttles", "logs"):
     errors = data.errors(w)
     if errors.is_empty():
         ui.nothing("failed invocations", ctx)
     else:
-        codes = charts.color_map(errors["error_code"].unique().to_list(), charts.LOB_PALETTE)
+        codes = charts.error_colors(errors["error_code"].unique().to_list())
         left, right = st.columns([3, 2])
         left.markdown("**Failed invocations per day, by error code**")
         per_day = charts.stacked(errors, "error_code", "errors", days, colors=codes, kind="bar",
@@ -70,7 +77,8 @@ with ui.panel("Errors and throttles", "logs"):
 with ui.panel("Throttle pressure against quota", "metrics", **CW):
     quota = data.quota(w)
     if quota.filter(pl.col("quota_tpm_max").is_not_null()).is_empty():
-        ui.nothing("EstimatedTPMQuotaUsage points", ctx, tiles.quota_hint(ctx, quota))
+        loaded = data.cloudwatch(w)["metric_name"].unique().sort().to_list()
+        ui.nothing("EstimatedTPMQuotaUsage points", ctx, tiles.quota_hint(ctx, quota, loaded))
     else:
         st.caption(tiles.QUOTA_NOTE)
         labels = charts.model_labels(quota["model"].unique().to_list())

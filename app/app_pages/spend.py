@@ -1,6 +1,8 @@
 """Spend: who spends what on which model, where the month lands, and a chargeback that
 matches the invoice. FinOps' page."""
 
+from datetime import timedelta
+
 import polars as pl
 import streamlit as st
 
@@ -8,6 +10,11 @@ from app import charts, data, figures, focus, tables, tiles, ui, view
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
 PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}
+HORIZONS = {  # how far the forecast chart reaches (the forecast itself runs further)
+    "Month end": lambda on: max(view.month_end(on), on + timedelta(days=7)),
+    "Quarter end": lambda on: max(view.quarter_end(on), on + timedelta(days=7)),
+    "Whole forecast": lambda on: None,
+}
 
 ctx = ui.context()
 ui.header("Spend", "Amazon Bedrock spend: the bill allocated to LOBs, forecasts, unit costs", ctx)
@@ -34,12 +41,19 @@ with ui.panel("Forecast", "models", **PER_LOB):
         st.info(ui.NO_MODELS, icon=":material/hourglass_empty:")
     else:
         names = forecast["series"].unique(maintain_order=True).to_list()
-        series = st.selectbox("Series", names, format_func=tables.series_label, key="series")
+        pick, reach = st.columns([2, 3])
+        series = pick.selectbox("Series", names, format_func=tables.series_label, key="series")
+        horizon = reach.segmented_control("Forecast to", list(HORIZONS), default="Month end",
+                                          key="horizon", bind="query-params")  # fmt: skip
+        until = HORIZONS[horizon or "Month end"](view.today())
         one = forecast.filter(pl.col("series") == series)
         ce = data.ce_forecast(w).filter(pl.col("granularity") == "DAILY")
         left, right = st.columns([3, 2])
         left.markdown("**Daily spend: actual, forecast and its 80% / 95% intervals**")
-        left.plotly_chart(figures.forecast(one, view.today(), ce if series == "total" else None))
+        left.plotly_chart(figures.forecast(one, view.today(), ce if series == "total" else None,
+                                           until=until))  # fmt: skip
+        if (top95 := figures.clipped_95(one, view.today(), until)) is not None:
+            left.caption(tiles.clipped_note(top95))
         month = landing.filter((pl.col("series") == series) & (pl.col("period_kind") == "month"))
         if len(month):
             right.markdown("**This month, cumulative, against budget**")
@@ -52,15 +66,19 @@ with ui.panel("Month and quarter landing", "models", **PER_LOB):
         st.info(ui.NO_MODELS, icon=":material/hourglass_empty:")
     else:
         ui.table(tables.landing(landing), tables.LANDING)
+        st.caption(tiles.LANDING_NOTE)
 with ui.panel("Forecast accuracy (backtests)", "models", **PER_LOB):
     backtests = data.backtests(w)
     if backtests.is_empty():
         st.info(ui.NO_MODELS, icon=":material/hourglass_empty:")
     else:
         ui.table(tables.backtests(backtests), tables.BACKTESTS)
-    if len(beside := tables.ce_vs_ours(data.ce_forecast(w), landing)):
+    ce_all = data.ce_forecast(w)
+    if len(beside := tables.ce_vs_ours(ce_all, landing)):
         st.markdown("**This month, all LOBs: ours beside Cost Explorer's**")
         ui.table(beside, tables.CE)
+        if (note := tiles.ce_missing(ce_all)) is not None:
+            st.caption(note)
 
 with ui.panel("Unit economics per application", "estimate"):
     ui.table(tables.units(units), tables.UNITS)

@@ -4,6 +4,8 @@
 -- model: the foundation model behind ModelId (an application profile through
 -- inference_profiles, a system profile id or ARN by dropping its ARN and geo prefix).
 -- Percentiles: per-period percentiles averaged with SampleCount as weight (approximate).
+-- Sums are exact (DECIMAL, then DOUBLE): a DOUBLE sum depends on the order rows arrive in, and
+-- an hour re-rolled after a crash or a re-read must come out the same to the last digit.
 --
 DELETE FROM usage_metrics_hourly WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]));
 INSERT INTO usage_metrics_hourly BY NAME
@@ -36,12 +38,18 @@ SELECT
                            '^arn:aws[a-z-]*:bedrock:[^:]*:[^:]*:(inference-profile|foundation-model)/', ''),
             '^(us|eu|apac|global|us-gov|jp|au|ca|ap)\.', '')
     END) AS model,
-    sum(p.sum) AS sum,
-    sum(p.samples) AS samples,
+    sum(p.sum::DECIMAL(38, 10))::DOUBLE AS sum,
+    sum(p.samples::DECIMAL(38, 10))::DOUBLE AS samples,
     max(p.maximum) AS maximum,
-    sum(p.p50 * p.samples) / nullif(sum(p.samples) FILTER (WHERE p.p50 IS NOT NULL), 0) AS p50,
-    sum(p.p90 * p.samples) / nullif(sum(p.samples) FILTER (WHERE p.p90 IS NOT NULL), 0) AS p90,
-    sum(p.p99 * p.samples) / nullif(sum(p.samples) FILTER (WHERE p.p99 IS NOT NULL), 0) AS p99
+    (sum((p.p50 * p.samples)::DECIMAL(38, 10))
+        / nullif(sum(p.samples::DECIMAL(38, 10)) FILTER (WHERE p.p50 IS NOT NULL), 0))::DOUBLE
+        AS p50,
+    (sum((p.p90 * p.samples)::DECIMAL(38, 10))
+        / nullif(sum(p.samples::DECIMAL(38, 10)) FILTER (WHERE p.p90 IS NOT NULL), 0))::DOUBLE
+        AS p90,
+    (sum((p.p99 * p.samples)::DECIMAL(38, 10))
+        / nullif(sum(p.samples::DECIMAL(38, 10)) FILTER (WHERE p.p99 IS NOT NULL), 0))::DOUBLE
+        AS p99
 FROM points AS p
 LEFT JOIN inference_profiles AS ip ON ip.arn = p.dimensions['ModelId']
 GROUP BY p.hour, p.account_id, p.region, p.namespace, p.metric_name, p.dimensions;

@@ -20,10 +20,12 @@ WHERE (a.lob IS NULL OR i.lob = a.lob)
   AND (a.model IS NULL OR i.model = a.model)
 ORDER BY
     CASE
-        WHEN a.metric LIKE '%latency%' THEN i.latency_ms
+        WHEN a.metric = 'ms_per_1k_output_tokens' THEN i.latency_ms / nullif(i.output_tokens, 0)
+        WHEN a.metric LIKE '%latency%' OR a.metric LIKE '%ttft%' THEN i.latency_ms
         WHEN a.metric = 'cost' THEN i.est_cost_usd
         WHEN a.metric = 'tokens' THEN i.input_tokens + i.output_tokens
-        WHEN a.metric IN ('errors', 'error_rate', 'throttles') THEN (i.error_code IS NOT NULL)::INT
+        WHEN a.metric LIKE '%throttle%' THEN (i.error_code = 'ThrottlingException')::INT
+        WHEN a.metric LIKE '%error%' THEN (i.error_code IS NOT NULL)::INT
         WHEN a.metric LIKE 'guardrail%' THEN (i.guardrail_action = 'INTERVENED')::INT
         ELSE 0
     END DESC NULLS LAST,

@@ -184,7 +184,8 @@ def _metrics(
 ) -> list[dict[str, Any]]:
     """Per hour and model the AWS/Bedrock series; per hour the all-models Invocations.
 
-    CloudWatch counts what the logs hold, except in the hour `gap` (its day's first usage hour
+    CloudWatch counts what the logs hold (Invocations plus InvocationThrottles), except in the
+    hour `gap` (its day's first usage hour
     from then on), where logging was off: CloudWatch saw calls that no log holds.
     """
     per_model: dict[tuple[datetime, str, str, str], int] = defaultdict(int)
@@ -202,12 +203,15 @@ def _metrics(
             rows.append(common | {"metric_name": metric, "samples": float(n), "sum": p50 * n,
                                   "maximum": p50 * 4, "p50": p50, "p90": p50 * 1.8,
                                   "p99": p50 * 3.1})  # fmt: skip
-        rows.append(common | {"metric_name": "Invocations", "sum": float(n), "samples": float(n)})
+        # As Bedrock counts: a throttled call is in InvocationThrottles, not in Invocations
+        # (the logs hold both).
         throttles = n // 40
+        rows.append(common | {"metric_name": "Invocations", "sum": float(n - throttles),
+                              "samples": float(n - throttles)})  # fmt: skip
         rows.append(common | {"metric_name": "InvocationThrottles", "sum": float(throttles)})
         rows.append(common | {"metric_name": "EstimatedTPMQuotaUsage",
                               "maximum": 20_000.0 + n * 150, "samples": 60.0})  # fmt: skip
-        totals[(hour, account, region)] += n + (n * 3 if hour == gap_hour else 0)
+        totals[(hour, account, region)] += n - throttles + (n * 3 if hour == gap_hour else 0)
     for (hour, account, region), n in totals.items():
         rows.append({"hour": hour, "account_id": account, "region": region,
                      "namespace": "AWS/Bedrock", "metric_name": "Invocations", "dimensions": {},
@@ -435,15 +439,15 @@ def _anomalies(usage: list[dict[str, Any]], now: datetime) -> tuple[list, list, 
     day = timedelta(days=1)
     specs = [  # metric, LOB, start, severity, expected, actual, driver, its share
         ("cost", lob, now - timedelta(hours=20), "high", 42.0, 180.0, "app=research", 0.86),
-        ("latency_p95", lob, now - 4 * day, "medium", 2400.0, 5200.0, "region=us-east-1", 0.64),
-        ("cw:InvocationThrottles", None, now - day * 1.25, "critical", 3.0, 140.0, None, None),
+        ("p95_latency_ms", lob, now - 4 * day, "medium", 2400.0, 5200.0, "region=us-east-1", 0.64),
+        ("cw_throttle_rate", None, now - day * 1.25, "critical", 0.02, 0.45, None, None),
     ]
     anomalies, bands = [], []
     for metric, a_lob, start, severity, expected, actual, driver, share in specs:
-        key = f"{metric}|{a_lob}|{model}" if a_lob else f"{metric}|{model}"
+        key = f"{metric}|{a_lob or '*'}|{model}"  # as model_anomalies keys a series
         aid = anomaly_id(key, start)
         anomalies.append({
-            "anomaly_id": aid, "series_key": key, "metric": metric.removeprefix("cw:"),
+            "anomaly_id": aid, "series_key": key, "metric": metric,
             "lob": a_lob, "model": model, "start_ts": start, "end_ts": start + 3 * HOUR,
             "peak_ts": start + HOUR, "expected": expected, "actual": actual,
             "lower": expected * 0.7, "upper": expected * 1.3, "severity": severity,

@@ -4,14 +4,20 @@ as a reader of each role; and hostile URL parameters change nothing."""
 from __future__ import annotations
 
 import inspect
+import json
+import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from app import data, view
 from genai_lens import auth, runtime
+from genai_lens.settings import load_settings
 
 PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
@@ -78,55 +84,288 @@ def test_every_data_function_returns_only_the_readers_lobs(role, estate_path, us
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_every_anomaly_lookup_by_id_returns_only_the_readers_lobs(role, estate_path, use_warehouse):
+    """The detail, band, changes, sample and captured text are looked up by id: an id of
+    another LOB's anomaly (from a shared link) must return nothing, and the changes of an
+    allowed one only those made by principals that invoke Bedrock for the reader's LOBs."""
+    use_warehouse(estate_path)
+    access = ROLES[role]
+    reader = scope_of(access)
+    version = data.freshness(reader)
+    with runtime.cursor() as cur:
+        anomalies = cur.execute("SELECT anomaly_id, lob FROM anomalies").fetchall()
+        principals = {lob: {p for (p,) in cur.execute(
+            "SELECT DISTINCT principal_arn FROM usage_principals_hourly WHERE lob = ?", [lob]
+        ).fetchall()} for lob in access.lobs}  # fmt: skip
+        request_ids = [r for (r,) in cur.execute("SELECT request_id FROM invocations").fetchall()]
+    assert len(anomalies) >= 3
+    allowed = set().union(*principals.values()) if principals else set()
+    for anomaly_id, lob in anomalies:
+        visible = access.all_lobs or lob in access.lobs
+        detail = data.anomaly(version, anomaly_id)
+        band = data.anomaly_band(version, anomaly_id)
+        changes = data.anomaly_changes(version, anomaly_id)
+        calls = data.anomaly_sample(version, anomaly_id)
+        text = data.query("anomalies_text", {"anomaly_id": anomaly_id,
+                                             "request_ids": request_ids} | reader.params())
+        if not visible:
+            assert detail is None and band.is_empty() and changes.is_empty(), anomaly_id
+            assert calls.is_empty() and text.is_empty(), anomaly_id
+            continue
+        assert detail is not None and not band.is_empty()
+        assert lob_values(calls) <= ({lob} if lob else set(access.lobs or lob_values(calls)))
+        if not access.all_lobs:
+            assert set(changes["principal"]) <= allowed, set(changes["principal"]) - allowed
+
+
+def rendered_text(at: AppTest) -> str:
+    """Everything a page shows as text: tables (every column), tiles, charts, messages, the
+    options of every picker."""
+    parts = [d.value.to_csv() for d in at.dataframe]  # (to_string would cut long cells)
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [c.proto.spec for c in at.get("plotly_chart")]
+    for kind in ("markdown", "caption", "info", "warning", "success", "error", "subheader",
+                 "title"):  # fmt: skip
+        parts += [str(e.value) for e in getattr(at, kind)]
+    for picker in (*at.selectbox, *at.multiselect):
+        parts += [str(o) for o in picker.options]
+    return "\n".join(parts)
+
+
+def forbidden_names(access: auth.Access) -> dict[str, list[str]]:
+    """Per LOB the reader may not see: its name, its applications and its principals."""
+    with runtime.cursor() as cur:
+        apps = dict(cur.execute(
+            "SELECT lob, list(DISTINCT app) FILTER (WHERE app IS NOT NULL) FROM usage_hourly "
+            "GROUP BY lob"
+        ).fetchall())
+        arns = dict(cur.execute(
+            "SELECT lob, list(DISTINCT principal_arn) FROM usage_principals_hourly GROUP BY lob"
+        ).fetchall())
+    return {lob: [lob, *(apps[lob] or []), *arns.get(lob, [])]
+            for lob in apps if lob not in access.lobs}  # fmt: skip
+
+
+# Phrases that contain a LOB's name as plain English ("At risk" is a budget status).
+HARMLESS = re.compile(r"At risk|at risk|Unattributed spend|'unattributed'")
+
+
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_shows_only_the_readers_lobs(role, page, estate_path, open_page):
+    """No table cell, tile, chart, message or picker option names another LOB, one of its
+    applications or principals (not only the `LOB` columns)."""
     access = ROLES[role]
-    at = open_page(estate_path, page, scope=scope_of(access))
-    for frame in at.dataframe:
-        value = frame.value
-        cols = [c for c in value.columns if str(c).lower() in ("lob", "line of business")]
-        shown = {v for c in cols for v in value[c].dropna().tolist()}
-        if not access.all_lobs:
-            assert shown <= set(access.lobs) | {"—"}, (page, shown)
+    try:
+        at = open_page(estate_path, page, scope=scope_of(access))
+    except ValueError:  # a page the role does not have: nothing to leak
+        assert page not in access.pages
+        return
+    if access.all_lobs:
+        return
+    text = HARMLESS.sub("", rendered_text(at))
+    forbidden = forbidden_names(access)
+    assert forbidden
+    for lob, names in forbidden.items():
+        for name in names:
+            found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
+            assert not found, (page, lob, name, text[max(0, found.start() - 80):found.end() + 80])
+
+
+def fingerprint() -> tuple:
+    with runtime.cursor() as con:  # the app's own connection: the file is held open
+        return (
+            con.execute("SELECT count(*), sum(invocations) FROM usage_hourly").fetchone(),
+            con.execute("SELECT count(*) FROM invocations").fetchone(),
+            con.execute("SELECT list(status ORDER BY anomaly_id) FROM anomalies").fetchone(),
+            con.execute("SELECT count(*) FROM anomaly_mutes").fetchone(),
+            con.execute("SELECT count(*) FROM duckdb_tables()").fetchone(),
+        )
+
+
+def shown_numbers(at: AppTest) -> tuple:
+    """What a page shows, minus text that echoes the input back (a warning naming it). Floats
+    to 9 digits: polars sums in parallel, so the 16th digit moves between runs."""
+
+    def rounded(value: Any) -> Any:
+        if isinstance(value, float):
+            return float(f"{value:.9g}")
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        return value
+
+    return (
+        [(m.label, m.value) for m in at.metric],
+        [d.value.to_csv(float_format="%.9g") for d in at.dataframe],
+        [rounded(json.loads(c.proto.spec)) for c in at.get("plotly_chart")],
+    )
 
 
 @pytest.mark.parametrize("value", INJECTIONS)
 def test_hostile_url_parameters_are_data_not_sql(value, estate_path, open_page, use_warehouse):
-    def fingerprint() -> tuple:
-        with runtime.cursor() as con:  # the app's own connection: the file is held open
-            return (
-                con.execute("SELECT count(*), sum(invocations) FROM usage_hourly").fetchone(),
-                con.execute("SELECT count(*) FROM invocations").fetchone(),
-                con.execute("SELECT list(status ORDER BY anomaly_id) FROM anomalies").fetchone(),
-                con.execute("SELECT count(*) FROM duckdb_tables()").fetchone(),
-            )
-
+    """Every URL parameter (the filters, the period, the custom days, the anomaly, the Spend
+    split and forecast reach) holding SQL changes neither the warehouse nor what is shown: an
+    unknown filter value is no filter, and the page reads as without it."""
     use_warehouse(estate_path)
     before = fingerprint()
     params = {"lob": value, "app": value, "model": value, "region": value, "account": value,
-              "period": value, "anomaly": value, "days": [value, value]}  # fmt: skip
+              "period": value, "anomaly": value, "days": [value, value], "split": value,
+              "horizon": value, "series": value}  # fmt: skip
     for page in PAGES:
-        open_page(estate_path, page, **params)  # no exception on any page
+        hostile = open_page(estate_path, page, **params)  # no exception on any page
+        plain = open_page(estate_path, page)
+        assert shown_numbers(hostile) == shown_numbers(plain), page
+        if page == "anomalies":
+            assert any("No anomaly" in w.value for w in hostile.warning)  # shown as text
     assert fingerprint() == before
 
 
-def test_with_sign_in_configured_a_stranger_gets_the_sign_in_screen_only(
-    estate_path, use_warehouse
-):
-    from streamlit.testing.v1 import AppTest
-
+@pytest.mark.parametrize("value", INJECTIONS[:3])
+def test_hostile_text_inputs_are_data_not_sql(value, estate_path, open_page, use_warehouse):
+    """The free-text inputs: Governance's principal filter and the mute reason."""
     use_warehouse(estate_path)
-    at = AppTest.from_file(str(MAIN), default_timeout=60)
-    at.secrets["auth"] = {
-        "redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s3cr3t",
-        "client_id": "genai-lens", "client_secret": "x",
-        "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
-    }  # fmt: skip
-    at.run()
+    before = fingerprint()
+    at = open_page(estate_path, "governance")
+    audit = next(d.value for d in at.dataframe if "Who" in d.value.columns)
+    assert len(audit) > 0
+    at.text_input(key="who").input(value).run()
     assert not at.exception
-    assert [b.label for b in at.button] == ["Sign in"]
+    assert not any("Who" in d.value.columns and len(d.value) for d in at.dataframe)
+    assert any(c.value.startswith("0 changes") for c in at.caption)
+    at.text_input(key="who").input("role/").run()  # an honest filter still works
+    assert len(next(d.value for d in at.dataframe if "Who" in d.value.columns)) == len(audit)
+    assert fingerprint() == before
+
+    with runtime.cursor() as cur:
+        (anomaly_id,) = cur.execute("SELECT min(anomaly_id) FROM anomalies").fetchone()
+    at = open_page(estate_path, "anomalies", anomaly=anomaly_id)
+    at.text_input(key="mute_reason").input(value)
+    at.button(key="mute").click().run()
+    assert not at.exception
+    with runtime.cursor() as cur:
+        stored = cur.execute("SELECT reason FROM anomaly_mutes").fetchall()
+        tables = cur.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+    assert stored == [(value,)]  # kept as the words typed
+    assert tables == before[-1]
+
+
+SHARED = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s3cr3t"}
+PROVIDER = {
+    "client_id": "genai-lens", "client_secret": "x",
+    "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
+}  # fmt: skip
+SECRETS = {  # [auth] as .streamlit/secrets.toml holds it, and what st.login is called with
+    "default": (SHARED | PROVIDER, [()]),
+    "named": (SHARED | {"okta": PROVIDER}, [("okta",)]),
+    "two named": (SHARED | {"okta": PROVIDER, "entra": PROVIDER}, [("okta",), ("entra",)]),
+}
+
+
+def app_with(secrets: dict[str, Any], user: dict[str, Any] | None = None) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=90)
+    at.secrets["auth"] = secrets
+    if user is not None:
+        at.user = user
+    return at.run()
+
+
+@pytest.mark.parametrize("kind", SECRETS)
+def test_sign_in_calls_st_login_with_the_configured_provider(
+    kind, estate_path, use_warehouse, monkeypatch, tmp_path
+):
+    """A named [auth.okta] passes serve's check, so the button must call st.login("okta"):
+    st.login() without a name raises on such a config."""
+    secrets, expected = SECRETS[kind]
+    toml = tmp_path / "secrets.toml"
+    toml.write_text(_toml({"auth": secrets}))
+    assert auth.sign_in_configured([toml])  # what `serve` checks agrees with the app
+    calls: list[tuple] = []
+    monkeypatch.setattr(st, "login", lambda *args: calls.append(args))
+    use_warehouse(estate_path)
+    at = app_with(secrets)
+    assert not at.exception
     assert not at.dataframe and not at.metric  # nothing of the estate before sign-in
     assert not any("Sign-in is not configured" in c.value for c in at.caption)
+    keys = [b.key for b in at.button]
+    assert [b.label for b in at.button][0].startswith("Sign in")
+    for key in keys:
+        at.button(key=key).click().run()
+    assert calls == expected
+
+
+def test_an_auth_section_without_a_provider_is_not_sign_in_and_says_why(
+    estate_path, use_warehouse, tmp_path
+):
+    toml = tmp_path / "secrets.toml"
+    toml.write_text(_toml({"auth": SHARED | {"okta": {"client_id": "a"}}}))
+    assert not auth.sign_in_configured([toml])
+    use_warehouse(estate_path)
+    at = app_with(SHARED | {"okta": {"client_id": "a"}})
+    banner = " ".join(c.value for c in at.caption)
+    assert "Sign-in is not configured" in banner and "no complete provider" in banner
+
+
+def test_auth_providers_follow_streamlits_rules():
+    assert auth.providers(None) == [] and auth.providers(PROVIDER) == []  # no shared keys
+    assert auth.providers(SHARED) == []
+    assert auth.providers(SHARED | PROVIDER) == [None]
+    assert auth.providers(SHARED | {"okta": PROVIDER, "half": {"client_id": "a"}}) == ["okta"]
+
+
+SIGNED_IN = {  # groups claim -> (role shown, scope's LOBs, pages in the navigation)
+    "lob-wealth": ("viewer:wealth", ("wealth",), auth.VIEWER_PAGES),
+    "finance": ("finops", None, auth.FINOPS_PAGES),
+    "platform": ("admin", None, auth.ALL_PAGES),
+}
+PAGE_FILES = {"overview": "app_pages/overview.py", "spend": "app_pages/spend.py",
+              "reliability": "app_pages/reliability.py", "anomalies": "app_pages/anomalies.py",
+              "governance": "app_pages/governance.py",
+              "data-health": "app_pages/data_health.py"}  # fmt: skip
+
+
+@pytest.mark.parametrize("group", SIGNED_IN)
+def test_a_signed_in_users_claims_give_role_scope_and_pages(
+    group, estate_path, use_warehouse, monkeypatch
+):
+    role, lobs, pages = SIGNED_IN[group]
+    roles = {"lob-wealth": "viewer:wealth", "finance": "finops", "platform": "admin"}
+    monkeypatch.setattr(runtime, "_settings", load_settings(auth={"roles": roles}))
+    use_warehouse(estate_path)
+    user = {"is_logged_in": True, "email": "ann@example.com", "groups": [group, "unmapped"]}
+    at = app_with(SHARED | {"okta": PROVIDER}, user)
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"Signed in as ann@example.com ({role})" in [c.value for c in at.sidebar.caption]
+    assert at.session_state["scope"] == data.Scope(lobs, "ann@example.com")
+    table = at.dataframe[0].value  # the Overview's LOB table
+    assert set(table["LOB"]) == {"wealth"} if lobs else len(table) > 3
+    for page, path in PAGE_FILES.items():
+        if page in pages:
+            at.switch_page(path).run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+        else:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(path)
+
+
+def test_a_user_in_no_mapped_group_sees_nothing(estate_path, use_warehouse, monkeypatch):
+    monkeypatch.setattr(runtime, "_settings", load_settings(auth={"roles": {"x": "admin"}}))
+    use_warehouse(estate_path)
+    user = {"is_logged_in": True, "email": "eve@example.com", "groups": ["strangers"]}
+    at = app_with(SHARED | PROVIDER, user)
+    assert any("no group that genai-lens maps" in e.value for e in at.error)
+    assert not at.dataframe and not at.metric
+
+
+def _toml(value: dict[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for nested string tables (tomllib reads, it does not write)."""
+    flat = [f'{k} = "{v}"' for k, v in value.items() if not isinstance(v, dict)]
+    out = ([f"[{prefix}]"] if prefix and flat else []) + flat
+    for key, sub in value.items():
+        if isinstance(sub, dict):
+            out.append(_toml(sub, f"{prefix}.{key}" if prefix else key))
+    return "\n".join(out) + "\n"
 
 
 def test_without_sign_in_the_app_says_so_and_runs_as_admin(estate_path, open_page):

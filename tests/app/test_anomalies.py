@@ -33,11 +33,15 @@ def test_the_feed_lists_open_anomalies_most_severe_first(estate, open_page):
     at = open_page(path, "anomalies")
     feed = at.dataframe[0].value
     assert list(feed["Severity"]) == ["CRITICAL", "HIGH", "medium"]
-    assert list(feed["Metric"]) == ["InvocationThrottles", "cost", "latency_p95"]
-    cost = feed[feed["Metric"] == "cost"].iloc[0]
+    # Readable names, not the detector's ids (p95_latency_ms, cw_throttle_rate)
+    assert list(feed["Metric"]) == ["Throttle rate (CloudWatch)", "Estimated spend per hour",
+                                    "p95 latency"]  # fmt: skip
+    cost = feed[feed["Metric"] == "Estimated spend per hour"].iloc[0]
     assert (cost["Expected"], cost["Actual"], cost["Off by"]) == ("$42.00", "$180.00",
                                                                   "4.3× expected")  # fmt: skip
-    assert feed[feed["Metric"] == "latency_p95"].iloc[0]["Actual"] == "5.20 s"
+    assert feed[feed["Metric"] == "p95 latency"].iloc[0]["Actual"] == "5.20 s"
+    throttles = feed[feed["Severity"] == "CRITICAL"].iloc[0]
+    assert (throttles["Expected"], throttles["Actual"]) == ("2.0%", "45.0%")
     assert not at.get("plotly_chart")  # no detail until one is picked
 
 
@@ -45,8 +49,8 @@ def test_a_link_opens_the_detail_with_band_driver_changes_and_calls(estate, open
     path, ids = estate
     at = open_page(path, "anomalies", anomaly=ids[0])
     titles = [s.value for s in at.subheader]
-    assert titles[1].startswith("HIGH · cost · wealth")
-    assert "driver: app=research (86%)" in at.markdown[0].value
+    assert titles[1].startswith("HIGH · Estimated spend per hour · wealth")
+    assert "driver: app=research (86% of the change)" in at.markdown[0].value
     band = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert {t["name"] for t in band["data"]} >= {"Expected band", "Expected", "Actual"}
     tables = {tuple(d.value.columns): d.value for d in at.dataframe}
@@ -73,7 +77,7 @@ def test_acknowledge_persists_for_every_reader(estate, open_page):
     assert stored(ids[0])["by"] == "dashboard"
     fresh = open_page(path, "anomalies")  # another session, its own cache
     feed = fresh.dataframe[0].value
-    assert feed[feed["Metric"] == "cost"].iloc[0]["Status"] == "acknowledged"
+    assert feed[feed["Metric"] == "Estimated spend per hour"].iloc[0]["Status"] == "acknowledged"
 
 
 def test_mute_with_an_expiry_then_reopen(estate, open_page):
@@ -86,7 +90,7 @@ def test_mute_with_an_expiry_then_reopen(estate, open_page):
     held = stored(ids[1])
     assert held["status"] == "muted" and held["reason"] == "planned load test"
     assert abs(held["muted_until"] - (now + timedelta(days=7))) < timedelta(minutes=5)
-    assert "latency_p95" not in set(at.dataframe[0].value["Metric"])  # muted: out of the feed
+    assert "p95 latency" not in set(at.dataframe[0].value["Metric"])  # muted: out of the feed
 
     at.button(key="to_open").click().run()
     held = stored(ids[1])
@@ -117,3 +121,119 @@ def test_without_detection_the_feed_says_how_to_run_it(make_estate, factory, ope
     at = open_page(path, "anomalies")
     assert any("No anomaly detection yet — run `genai-lens models run`" in i.value
                for i in at.info)  # fmt: skip
+
+
+# --- what the detail says ----------------------------------------------------------------
+
+
+def test_the_feed_follows_the_lob_and_model_filters_as_the_sql_does(estate, open_page):
+    """Changing a filter changes the feed, to exactly what a direct query of anomalies holds."""
+    path, _ids = estate
+    everyone = open_page(path, "anomalies")
+    wealth = open_page(path, "anomalies", lob="wealth")
+    with runtime.cursor() as cur:
+        (n_wealth,) = cur.execute(
+            "SELECT count(*) FROM anomalies WHERE lob = 'wealth' AND status IN ('open', 'acknowledged')"
+        ).fetchall()[0]
+        (n_all,) = cur.execute(
+            "SELECT count(*) FROM anomalies WHERE status IN ('open', 'acknowledged')"
+        ).fetchall()[0]
+    assert len(wealth.dataframe[0].value) == n_wealth == 2
+    assert len(everyone.dataframe[0].value) == n_all == 3
+    assert set(wealth.dataframe[0].value["LOB"]) == {"wealth"}
+    other = open_page(path, "anomalies", lob="insurance")
+    assert not any(d for d in other.dataframe if "Severity" in d.value.columns)
+    assert any("No anomalies" in i.value for i in other.info)
+
+
+def test_a_rate_anomaly_breaks_down_in_counts_against_its_own_baseline(
+    make_estate, factory, open_page, use_warehouse
+):
+    """The breakdown is in the measure models/explain.py sums (interventions, not a rate) and
+    against the median of the same hour the week before: labelled so, it is not read as the
+    summary's expected; a lone app's 100% says it is the only one."""
+    path, info = make_estate(factory.estate(20, seed=5))
+    why = {
+        "expected": 0.0385, "actual": 0.3333,
+        "driver": {"label": "app=chat-assist", "dimension": "app", "value": "chat-assist",
+                   "share": 1.0, "informative": False,
+                   "breakdown": [{"dimension": "app", "value": "chat-assist", "actual": 7.0,
+                                  "expected": 0.0, "delta": 7.0}]},
+    }  # fmt: skip
+    use_warehouse(path)
+    with runtime.cursor() as cur:
+        cur.execute(
+            "UPDATE anomalies SET metric = 'guardrail_intervention_rate', expected = 0.0385, "
+            "actual = 0.3333, driver = 'app=chat-assist', driver_share = 1.0, explanation = ? "
+            "WHERE anomaly_id = ?",
+            [json.dumps(why), info["anomalies"][0]],
+        )
+    runtime.close()
+    at = open_page(path, "anomalies", anomaly=info["anomalies"][0])
+    summary = at.markdown[0].value
+    assert "expected 3.9%, actual 33.3%" in summary
+    assert "(100% of the change; the series' only app)" in summary
+    parts = next(d.value for d in at.dataframe if "Dimension" in d.value.columns)
+    assert list(parts.columns[2:4]) == ["Usual (median, same hour, 7 days before)",
+                                        "At the peak (interventions)"]  # fmt: skip
+    assert parts.iloc[0]["At the peak (interventions)"] == "7"  # a count, not "700.0%"
+    assert at.subheader[1].value.startswith("HIGH · Guardrail intervention rate · ")
+
+
+# --- captured text (capture_text = true) -------------------------------------------------
+
+
+def capture_some_text(ids: list[str]) -> list[str]:
+    """Redacted text for five of the sampled calls behind the first anomaly, as ingest keeps it."""
+    with runtime.cursor() as cur:
+        found = cur.execute(
+            "SELECT request_id, ts FROM invocations ORDER BY est_cost_usd DESC LIMIT 5"
+        ).fetchall()
+        for request_id, ts in found:
+            cur.execute(
+                "INSERT INTO invocation_text VALUES (?, ?, ?, ?, 1, 's3://logs/x.json.gz')",
+                [request_id, ts, f"Summarise the account of [EMAIL] ({request_id})",
+                 "The client holds two funds."],
+            )  # fmt: skip
+    runtime.close()
+    return [r for r, _ in found]
+
+
+def test_captured_text_shows_in_the_drill_down_for_the_lobs_readers_only(
+    estate, open_page, use_warehouse, monkeypatch
+):
+    from genai_lens.settings import load_settings
+
+    path, ids = estate
+    use_warehouse(path)
+    captured = capture_some_text(ids)
+    monkeypatch.setattr(runtime, "_settings", load_settings(capture_text=True))
+
+    at = open_page(path, "anomalies", anomaly=ids[0])
+    assert "Invocations behind it" in [s.value for s in at.subheader]
+    text = next(d.value for d in at.dataframe if "Prompt" in d.value.columns)
+    assert set(text["Request id"]) == set(captured)
+    assert all("[EMAIL]" in p for p in text["Prompt"])
+
+    other = data.Scope(lobs=("insurance",), user="ines")
+    seen = open_page(path, "anomalies", scope=other, anomaly=ids[0])
+    assert not any("Prompt" in d.value.columns for d in seen.dataframe)
+    rendered = " ".join(str(d.value.to_dict()) for d in seen.dataframe)
+    assert "Summarise the account" not in rendered
+    # The data layer itself refuses, even handed the request ids.
+    version = data.freshness(other)
+    assert data.anomaly_text(version, ids[0], captured).is_empty()
+
+
+def test_with_capture_off_no_text_is_read_or_shown(estate, open_page, use_warehouse, monkeypatch):
+    from genai_lens.settings import load_settings
+
+    path, ids = estate
+    use_warehouse(path)
+    captured = capture_some_text(ids)  # left from before capture was switched off
+    monkeypatch.setattr(runtime, "_settings", load_settings(capture_text=False))
+    at = open_page(path, "anomalies", anomaly=ids[0])
+    assert "Invocations behind it (metadata only)" in [s.value for s in at.subheader]
+    assert not any("Prompt" in d.value.columns for d in at.dataframe)
+    assert not at.expander
+    assert data.anomaly_text(data.freshness(), ids[0], captured).is_empty()

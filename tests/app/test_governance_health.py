@@ -143,3 +143,71 @@ def test_run_now_without_a_scheduler_module_says_so(estate, open_page, monkeypat
     at = open_page(estate, "data-health")
     at.button(key="run_metrics").click().run()
     assert any("Metrics: scheduler not running" in i.value for i in at.info)
+
+
+def test_data_health_numbers_follow_a_filter_change_as_the_sql_does(estate, open_page, factory):
+    """Changing a filter changes the usage panels' numbers, each to a direct SQL computation."""
+
+    def total(query: str, params: list) -> float:
+        with runtime.cursor() as cur:
+            return cur.execute(query, params).fetchall()[0][0]
+
+    everyone = open_page(estate, "data-health")
+    marketing = open_page(estate, "data-health", lob="marketing")
+    unpriced = "SELECT sum(unpriced_invocations) FROM usage_hourly WHERE hour >= ?"
+    assert table_with(everyone, "Unpriced calls")["Unpriced calls"].sum() == total(
+        unpriced, [since()]
+    )
+    assert table_with(marketing, "Unpriced calls")["Unpriced calls"].sum() == total(
+        unpriced + " AND lob = 'marketing'", [since()]
+    ) > 0
+
+    haiku = open_page(estate, "data-health", model=factory.HAIKU)
+    unattributed = (
+        "SELECT sum(invocations) FROM usage_hourly WHERE lob = 'unattributed' AND hour >= ?"
+    )
+    shown_all = table_with(everyone, "Est. spend")["Invocations"].sum()
+    shown_haiku = table_with(haiku, "Est. spend")["Invocations"].sum()
+    assert shown_all == total(unattributed, [since()])
+    assert shown_haiku == total(unattributed + " AND model = ?", [since(), factory.HAIKU])
+    assert 0 < shown_haiku < shown_all
+    share = "SELECT sum(est_cost_usd) FILTER (WHERE lob = 'unattributed') / sum(est_cost_usd) "
+    share += "FROM usage_hourly WHERE hour >= ? AND model = ?"
+    metric = next(m.value for m in haiku.metric if m.label.startswith("Share of estimated"))
+    assert metric == fmt.percent(total(share, [since(), factory.HAIKU]))
+
+
+def test_freshness_age_is_never_negative_and_a_day_reads_as_a_day():
+    from app import tiles
+
+    now = datetime(2026, 12, 4, 22, 13)
+    sources = {
+        "cost": {"newest": datetime(2026, 12, 5)},  # today's partial bill: the day ends later
+        "metrics": {"newest": datetime(2026, 12, 4, 22, 14)},  # a minute ahead of this clock
+        "invocation-logs": {"newest": datetime(2026, 12, 4, 22)},
+    }
+    rows = tiles.freshness(sources, now).to_dicts()
+    by = {r["Source"]: r for r in rows}
+    assert (by["Cost"]["Newest data"], by["Cost"]["Age"]) == ("4 Dec 2026 (so far)",
+                                                               "day in progress")  # fmt: skip
+    assert by["Metrics"]["Age"] == "0 min"
+    assert by["Invocation logs"]["Newest data"] == "4 Dec 2026, 22:00 UTC"
+    assert all(not r["Age"].startswith("-") for r in rows)
+    later = tiles.freshness(sources, datetime(2026, 12, 6, 3)).to_dicts()
+    cost = next(r for r in later if r["Source"] == "Cost")
+    assert (cost["Newest data"], cost["Age"]) == ("4 Dec 2026 (whole day)", "27 h")
+
+
+def test_logging_coverage_counts_throttled_calls_and_never_passes_100_percent(estate, open_page):
+    """CloudWatch's Invocations leaves throttled calls out; the logs hold them. Counted alone,
+    a throttling storm read as 125% coverage."""
+    at = open_page(estate, "governance")
+    coverage = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    shares = [y for t in coverage["data"] for y in t["y"]]
+    assert max(shares) == 1.0 and sorted(shares)[len(shares) // 2] == 1.0
+    assert coverage["layout"]["yaxis"]["range"][1] >= 1.0
+    with runtime.cursor() as cur:
+        (throttled,) = cur.execute(
+            "SELECT sum(sum) FROM usage_metrics_hourly WHERE metric_name = 'InvocationThrottles'"
+        ).fetchall()[0]
+    assert throttled > 0  # the estate has throttles that the fix must add back

@@ -128,6 +128,20 @@ def test_small_estate_reads_to_the_cent(make_warehouse, use_warehouse, factory):
     assert shown["Unpriced invocations"].value == "0"
 
 
+def test_no_change_is_shown_against_a_previous_period_without_data(
+    make_warehouse, open_page, factory
+):
+    """Data that starts inside the period: "+8 LOBs" against nothing is not a change."""
+    rows = factory.estate(10, seed=8)  # the previous 30 days hold nothing
+    at = open_page(make_warehouse(rows))
+    shown = tiles(at)
+    for label in ("Active LOBs · apps", "Unpriced invocations", "Invocations", "Tokens",
+                  "Estimated spend", "Error rate", "Latency p95"):  # fmt: skip
+        assert not shown[label].proto.delta, (label, shown[label].proto.delta)
+    assert shown["Unpriced invocations"].value != "0"  # there is something to compare
+    assert any("no changes shown" in c.value for c in at.caption)
+
+
 def test_lob_filter_from_the_url_changes_every_number(make_warehouse, use_warehouse, factory):
     rows = factory.estate(30, lobs=["retail-banking", "wealth", "insurance"], seed=5)
     path = make_warehouse(rows)
@@ -444,7 +458,10 @@ def test_month_tiles_latency_and_budget_status(make_estate, open_page, factory):
     shown = tiles(at)
     month_start = today_utc().replace(day=1)
     mtd = sum(r["est_cost_usd"] or 0 for r in rows if r["hour"].date() >= month_start)
-    assert shown["Spend this month"].value == fmt.money(mtd)
+    assert shown["Est. spend this month"].value == fmt.money(mtd)
+    # It is the estimate to the newest hour; the forecast's "to date" is the bill to yesterday:
+    # the tile says which it is (the auditor saw $755 here against $623 on the Spend page).
+    assert "Not the bill" in shown["Est. spend this month"].help
     with runtime.cursor() as cur:
         landing, budget = cur.execute(
             "SELECT landing, budget FROM forecast_landing WHERE series = 'total' "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app import data
+from app import data, ui
 from genai_lens.warehouse import SQL_DIR
 
 PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
@@ -29,6 +29,13 @@ PANELS = {  # a few panel titles each page must show on a whole estate
 }  # fmt: skip
 
 
+SOURCE_LABELS = (*(label for label, _ in ui.SOURCES.values()), "The bill allocated to LOBs",
+                 "No bill yet:")  # fmt: skip
+JOBS = ui.SOURCES["jobs"][0]
+# "data to 4 Dec 2026 22:00 UTC", "last run 4 Dec 2026 22:09 UTC", "to 3 Dec 2026" (the bill)
+DATED = re.compile(r"(data to|last run|to) \d{1,2} [A-Z][a-z]{2} \d{4}")
+
+
 @pytest.fixture
 def estate_path(make_estate, factory) -> Path:
     path, _ = make_estate(factory.estate(45, seed=21))
@@ -41,9 +48,15 @@ def test_every_page_renders_its_panels_on_a_whole_estate(page, estate_path, open
     titles = [s.value for s in at.subheader]
     assert set(PANELS[page]) <= set(titles), titles
     assert not at.error
-    # Every panel ends with its source and how fresh it is.
-    captions = " ".join(c.value for c in at.caption)
-    assert "data to" in captions or "last run" in captions or "to " in captions
+    # Every panel ends with its source and how fresh it is: one source caption per panel, each
+    # dated (job bookkeeping has no date of its own and says which filters apply instead).
+    feet = [c.value for c in at.caption if c.value.startswith(SOURCE_LABELS)]
+    assert len(feet) >= len(titles), (titles, feet)  # (the Overview tiles have one too)
+    for foot in feet:
+        if foot.startswith(JOBS):
+            assert "No filter applies" in foot, foot
+        else:
+            assert DATED.search(foot), foot
 
 
 @pytest.mark.parametrize("page", PAGES)

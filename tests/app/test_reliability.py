@@ -67,7 +67,7 @@ def test_cloudwatch_latency_per_model_is_the_sample_weighted_percentile(estate, 
 
 def test_cloudwatch_panels_say_the_lob_filter_does_not_apply(estate, open_page):
     at = open_page(estate, "reliability", lob="wealth")
-    notes = [c.value for c in at.caption if "CloudWatch" in c.value]
+    notes = [c.value for c in at.caption if c.value.startswith("CloudWatch metrics")]
     assert notes and all("**LOB and application filters do not apply" in n for n in notes)
     quiet = open_page(estate, "reliability")  # no LOB picked: said, but not in bold
     assert any(
@@ -108,3 +108,67 @@ def test_throttle_pressure_against_quota(estate, open_page, make_estate, factory
     bare = open_page(path, "reliability")
     assert any("EstimatedTPMQuotaUsage" in i.value for i in bare.info)
     assert any("No CloudWatch latency" in i.value for i in bare.info)
+
+
+def invoke_model_rows(factory, days: int = 10) -> list[dict]:
+    """An InvokeModel-only application: its log records carry no latency at all."""
+    rows = []
+    for d in range(days):
+        hour = factory.this_hour() - timedelta(days=d, hours=2)
+        rows.append(factory.usage_row(
+            hour=hour, lob="marketing", app="social-listening", operation="InvokeModel",
+            invocations=400, latency_count=0, latency_ms_sum=None, latency_p50_ms=None,
+            latency_p95_ms=None,
+        ))  # fmt: skip
+    return rows
+
+
+def test_an_app_without_logged_latency_is_not_the_slowest(make_estate, open_page, factory):
+    """polars sums an all-null column to 0 and 0/0 is NaN, which sorted first: the busiest app
+    without latency topped "Slowest applications" with blank figures."""
+    rows = factory.estate(20, seed=4) + invoke_model_rows(factory)
+    path, _ = make_estate(rows)
+    at = open_page(path, "reliability")
+    slow = next(d.value for d in at.dataframe if "p95" in d.value.columns)
+    assert "social-listening" not in set(slow["Application"])
+    assert slow["p95"].notna().all() and slow["p95"].is_monotonic_decreasing
+    assert any("No latency logged for 1 application(s)" in c.value and "social-listening"
+               in c.value for c in at.caption)  # fmt: skip
+    assert any("keeps no p90 or p99" in c.value for c in at.caption)  # said, not hidden
+
+    alone = open_page(path, "reliability", app="social-listening")
+    assert any("No latency logged" in i.value and "InvokeModel" in i.value for i in alone.info)
+    titles = [m.value for m in alone.markdown]
+    assert "**p95 latency per day, by LOB**" not in titles  # no chart of nothing
+
+
+def test_app_reliability_gives_null_not_nan_without_latency(factory):
+    import polars as pl
+
+    from app import reduce
+
+    usage = pl.DataFrame([
+        {"day": r["hour"].date(), "lob": r["lob"], "app": r["app"], "model": r["model"],
+         "invocations": r["invocations"], "errors": 0, "throttles": 0,
+         "latency_count": r["latency_count"], "latency_ms_sum": r["latency_ms_sum"],
+         "latency_p50_weighted": None, "latency_p50_count": None,
+         "latency_p95_weighted": None, "latency_p95_count": None}
+        for r in invoke_model_rows(factory, 2)
+    ], schema_overrides={c: pl.Float64 for c in ("latency_ms_sum", "latency_p50_weighted",
+                                                  "latency_p95_weighted")})  # fmt: skip
+    out = reduce.app_reliability(usage)
+    for column in ("latency_mean_ms", "latency_p50_ms", "latency_p95_ms"):
+        assert out[column].null_count() == len(out) and not out[column].is_nan().any()
+
+
+def test_quota_hint_names_what_the_loaded_metrics_lack(make_estate, open_page, factory):
+    path, _ = make_estate(factory.estate(5, lobs=["wealth"]), name="no-quota.duckdb")
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM usage_metrics_hourly WHERE metric_name = 'EstimatedTPMQuotaUsage'")
+    con.close()
+    at = open_page(path, "reliability")
+    hint = next(i.value for i in at.info if "EstimatedTPMQuotaUsage" in i.value)
+    assert "do not include EstimatedTPMQuotaUsage" in hint and "InvocationLatency" in hint
+    assert "Is the metrics source configured" not in hint  # the metrics are loaded

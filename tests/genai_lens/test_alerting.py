@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,16 +21,20 @@ NOW = datetime(2026, 11, 20, 12)
 
 
 class Hook:
-    """A local HTTP endpoint that records JSON posts, or fails with `status`."""
+    """A local HTTP endpoint that records JSON posts, or fails with `status`, or with `hang`
+    reads the post and then says nothing until the test ends."""
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, *, hang: bool = False) -> None:
         self.status, self.posts = status, []
+        self.release = threading.Event()
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 hook.posts.append(json.loads(body))
+                if hang:
+                    hook.release.wait(60)
                 self.send_response(hook.status)
                 self.end_headers()
 
@@ -40,13 +45,17 @@ class Hook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
 
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+
 
 @pytest.fixture
 def hooks() -> Iterator[tuple[Hook, Hook, Hook]]:
     made = (Hook(), Hook(), Hook(status=500))
     yield made
     for h in made:
-        h.server.shutdown()
+        h.close()
 
 
 def landing(con, series: str, actual: float, landing_: float, budget: float) -> None:  # type: ignore[no-untyped-def]
@@ -161,3 +170,60 @@ def test_a_muted_series_is_quiet_until_the_mute_expires_then_alerts(warehouse, h
     later = until + timedelta(hours=5)
     detected(warehouse, later, start=later)
     assert alerting.run(warehouse, settings, later, RunStats()) == 1
+
+
+@pytest.fixture
+def hanging() -> Iterator[tuple[Hook, Hook]]:
+    made = (Hook(hang=True), Hook(hang=True))
+    yield made
+    for h in made:
+        h.close()
+
+
+def alert_rows(con, url: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    label = next(lb for lb, u, _ in alerting.channels(cfg(webhooks=(url,))) if u == url)
+    return con.execute(
+        "SELECT alert_key, status, attempts, last_error FROM alerts WHERE channel = ? "
+        "ORDER BY alert_key", [label]
+    ).fetchall()  # fmt: skip
+
+
+def test_a_hanging_channel_costs_one_timeout_per_run_and_is_recorded(
+    warehouse, hooks, hanging, monkeypatch
+):
+    ok, _, _ = hooks
+    hang, _ = hanging
+    monkeypatch.setattr(alerting, "ATTEMPT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(alerting, "DELIVERY_BUDGET_S", 5.0)
+    for i in range(4):
+        anomaly(warehouse, f"a{i}", "critical")
+    settings = Settings(alerts={"webhooks": [hang.url, ok.url], "retries": 3})
+    started = time.monotonic()
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 4
+    # one attempt of 0.5 s, not 4 alerts x 4 attempts x the timeout, plus pauses
+    assert time.monotonic() - started < 2.0
+    assert len(hang.posts) == 1 and len(ok.posts) == 4
+    rows = alert_rows(warehouse, hang.url)
+    assert [(r[1], r[2]) for r in rows] == [("failed", 1)] + [("failed", 0)] * 3
+    assert rows[0][3].startswith("timed out")
+    assert all("timed out earlier in this run" in r[3] for r in rows[1:])
+    assert {r[1] for r in alert_rows(warehouse, ok.url)} == {"sent"}
+
+
+def test_delivery_stops_at_the_run_cap_and_the_rest_is_sent_next_run(
+    warehouse, hooks, hanging, monkeypatch
+):
+    ok, _, _ = hooks
+    slow, slower = hanging
+    monkeypatch.setattr(alerting, "ATTEMPT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(alerting, "DELIVERY_BUDGET_S", 0.8)
+    anomaly(warehouse, "a1", "critical")
+    settings = Settings(alerts={"webhooks": [slow.url, slower.url, ok.url], "retries": 3})
+    started = time.monotonic()
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 0
+    assert time.monotonic() - started < 0.8 + 0.5  # the cap, and a little bookkeeping
+    assert ok.posts == []
+    ((_, status, attempts, error),) = alert_rows(warehouse, ok.url)
+    assert (status, attempts) == ("failed", 0) and "0.8 s for delivery ran out" in error
+    fixed = Settings(alerts={"webhooks": [ok.url], "retries": 3})
+    assert alerting.run(warehouse, fixed, NOW, RunStats()) == 1  # next run, the channel is fine

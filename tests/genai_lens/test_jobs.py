@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -121,6 +121,7 @@ def test_scheduler_runs_jobs_keeps_going_after_failures_and_backs_off(tmp_path):
     )  # fmt: skip
     sched = scheduler.LensScheduler(cfg, con, path)
     sched.start()
+    hourly = sched.scheduler.get_job("models").next_run_time  # an interval after the start
     try:
         # the broken source fails again and again; the good one keeps loading
         wait_for(lambda: len(runs_of(con.cursor(), "cloudtrail")) >= 2)
@@ -136,9 +137,15 @@ def test_scheduler_runs_jobs_keeps_going_after_failures_and_backs_off(tmp_path):
         assert "queued" in scheduler.run_now("invocation-logs")
         wait_for(lambda: any(r[1] == "run-now" for r in runs_of(con.cursor(), "invocation-logs")))
         assert "not configured" in scheduler.run_now("metrics")
-        # models and vacuum are scheduled, not paused, and new data woke the models early
+        # models and vacuum are scheduled, not paused, and new data woke the models early:
+        # they ran within seconds of the first load, not an hour after the start
         assert sched.scheduler.get_job("vacuum").next_run_time is not None
-        assert sched.scheduler.get_job("models").next_run_time is not None
+        assert hourly is not None and hourly - datetime.now(UTC) > timedelta(minutes=55)
+        wait_for(lambda: [r for r in runs_of(con.cursor(), "models") if r[0] != "running"])
+        (models_run,) = runs_of(con.cursor(), "models")  # once: new data within 15 min waits
+        assert models_run[:2] == ("ok", "schedule")
+        assert sched.last_models is not None
+        assert sched.scheduler.get_job("models").next_run_time >= hourly  # back on its hour
     finally:
         sched.shutdown()
     assert scheduler.run_now("invocation-logs").startswith("the scheduler is not running")

@@ -39,6 +39,9 @@ LANDED = {
     "0009_create_filter_macros.sql": (
         "7f967955865dd4c3a09a7960fc33d52b29aafbe0959ec75b485c3e36ed7ada9e"
     ),
+    "0010_add_ingest_runs_deletions.sql": (
+        "36c9f10e0fa608eda60925a784d6b55eae0f773eee6e38351b0fc067153e3fb9"
+    ),
 }
 
 

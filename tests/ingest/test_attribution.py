@@ -6,9 +6,10 @@ from typing import Any
 
 import factories as F
 import pytest
+from botocore.exceptions import ClientError
 
 from genai_lens.settings import Attribution, Settings
-from ingest import invocation_logs, reattribution
+from ingest import invocation_logs, profiles, reattribution
 from ingest.attribution import UNATTRIBUTED, attribute, principal_of
 
 RULES = [
@@ -94,10 +95,11 @@ def test_ingest_attributes_and_reattribute_recomputes_history(warehouse, tmp_pat
         {"lob": "customer-care", "principal": "arn:aws:iam::*:role/support-*"},
         {"lob": "risk", "request_metadata": {"lob": "risk"}},
     ]
-    changed, total = reattribution.reattribute(
+    done = reattribution.reattribute(
         warehouse, Settings(resolve_profiles_with_api=False, attribution={"rules": new_rules})
     )
-    assert (changed, total) == (3, 4)  # risk kept its LOB but now matches rule 1, not 0
+    assert (done.changed, done.total) == (3, 4)  # risk kept its LOB but now matches rule 1
+    assert (done.rebuilt_hours, done.kept_hours) == (1, 0)
     lobs = dict(warehouse.execute("SELECT request_id, lob FROM invocations").fetchall())
     assert [lobs[r["requestId"]] for r in recs] == [
         "customer-care",
@@ -109,3 +111,33 @@ def test_ingest_attributes_and_reattribute_recomputes_history(warehouse, tmp_pat
         warehouse.execute("SELECT lob, sum(invocations) FROM usage_hourly GROUP BY lob").fetchall()
     )
     assert rollup == {"customer-care": 1, "risk": 1, UNATTRIBUTED: 2}
+
+
+def test_an_unresolved_profile_keeps_its_row_across_runs_and_is_asked_again_once(
+    warehouse, tmp_path
+):
+    root = tmp_path / "landing"
+    F.land(root, [F.converse(modelId=F.APP_PROFILE), F.converse(modelId=F.APP_PROFILE)])
+    offline = Settings(resolve_profiles_with_api=False)
+    invocation_logs.run(warehouse, offline, landing=str(root))
+    row = "SELECT arn, model, resolved_by, error FROM inference_profiles"
+    first = warehouse.execute(row).fetchall()
+    assert [r[:3] for r in first] == [(F.APP_PROFILE, None, "unresolved")]
+    invocation_logs.run(warehouse, offline, landing=str(root))  # nothing new: the row stays
+    assert warehouse.execute(row).fetchall() == first
+
+    asked: list[str] = []
+
+    class Denied:
+        def get_inference_profile(self, inferenceProfileIdentifier: str) -> dict:
+            asked.append(inferenceProfileIdentifier)
+            raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "Get")
+
+    online = Settings(resolve_profiles_with_api=True)
+    profiles.load_configured(warehouse, online)  # what a run does first
+    for _ in range(3):  # three batches name the profile: Bedrock is asked again once
+        profiles.resolve_new(warehouse, [F.APP_PROFILE], online, lambda region: Denied())
+    assert asked == [F.APP_PROFILE]
+    ((arn, model, by, error),) = warehouse.execute(row).fetchall()
+    assert (arn, model, by) == (F.APP_PROFILE, None, "unresolved")
+    assert "AccessDeniedException" in error

@@ -109,6 +109,23 @@ def test_causal_appending_the_future_changes_nothing_before_it():
         assert part.equals(full.head(cut))
 
 
+def test_a_floor_that_follows_the_series_is_causal_too():
+    # The band's floor is half the median of the week before each row, not of the whole
+    # series: a tenfold rise later on must not silence a spike judged before it.
+    ts, values = hourly(growth=0.0)
+    values[at(30, 0) :] *= 10
+    values[at(20, 14)] *= 3
+    params = anomaly.DetectorParams(floor_share=0.5, min_change=0.5)
+    full = anomaly.detect(ts, values, params=params)
+    for cut in (at(20, 15), at(29, 0), at(45, 0)):
+        part = anomaly.detect(ts[:cut], values[:cut], params=params)
+        assert part.equals(full.head(cut))
+    assert full["alert"][at(20, 14)]
+    # a floor from the whole window's median (the runner's old one) hid it
+    hidden = anomaly.DetectorParams(min_change=0.5 * float(np.median(values)))
+    assert not anomaly.detect(ts, values, params=hidden)["alert"][at(20, 14)]
+
+
 def test_missing_values_and_gaps_are_tolerated():
     ts, values = hourly(seed=3)
     rng = np.random.default_rng(0)

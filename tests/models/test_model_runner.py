@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import duckdb
+import numpy as np
 import pytest
 
 from genai_lens import jobs, model_anomalies, model_forecasts, model_runner
@@ -106,3 +107,50 @@ def test_when_every_step_succeeds_the_run_is_ok(warehouse):
     run = jobs.run_job(warehouse, Settings(), "models", trigger="cli")
     assert run.status == "ok" and run.stats is not None and run.stats.records > 0
     assert warehouse.execute("SELECT count(DISTINCT series) FROM forecasts").fetchone() == (2,)
+
+
+def calls(con: duckdb.DuckDBPyConnection, hour: datetime, lob: str, app: str, n: int,
+          throttles: int = 0, model: str = SONNET, cost: float = 1.0) -> None:  # fmt: skip
+    con.execute(
+        "INSERT INTO usage_hourly (hour, account_id, region, lob, app, model, invocations, "
+        "errors, throttles, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+        "est_cost_usd, unpriced_invocations, guardrail_invocations, guardrail_interventions, "
+        "latency_count) VALUES (?, '111122223333', 'us-east-1', ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, "
+        "0, 0, 0, 0)",
+        [hour, lob, app, model, n, throttles, throttles, n * 1000, cost],
+    )
+
+
+def test_a_cloudwatch_series_is_explained_by_the_lobs_that_called_the_model(warehouse):
+    peak = datetime(2026, 11, 27, 14)
+    for day in range(8):
+        hour = peak - timedelta(days=day)
+        storm = 400 if day == 0 else 2
+        calls(warehouse, hour, "retail", "chat", 500, throttles=storm)
+        calls(warehouse, hour, "wealth", "advisor", 300, throttles=1)
+        calls(warehouse, hour, "wealth", "research", 200, throttles=1)
+    cw = model_anomalies.Series(f"cw_throttle_rate|*|{SONNET}", "cw_throttle_rate", None, SONNET,
+                                np.array([]), np.array([]))  # fmt: skip
+    episode = {"start": peak, "peak": peak, "expected": 0.004, "actual": 0.4}
+    why = model_anomalies.explain(warehouse, cw, episode)
+    assert why["driver"]["label"] == "app=chat" and why["driver"]["share"] == 1.0
+    assert {r["value"] for r in why["driver"]["breakdown"]} == {"chat", "advisor", "research"}
+
+
+def test_a_cost_spike_is_decomposed_across_the_lobs_models(warehouse):
+    peak = datetime(2026, 11, 27, 14)
+    haiku = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    for day in range(8):
+        hour = peak - timedelta(days=day)
+        moved = day == 0  # at the peak half of the haiku calls went to sonnet instead
+        calls(warehouse, hour, "retail", "chat", 150 if moved else 100, cost=15 if moved else 10)
+        calls(warehouse, hour, "retail", "chat", 50 if moved else 100, model=haiku,
+              cost=0.5 if moved else 1.0)  # fmt: skip
+    cost = model_anomalies.Series(f"cost|retail|{SONNET}", "cost", "retail", SONNET,
+                                  np.array([]), np.array([]))  # fmt: skip
+    episode = {"start": peak, "peak": peak, "expected": 11.0, "actual": 15.5}
+    found = model_anomalies.explain(warehouse, cost, episode)["decomposition"]
+    assert found["scope"] == "lob=retail, all its models"
+    assert found["factors"]["volume"] == 1.0 and found["factors"]["tokens_per_call"] == 1.0
+    assert found["factors"]["model_mix"] == pytest.approx(15.5 / 11.0, abs=1e-3)
+    assert found["factors"]["price_per_token"] == pytest.approx(1.0, abs=1e-3)

@@ -1,0 +1,40 @@
+"""The forecast's robust parts: one-off days found (a spike, not a step), the weekday level."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.forecast_local import outlier_days, weekday_level
+
+WEEKDAYS = np.arange(70) % 7  # day 0 is a Monday
+
+
+def weekly(level: np.ndarray, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    shape = np.where(WEEKDAYS[: len(level)] >= 5, 0.3, 1.0)
+    return level * shape * rng.lognormal(0, 0.08, len(level))
+
+
+def test_a_spike_is_one_off_and_a_step_is_not() -> None:
+    y = weekly(np.full(70, 100.0))
+    y[40:42] *= 6  # two days of runaway
+    y[55:] *= 1.8  # a new level that lasts
+    odd, expected = outlier_days(y, WEEKDAYS)
+    assert np.flatnonzero(odd).tolist() == [40, 41]
+    assert 0.7 < expected[40] / (y[33] + y[47]) * 2 < 1.3  # what a normal Friday would be
+
+
+def test_a_quiet_weekend_is_not_an_outlier() -> None:
+    y = weekly(np.full(70, 50.0), seed=1)
+    y[WEEKDAYS >= 5] = 0.0  # no spend at weekends at all
+    odd, _ = outlier_days(y, WEEKDAYS)
+    assert not odd.any()
+
+
+def test_weekday_level_is_last_weeks_level_times_the_recent_profile() -> None:
+    y = weekly(np.linspace(50, 120, 70), seed=2)
+    ahead = np.arange(7)  # Monday to Sunday
+    got = weekday_level(y, WEEKDAYS, ahead)
+    assert abs(got.mean() - y[-7:].mean()) < 1e-9  # the profile averages to one
+    assert got[5] / got[0] < 0.45  # the weekend share of the last two weeks
+    assert weekday_level(y[:5], WEEKDAYS[:5], ahead).tolist() == [y[:5].mean()] * 7
