@@ -28,11 +28,19 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	$(PYTHON) -m venv .uv-bootstrap
 	.uv-bootstrap/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-# Browser tests drive Debian's chromium (never a downloaded browser build).
+# Browser tests drive Debian's chromium (never a downloaded browser build). Installed here only
+# as root; anyone else is told what to install, and the run stops (the browser test would fail
+# on a missing browser anyway: it never skips).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "the browser tests need Debian's chromium: run 'sudo apt-get install -y chromium'" \
+	         "(or 'make browser' as root), then make test again" >&2; \
+	    exit 1; \
+	  fi; }
 
 lint: install
 	$(VENV)/bin/ruff check --fix .

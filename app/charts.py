@@ -37,10 +37,15 @@ MODEL_PALETTE = (
     "#0D2C54", "#9D755D", "#FF9DA6", "#2B3D26", "#E73F74",
     "#999933", "#332288", "#FFBB78", "#882D17", "#98DF8A",
 )  # fmt: skip
-# Error codes have their own hues (ColorBrewer Dark2 and Set1 without their greys), so that
-# ThrottlingException never wears a LOB's colour.
+# Error codes have their own hues (ColorBrewer Dark2 and Set1 without their greys, every pair
+# at least 40 CIELAB units apart), so that ThrottlingException never wears a LOB's colour.
+# Bedrock's own codes keep one hue each, whatever else failed in the period; others hash.
 ERROR_PALETTE = (
-    "#D95F02", "#984EA3", "#1B9E77", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#377EB8",
+    "#D95F02", "#377EB8", "#984EA3", "#1B9E77", "#E7298A", "#E6AB02", "#66A61E", "#8C564B",
+)  # fmt: skip
+BEDROCK_ERRORS = (
+    "ThrottlingException", "ValidationException", "ModelTimeoutException", "ModelErrorException",
+    "ServiceUnavailableException", "AccessDeniedException", "InternalServerException",
 )  # fmt: skip
 CHART_HEIGHT = 320
 MAX_SERIES = 10  # a stacked chart shows this many series at most (the rest as "N others")
@@ -80,10 +85,15 @@ def model_colors(names: Iterable[str]) -> dict[str, str]:
 
 
 def error_colors(names: Iterable[str]) -> dict[str, str]:
-    return color_map(names, ERROR_PALETTE)
+    names = list(names)
+    fixed = {n: ERROR_PALETTE[BEDROCK_ERRORS.index(n)] for n in names if n in BEDROCK_ERRORS}
+    rest = [c for c in ERROR_PALETTE if c not in fixed.values()]
+    return fixed | color_map([n for n in names if n not in fixed], rest or ERROR_PALETTE)
 
 
-def distinct(names: Sequence[str], colors: dict[str, str], palette: Sequence[str]) -> dict[str, str]:
+def distinct(
+    names: Sequence[str], colors: dict[str, str], palette: Sequence[str]
+) -> dict[str, str]:
     """`colors` with no two of `names` (the series on one chart) sharing a colour.
 
     `color_map` keeps names apart only up to the palette's length; past it, a name that would
@@ -169,8 +179,11 @@ def tokens_per_day(
     )
 
 
-def lob_table(lobs: pl.DataFrame) -> pl.DataFrame:
-    """The per-LOB table as displayed: change and share in percent, short model names."""
+def lob_table(lobs: pl.DataFrame, compare: bool = True) -> pl.DataFrame:
+    """The per-LOB table as displayed: change and share in percent, short model names; no
+    change where the previous span is no baseline (`compare` False)."""
+    if not compare:
+        lobs = lobs.with_columns(pl.lit(None, pl.Float64).alias("prev_est_cost_usd"))
     labels = model_labels(lobs["top_model"].drop_nulls().to_list())
     change = (pl.col("est_cost_usd") / pl.col("prev_est_cost_usd") - 1) * 100
     status = pl.col("budget_status")
@@ -243,10 +256,12 @@ def stacked(
         if kind == "bar":
             fig.add_trace(go.Bar(marker_color=colors.get(name), **common))
         else:
+            # An opaque fill: plotly's default half-transparent one washes neighbouring hues
+            # (two browns, two blues) into the same pastel.
             fig.add_trace(
                 go.Scatter(
                     mode="lines", stackgroup="one", line={"width": 0.5, "color": colors.get(name)},
-                    **common,
+                    fillcolor=colors.get(name), **common,
                 )
             )  # fmt: skip
     top = frame.group_by("day").agg(pl.col(value).sum())[value].max() if len(frame) else 0

@@ -67,9 +67,9 @@ def forecast(
     """Daily actuals, the forecast and its 80/95% intervals to `until`; Cost Explorer's daily
     mean beside.
 
-    The y-axis stops at the top of the actuals, the forecast and its 80% interval: a 95%
-    interval that fans out to forty times the daily spend would flatten the actuals into a
-    line along zero. `clipped_95` says when the 95% band runs past the axis.
+    The y-axis stops a quarter above the highest actual or forecast: intervals that fan out to
+    several (in the audit, forty) times the daily spend would flatten the actuals into a line
+    along zero. `clipped` says how high the bands run past the axis.
     """
     frame = frame.sort("day").filter(pl.col("day") >= today - timedelta(days=days))
     if until is not None:
@@ -97,20 +97,21 @@ def forecast(
 
 
 def forecast_top(frame: pl.DataFrame) -> float:
-    """Where the forecast chart's y-axis stops: the highest actual, forecast or 80% bound."""
-    values = [0.0]
-    for column in ("actual", "yhat", "hi80"):
-        values += frame[column].drop_nulls().to_list()
-    return float(max(values))
+    """Where the forecast chart's y-axis data stops: a quarter above the highest actual or
+    forecast (the bands go on past it)."""
+    values = [0.0, *frame["actual"].drop_nulls(), *frame["yhat"].drop_nulls()]
+    return float(max(values)) * 1.25
 
 
-def clipped_95(frame: pl.DataFrame, today: date, until: date | None) -> float | None:
-    """The 95% interval's top when it runs past forecast()'s axis, else None."""
+def clipped(frame: pl.DataFrame, until: date | None) -> tuple[float, float] | None:
+    """The 80% and 95% intervals' tops when a band runs past forecast()'s axis, else None."""
     if until is not None:
         frame = frame.filter(pl.col("actual").is_not_null() | (pl.col("day") <= until))
-    top95 = frame["hi95"].max()
-    top = charts.nice_ticks(forecast_top(frame))[-1] * 1.02
-    return float(top95) if top95 is not None and float(top95) > top else None  # type: ignore[arg-type]
+    top80, top95 = frame["hi80"].max(), frame["hi95"].max()
+    axis = charts.nice_ticks(forecast_top(frame))[-1] * 1.02
+    if top95 is None or float(top95) <= axis:  # type: ignore[arg-type]
+        return None
+    return float(top80 or 0.0), float(top95)  # type: ignore[arg-type]
 
 
 def month_landing(frame: pl.DataFrame, row: dict[str, Any]) -> go.Figure:
@@ -206,8 +207,11 @@ def bars(
     """Horizontal bars, biggest on top; `stack` splits each bar by a second column."""
     # Ties broken by name (descending, so the first name reads at the top): the same data draws
     # the same chart on every rerun.
-    totals = frame.group_by(label).agg(pl.col(value).sum()).sort([value, label],
-                                                                  descending=[False, True])
+    totals = (
+        frame.group_by(label)
+        .agg(pl.col(value).sum())
+        .sort([value, label], descending=[False, True])
+    )
     order = totals[label].to_list()
     fig = go.Figure()
     groups = frame[stack].unique().sort().to_list() if stack else [None]
@@ -280,7 +284,9 @@ def coverage(frame: pl.DataFrame, days: tuple[date, date]) -> go.Figure:
         # full coverage, not more: the share stops at 100% and the axis shows all of it.
         (pl.col("logged_invocations") / pl.col("cw_invocations")).clip(0, 1).alias("share"),
     ).filter(pl.col("cw_invocations") > 0)
-    colors = charts.color_map(frame["where"].unique().to_list(), charts.MODEL_PALETTE)
+    # A handful of account/region lines: Tableau's ten hues tell a few apart better than the
+    # model palette's twenty (which places two blues and two greens side by side here).
+    colors = charts.color_map(frame["where"].unique().to_list(), charts.LOB_PALETTE)
     fig = lines(frame, "day", "share", "where", colors, days, tick=percent_tick, hover=".1%")
     fig.update_yaxes(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0],
                      ticktext=["0%", "25%", "50%", "75%", "100%"])  # fmt: skip

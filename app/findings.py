@@ -163,8 +163,8 @@ def breakdown(why: dict[str, Any], metric: str) -> pl.DataFrame | None:
     rows = (driver.get("breakdown") if isinstance(driver, dict) else None) or why.get("breakdown")
     if not isinstance(rows, list) or not rows:
         return None
-    what, unit = MEASURES.get(metric, (metric_label(metric).lower(), _unit(metric)))
-    at_peak, usual = f"At the peak ({what})", "Usual (median, same hour, 7 days before)"
+    unit = MEASURES.get(metric, ("", _unit(metric)))[1]
+    at_peak, usual = "At the peak", "Usual"
     out = []
     for r in rows:
         out.append({
@@ -174,6 +174,21 @@ def breakdown(why: dict[str, Any], metric: str) -> pl.DataFrame | None:
             else None,
         })  # fmt: skip
     return pl.DataFrame(out, infer_schema_length=None)
+
+
+BREAKDOWN: Config = {
+    "Usual": col.TextColumn(help="The median of the same hour on the seven days before"),
+    "At the peak": col.TextColumn(help="The anomaly's peak hour"),
+}
+
+
+def breakdown_heading(metric: str) -> str:
+    """What the breakdown measures and against what (it is not the summary's expected)."""
+    what = MEASURES.get(metric, (metric_label(metric).lower(), ""))[0]
+    return (
+        f"**What drove it**: {what} by the driver's dimension at the peak hour, against the "
+        "usual (median of that hour on the 7 days before; not the expected above)"
+    )
 
 
 FACTORS = {"volume": "Calls", "tokens_per_call": "Tokens per call", "model_mix": "Model mix",
@@ -225,7 +240,8 @@ def sample(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 TEXT: Config = {
-    "Prompt": col.TextColumn(width="large"), "Response": col.TextColumn(width="large"),
+    "Prompt": col.TextColumn(width="large"),
+    "Response": col.TextColumn(width="large"),
     "Redactions": count("PII and secrets replaced by placeholders such as [EMAIL]"),
 }
 

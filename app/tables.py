@@ -218,8 +218,10 @@ def apps(frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50) -> 
     """The `limit` applications worst by `by` (p95 latency or error rate) with enough calls;
     an application without that figure is not ranked (`no_latency` names them)."""
     key = {"latency": "latency_p95_ms", "errors": "error_rate"}[by]
-    ranked = frame.filter(pl.col("invocations") >= min_calls).with_columns(pl.col(key).fill_nan(None))
-    worst = ranked.drop_nulls(key).sort(key, descending=True)
+    ranked = frame.filter(pl.col("invocations") >= min_calls)
+    worst = (
+        ranked.with_columns(pl.col(key).fill_nan(None)).drop_nulls(key).sort(key, descending=True)
+    )
     return worst.head(limit).select(
         pl.col("lob").alias("LOB"), pl.col("app").alias("Application"),
         pl.col("invocations").alias("Invocations"), pl.col("errors").alias("Errors"),

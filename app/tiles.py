@@ -55,10 +55,11 @@ LANDING_NOTE = (
 )
 
 
-def clipped_note(top95: float) -> str:
+def clipped_note(tops: tuple[float, float]) -> str:
     return (
-        f"The 95% interval reaches {fmt.money(top95)} a day; the axis stops at the top of the 80% "
-        "interval so the actuals stay readable."
+        f"The intervals run past the chart: the 80% one to {fmt.money(tops[0])} a day, the 95% "
+        f"one to {fmt.money(tops[1])}. The axis stops a quarter above the highest actual or "
+        "forecast so the actuals stay readable."
     )
 
 

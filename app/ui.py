@@ -77,8 +77,19 @@ def header(title: str, what: str, ctx: Context) -> None:
     st.caption(f"{what} · {ctx.span} (UTC days)")
 
 
+def holds_since(w: Window, start: datetime) -> bool:
+    """Whether the warehouse's data reaches back to `start`'s day: a span it covers only in
+    part (data that starts days into it) is no baseline for a change. (The day, not the hour:
+    the first day's traffic starts when people start work.)"""
+    first = w.version.first_hour
+    return first is not None and first.date() <= start.date()
+
+
 def compared_with(w: Window, has_previous: bool) -> str:
     span = fmt.day_span(*w.prev_days)
+    if not holds_since(w, w.prev_start):
+        first = fmt.hour(w.version.first_hour)
+        return f"Data starts {first}, after {span} (the same span just before): no changes shown."
     if has_previous:
         return f"Changes against {span}, the same span just before."
     return f"No usage in {span}, the same span just before: no changes shown."

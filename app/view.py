@@ -37,6 +37,18 @@ def quarter_end(on: date) -> date:
     return month_end(quarter_start(on) + timedelta(days=62))
 
 
+HORIZONS = ("Month end", "Quarter end", "Whole forecast")
+
+
+def forecast_until(horizon: str | None, on: date) -> date | None:
+    """The last day the forecast chart shows (None: all of it); at least a week ahead, so the
+    last days of a month still show a forecast."""
+    if horizon == "Whole forecast":
+        return None
+    end = quarter_end(on) if horizon == "Quarter end" else month_end(on)
+    return max(end, on + timedelta(days=7))
+
+
 def period_days(period: str, on: date, custom: Sequence[date] = ()) -> tuple[date, date]:
     """First and last UTC day of a period preset as seen on day `on` (both inclusive)."""
     if period in _ROLLING:

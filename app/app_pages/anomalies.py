@@ -40,9 +40,8 @@ if detail:
             st.plotly_chart(figures.anomaly_band(band, detail, triage.tick(detail["metric"])))
         left, right = st.columns(2)
         if (parts := findings.breakdown(why, detail["metric"])) is not None:
-            left.markdown("**What drove it** (the driver's dimension at the peak hour, against "
-                          "its usual: a baseline of its own, not the expected above)")
-            ui.table(parts, where=left)
+            left.markdown(findings.breakdown_heading(detail["metric"]))
+            ui.table(parts, findings.BREAKDOWN, where=left)
         if (factors := findings.decomposition(why)) is not None:
             right.markdown("**Cost decomposition** (peak against the usual hour)")
             ui.table(factors, where=right)

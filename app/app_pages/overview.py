@@ -5,29 +5,31 @@ import streamlit as st
 from app import charts, data, ui, view
 from app import format as fmt
 
-# Widths (px) so all thirteen columns fit the page at 1,500 px, the sparkline next to the
-# spend it draws rather than past the right edge.
+# Short headers and widths (px) so all thirteen columns fit the page at 1,500 px, the sparkline
+# next to the spend it draws rather than past the right edge (each header's help says it whole).
+col = st.column_config
 TABLE = {
-    "LOB": st.column_config.TextColumn(width=120),
-    "Est. spend": st.column_config.NumberColumn(format="dollar", help="Blank: nothing priced",
-                                                width=85),
-    "Spend per day": st.column_config.LineChartColumn(y_min=0, width=110),
-    "vs previous": st.column_config.NumberColumn(format="%+.1f%%", help="Spend change",
-                                                 width=75),
-    "Share of spend": st.column_config.ProgressColumn(format="%.1f%%", max_value=100, width=110),
-    "Budget status": st.column_config.TextColumn(help="From the newest forecast run", width=85),
-    "Month landing": st.column_config.NumberColumn(format="dollar", help="Forecast month end",
-                                                   width=85),
-    "Budget": st.column_config.NumberColumn(format="dollar", help="This month's budget",
-                                            width=75),
-    "P(over budget)": st.column_config.NumberColumn(format="%.0f%%", width=70),
-    "Invocations": st.column_config.NumberColumn(format="localized", width=80),
-    "Tokens": st.column_config.NumberColumn(format="compact", width=60),
-    "Top model": st.column_config.TextColumn(help="The model with the most estimated spend",
-                                             width=120),
-    "Unpriced invocations": st.column_config.NumberColumn(
-        format="localized", label="Unpriced", help="Invocations without a price", width=70
-    ),
+    "LOB": col.TextColumn(width=100),
+    "Est. spend": col.NumberColumn(format="dollar", help="Blank: nothing priced", width=80),
+    "Spend per day": col.LineChartColumn(y_min=0, label="Per day", width=90,
+                                         help="Estimated spend per day"),
+    "vs previous": col.NumberColumn(format="%+.1f%%", label="Change", width=65,
+                                    help="Spend against the same span just before"),
+    "Share of spend": col.ProgressColumn(format="%.1f%%", max_value=100, label="Share",
+                                         width=80, help="Share of spend"),
+    "Budget status": col.TextColumn(label="Status", width=75,
+                                    help="Budget status, from the newest forecast run"),
+    "Month landing": col.NumberColumn(format="dollar", label="Landing", width=80,
+                                      help="Forecast month end"),
+    "Budget": col.NumberColumn(format="dollar", help="This month's budget", width=75),
+    "P(over budget)": col.NumberColumn(format="%.0f%%", label="P(over)", width=60,
+                                       help="Probability of ending the month over budget"),
+    "Invocations": col.NumberColumn(format="localized", label="Calls", width=65,
+                                    help="Invocations"),
+    "Tokens": col.NumberColumn(format="compact", width=55),
+    "Top model": col.TextColumn(help="The model with the most estimated spend", width=100),
+    "Unpriced invocations": col.NumberColumn(format="localized", label="Unpriced", width=65,
+                                             help="Invocations of models without a price"),
 }  # fmt: skip
 
 ctx = ui.context()
@@ -45,11 +47,16 @@ if daily.is_empty():
 kpi, month = data.kpis(w), data.month(w).row(0, named=True)
 cur, prev = kpi.row(0, named=True), kpi.row(1, named=True)
 st.caption(ui.compared_with(w, prev["invocations"] > 0))
+compare = ui.holds_since(w, w.prev_start)  # a partly loaded span is no baseline
+prev = prev if compare else dict.fromkeys(prev)
+if not ui.holds_since(w, view.month_to_date(w.version)["prev_mtd_start"]):
+    month = month | {"prev_mtd_cost": None}
 trend = charts.daily_totals(daily, days).to_dict(as_series=False)
 spend, invocations, tokens, active, errors, guarded, unattributed, unpriced_tile = fmt.kpi_tiles(
     cur, prev, trend
 )
-ui.tiles([spend, *fmt.month_tiles(month, f"{view.today():%B}", ctx.version.last_hour), unattributed])  # on budget?
+month_tiles = fmt.month_tiles(month, f"{view.today():%B}", ctx.version.last_hour)
+ui.tiles([spend, *month_tiles, unattributed])  # on budget?
 ui.tiles([invocations, tokens, active, unpriced_tile])  # is adoption growing?
 ui.tiles([fmt.latency_tile(cur, prev), errors, guarded, None])  # is it safe and healthy?
 unpriced = charts.unpriced_models(daily)
@@ -67,7 +74,7 @@ with ui.panel("Invocations per day, by model", "logs", where=left):
 with ui.panel("Tokens per day, by LOB", "logs", where=right):
     st.plotly_chart(charts.tokens_per_day(daily, ctx.lob_colors, days))
 with ui.panel("Lines of business", "estimate"):
-    table = charts.lob_table(data.lobs(w))
+    table = charts.lob_table(data.lobs(w), compare)
     ui.table(table, TABLE)
     if table["Month landing"].null_count() == len(table):
         st.caption(f"Budget status: {ui.NO_MODELS}")

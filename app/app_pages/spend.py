@@ -1,8 +1,6 @@
 """Spend: who spends what on which model, where the month lands, and a chargeback that
 matches the invoice. FinOps' page."""
 
-from datetime import timedelta
-
 import polars as pl
 import streamlit as st
 
@@ -10,11 +8,6 @@ from app import charts, data, figures, focus, tables, tiles, ui, view
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
 PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}
-HORIZONS = {  # how far the forecast chart reaches (the forecast itself runs further)
-    "Month end": lambda on: max(view.month_end(on), on + timedelta(days=7)),
-    "Quarter end": lambda on: max(view.quarter_end(on), on + timedelta(days=7)),
-    "Whole forecast": lambda on: None,
-}
 
 ctx = ui.context()
 ui.header("Spend", "Amazon Bedrock spend: the bill allocated to LOBs, forecasts, unit costs", ctx)
@@ -43,17 +36,17 @@ with ui.panel("Forecast", "models", **PER_LOB):
         names = forecast["series"].unique(maintain_order=True).to_list()
         pick, reach = st.columns([2, 3])
         series = pick.selectbox("Series", names, format_func=tables.series_label, key="series")
-        horizon = reach.segmented_control("Forecast to", list(HORIZONS), default="Month end",
+        horizon = reach.segmented_control("Forecast to", view.HORIZONS, default="Month end",
                                           key="horizon", bind="query-params")  # fmt: skip
-        until = HORIZONS[horizon or "Month end"](view.today())
+        until = view.forecast_until(horizon, view.today())
         one = forecast.filter(pl.col("series") == series)
         ce = data.ce_forecast(w).filter(pl.col("granularity") == "DAILY")
         left, right = st.columns([3, 2])
         left.markdown("**Daily spend: actual, forecast and its 80% / 95% intervals**")
         left.plotly_chart(figures.forecast(one, view.today(), ce if series == "total" else None,
                                            until=until))  # fmt: skip
-        if (top95 := figures.clipped_95(one, view.today(), until)) is not None:
-            left.caption(tiles.clipped_note(top95))
+        if (tops := figures.clipped(one, until)) is not None:
+            left.caption(tiles.clipped_note(tops))
         month = landing.filter((pl.col("series") == series) & (pl.col("period_kind") == "month"))
         if len(month):
             right.markdown("**This month, cumulative, against budget**")

@@ -106,8 +106,10 @@ def test_every_anomaly_lookup_by_id_returns_only_the_readers_lobs(role, estate_p
         band = data.anomaly_band(version, anomaly_id)
         changes = data.anomaly_changes(version, anomaly_id)
         calls = data.anomaly_sample(version, anomaly_id)
-        text = data.query("anomalies_text", {"anomaly_id": anomaly_id,
-                                             "request_ids": request_ids} | reader.params())
+        text = data.query(
+            "anomalies_text",
+            {"anomaly_id": anomaly_id, "request_ids": request_ids} | reader.params(),
+        )
         if not visible:
             assert detail is None and band.is_empty() and changes.is_empty(), anomaly_id
             assert calls.is_empty() and text.is_empty(), anomaly_id
@@ -135,13 +137,17 @@ def rendered_text(at: AppTest) -> str:
 def forbidden_names(access: auth.Access) -> dict[str, list[str]]:
     """Per LOB the reader may not see: its name, its applications and its principals."""
     with runtime.cursor() as cur:
-        apps = dict(cur.execute(
-            "SELECT lob, list(DISTINCT app) FILTER (WHERE app IS NOT NULL) FROM usage_hourly "
-            "GROUP BY lob"
-        ).fetchall())
-        arns = dict(cur.execute(
-            "SELECT lob, list(DISTINCT principal_arn) FROM usage_principals_hourly GROUP BY lob"
-        ).fetchall())
+        apps = dict(
+            cur.execute(
+                "SELECT lob, list(DISTINCT app) FILTER (WHERE app IS NOT NULL) FROM usage_hourly "
+                "GROUP BY lob"
+            ).fetchall()
+        )
+        arns = dict(
+            cur.execute(
+                "SELECT lob, list(DISTINCT principal_arn) FROM usage_principals_hourly GROUP BY lob"
+            ).fetchall()
+        )
     return {lob: [lob, *(apps[lob] or []), *arns.get(lob, [])]
             for lob in apps if lob not in access.lobs}  # fmt: skip
 
@@ -169,7 +175,7 @@ def test_every_page_shows_only_the_readers_lobs(role, page, estate_path, open_pa
     for lob, names in forbidden.items():
         for name in names:
             found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
-            assert not found, (page, lob, name, text[max(0, found.start() - 80):found.end() + 80])
+            assert not found, (page, lob, name, text[max(0, found.start() - 80) : found.end() + 80])
 
 
 def fingerprint() -> tuple:
@@ -289,7 +295,7 @@ def test_sign_in_calls_st_login_with_the_configured_provider(
     assert not at.dataframe and not at.metric  # nothing of the estate before sign-in
     assert not any("Sign-in is not configured" in c.value for c in at.caption)
     keys = [b.key for b in at.button]
-    assert [b.label for b in at.button][0].startswith("Sign in")
+    assert all(b.label.startswith("Sign in") for b in at.button)
     for key in keys:
         at.button(key=key).click().run()
     assert calls == expected

@@ -133,7 +133,8 @@ def test_the_feed_follows_the_lob_and_model_filters_as_the_sql_does(estate, open
     wealth = open_page(path, "anomalies", lob="wealth")
     with runtime.cursor() as cur:
         (n_wealth,) = cur.execute(
-            "SELECT count(*) FROM anomalies WHERE lob = 'wealth' AND status IN ('open', 'acknowledged')"
+            "SELECT count(*) FROM anomalies "
+            "WHERE lob = 'wealth' AND status IN ('open', 'acknowledged')"
         ).fetchall()[0]
         (n_all,) = cur.execute(
             "SELECT count(*) FROM anomalies WHERE status IN ('open', 'acknowledged')"
@@ -174,9 +175,11 @@ def test_a_rate_anomaly_breaks_down_in_counts_against_its_own_baseline(
     assert "expected 3.9%, actual 33.3%" in summary
     assert "(100% of the change; the series' only app)" in summary
     parts = next(d.value for d in at.dataframe if "Dimension" in d.value.columns)
-    assert list(parts.columns[2:4]) == ["Usual (median, same hour, 7 days before)",
-                                        "At the peak (interventions)"]  # fmt: skip
-    assert parts.iloc[0]["At the peak (interventions)"] == "7"  # a count, not "700.0%"
+    assert list(parts.columns[2:4]) == ["Usual", "At the peak"]
+    assert parts.iloc[0]["At the peak"] == "7"  # a count of interventions, not "700.0%"
+    heading = " ".join(m.value for m in at.markdown)
+    assert "**What drove it**: interventions by the driver's dimension" in heading
+    assert "median of that hour on the 7 days before; not the expected above" in heading
     assert at.subheader[1].value.startswith("HIGH · Guardrail intervention rate · ")
 
 

@@ -202,7 +202,7 @@ def test_every_page_renders_without_an_error_box(make_estate, serve, browser_pag
     browser_page.goto(f"{url}/anomalies?anomaly={info['anomalies'][0]}")
     settle(browser_page)
     assert browser_page.locator(ERRORS).count() == 0
-    assert browser_page.get_by_text("HIGH · cost · wealth").count() > 0
+    assert browser_page.get_by_text("HIGH · Estimated spend per hour · wealth").count() > 0
     screenshot(browser_page, keep(Path("anomalies-detail.png")))
 
 

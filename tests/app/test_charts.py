@@ -49,8 +49,8 @@ def daily(names: list[str], days: tuple[date, date] = DAYS) -> pl.DataFrame:
 def test_daily_charts_show_the_first_and_last_bars_whole():
     frame = daily(["wealth", "legal"])
     colors = charts.lob_colors(["wealth", "legal"])
-    for fig in (charts.spend_per_day(frame, colors, DAYS), charts.tokens_per_day(frame, colors, DAYS),
-                charts.invocations_per_day(frame, colors, DAYS)):  # fmt: skip
+    for build in (charts.spend_per_day, charts.tokens_per_day, charts.invocations_per_day):
+        fig = build(frame, colors, DAYS)
         assert list(fig.layout.xaxis.range) == [FIRST_EDGE, LAST_EDGE]
 
 
@@ -86,7 +86,7 @@ def test_hourly_lines_run_to_the_end_of_the_last_day():
 
 @pytest.mark.parametrize(
     ("palette", "least"),
-    [(charts.MODEL_PALETTE, 30), (charts.LOB_PALETTE, 15), (charts.ERROR_PALETTE, 20)],
+    [(charts.MODEL_PALETTE, 30), (charts.LOB_PALETTE, 15), (charts.ERROR_PALETTE, 40)],
 )
 def test_palettes_are_distinguishable_and_apart_from_grey_and_others(palette, least):
     assert len(set(palette)) == len(palette)
@@ -108,6 +108,10 @@ def test_error_codes_do_not_wear_lob_colours():
                                  "ModelTimeoutException"])  # fmt: skip
     assert not set(codes.values()) & set(charts.LOB_PALETTE)
     assert len(set(codes.values())) == 3
+    alone = charts.error_colors(["ThrottlingException"])  # the same hue in any company
+    assert alone["ThrottlingException"] == codes["ThrottlingException"]
+    more = charts.error_colors([*charts.BEDROCK_ERRORS, "SomethingNewException"])
+    assert len(set(more.values())) == len(more)
 
 
 @pytest.mark.parametrize("count", [9, 10, 15, 30])
@@ -129,3 +133,13 @@ def test_the_biggest_series_keep_their_usual_colour():
                          tick=charts.compact_tick, hover=",d")  # fmt: skip
     assert fig.data[0].line.color == colors[models[0]]
     assert fig.data[-1].line.color == charts.OTHER_COLOR
+
+
+def test_the_forecast_chart_reaches_the_month_or_quarter_end_and_a_week_at_least():
+    from app import view
+
+    assert view.forecast_until("Month end", date(2026, 12, 5)) == date(2026, 12, 31)
+    assert view.forecast_until(None, date(2026, 12, 29)) == date(2027, 1, 5)  # a week ahead
+    assert view.forecast_until("Quarter end", date(2026, 11, 5)) == date(2026, 12, 31)
+    assert view.forecast_until("Quarter end", date(2027, 1, 5)) == date(2027, 3, 31)
+    assert view.forecast_until("Whole forecast", date(2026, 12, 5)) is None

@@ -158,9 +158,11 @@ def test_data_health_numbers_follow_a_filter_change_as_the_sql_does(estate, open
     assert table_with(everyone, "Unpriced calls")["Unpriced calls"].sum() == total(
         unpriced, [since()]
     )
-    assert table_with(marketing, "Unpriced calls")["Unpriced calls"].sum() == total(
-        unpriced + " AND lob = 'marketing'", [since()]
-    ) > 0
+    assert (
+        table_with(marketing, "Unpriced calls")["Unpriced calls"].sum()
+        == total(unpriced + " AND lob = 'marketing'", [since()])
+        > 0
+    )
 
     haiku = open_page(estate, "data-health", model=factory.HAIKU)
     unattributed = (

@@ -513,3 +513,14 @@ def test_account_and_region_filters_change_every_tile(make_warehouse, open_page,
     by_region = open_page(path, region="us-east-1", app="advisor-chat")
     assert tiles(by_region)["Invocations"].value == "40"
     assert tiles(by_region)["Active LOBs · apps"].value == "1 · 1"
+
+
+def test_a_previous_span_the_data_only_partly_covers_shows_no_change(
+    make_warehouse, open_page, factory
+):
+    """Data starting a day before the period: one day against thirty is no baseline."""
+    at = open_page(make_warehouse(factory.estate(31, seed=9)))
+    shown = tiles(at)
+    assert not shown["Invocations"].proto.delta and not shown["Active LOBs · apps"].proto.delta
+    assert any(c.value.startswith("Data starts ") for c in at.caption)
+    assert at.dataframe[0].value["vs previous"].isna().all()

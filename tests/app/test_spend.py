@@ -176,3 +176,67 @@ def test_focus_rows_carry_every_mandatory_and_recommended_1_2_column(estate, use
     assert first["ChargePeriodEnd"] - first["ChargePeriodStart"] == timedelta(days=1)
     assert first["ServiceName"] == "Amazon Bedrock" and first["BillingCurrency"] == "USD"
     assert focus.publisher("us.anthropic.claude-sonnet-4-20250514-v1:0") == "Anthropic"
+
+
+def test_forecast_chart_keeps_actuals_readable_and_says_what_it_cuts(
+    estate, open_page, use_warehouse
+):
+    """A 95% band fanning out to forty times the spend flattened the actuals into a line along
+    zero: the axis stops a quarter above the highest actual or forecast, the chart reaches the
+    month end unless asked for more, and the cut is said."""
+    path, _, _ = estate
+    use_warehouse(path)
+    with runtime.cursor() as cur:
+        cur.execute("UPDATE forecasts SET hi95 = hi95 * 40 WHERE actual IS NULL")
+        (top95,) = cur.execute(
+            "SELECT max(hi95) FROM forecasts WHERE series = 'total' "
+            "AND day <= greatest(last_day(current_date), current_date + 7)"
+        ).fetchone()
+        (last_day,) = cur.execute("SELECT max(day) FROM forecasts").fetchone()
+    runtime.close()
+
+    def forecast_of(at) -> dict:
+        charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        return next(c for c in charts if any(t.get("name") == "Forecast" for t in c["data"]))
+
+    at = open_page(path, "spend")
+    chart = forecast_of(at)
+    actual = next(t for t in chart["data"] if t["name"] == "Actual")
+    forecast = next(t for t in chart["data"] if t["name"] == "Forecast")
+    assert chart["layout"]["yaxis"]["range"][1] < top95 / 10
+    assert chart["layout"]["yaxis"]["range"][1] > max(actual["y"] + forecast["y"])
+    month_end = view.month_end(view.today())
+    assert chart["layout"]["xaxis"]["range"][1][:10] <= str(
+        max(month_end, view.today() + timedelta(days=7))
+    )
+    assert any(c.value.startswith("The intervals run past the chart") for c in at.caption)
+
+    whole = forecast_of(open_page(path, "spend", horizon="Whole forecast"))
+    assert whole["layout"]["xaxis"]["range"][1][:10] == str(last_day)
+
+
+def test_landing_backtests_and_cost_explorer_say_what_they_are(estate, open_page, use_warehouse):
+    path, _, _ = estate
+    use_warehouse(path)
+    with runtime.cursor() as cur:
+        cur.execute(
+            "UPDATE forecast_backtests SET origins = 0, mape = NULL, naive_mape = NULL, "
+            "coverage80 = NULL, coverage95 = NULL WHERE horizon_days = 30"
+        )
+        cur.execute("DELETE FROM cost_forecast")
+        (through,) = cur.execute(
+            "SELECT max(day) FROM forecasts WHERE series = 'total' AND actual IS NOT NULL"
+        ).fetchone()
+    runtime.close()
+    at = open_page(path, "spend")
+    backtests = next(d.value for d in at.dataframe if "Naive MAPE" in d.value.columns)
+    no_origin = backtests[backtests["Origins"] == 0]
+    assert len(no_origin) and set(no_origin["Beats naive"]) == {fmt.MISSING}  # not "no"
+    assert set(backtests[backtests["Origins"] > 0]["Beats naive"]) <= {"yes", "no"}
+    beside = next(d.value for d in at.dataframe if "Month end" in d.value.columns)
+    assert list(beside["Forecast"]) == ["genai-lens (Prophet)"]
+    assert any("Cost Explorer: no forecast for this month" in c.value for c in at.caption)
+    landing = next(d.value for d in at.dataframe if "P(over budget)" in d.value.columns)
+    total = landing[(landing["Series"] == "All LOBs (total)") & (landing["Period"] == "Month")]
+    assert str(total["Actuals to"].iloc[0])[:10] == str(through)
+    assert any(c.value.startswith("To date: the forecast's actuals") for c in at.caption)
