@@ -189,20 +189,28 @@ RELATIVE_FLOOR = 0.5  # half the series' recent median, for amounts and latencie
 # cents an hour, which is noise to the budget however unusual it is to the series.
 MIN_COST_CHANGE = 0.50  # USD an hour
 MIN_TOKENS_CHANGE = 100_000  # tokens an hour: about $0.30 on a mid-size model, less on a small one
+# A busy hour's band is at least this share of what it expects (before the detector's
+# factors: a spike must be 50% off, a six-hour drift 30%). The week's median, which the
+# relative floor follows, includes nights and weekends: a weekday afternoon 15% busier than
+# usual read as a 'medium' anomaly, six of them in a 90-day demo outside every incident.
+AMOUNTS = {"cost", "tokens", "invocations", "cw_invocations"}
+EXPECTED_SHARE = 0.2
 
 
 def params_for(s: Series) -> detector.DetectorParams:
     """The detector's defaults, with a floor under the band: business series are often so
     steady that the detector's own scale would make a 10% wobble 'critical'. For rates the
     floor is fixed; for amounts and latencies it is half the series' median over the week
-    before each hour (causal: an hour is never judged by what came after it), and for cost
-    and tokens never below what is worth a look."""
+    before each hour (causal: an hour is never judged by what came after it), for cost and
+    tokens never below what is worth a look, and for amounts never below a share of the
+    hour's own expected value."""
     base = SLOW if s.metric in SLOW_METRICS else detector.DEFAULT
     if s.metric in RATES:
         return replace(base, min_change=RATE_FLOOR)
     least = {"cost": MIN_COST_CHANGE, "tokens": MIN_TOKENS_CHANGE}.get(s.metric, 1e-9)
     share = STEADY_FLOOR if s.metric in SLOW_METRICS else RELATIVE_FLOOR
-    return replace(base, min_change=least, floor_share=share)
+    own = EXPECTED_SHARE if s.metric in AMOUNTS else 0.0
+    return replace(base, min_change=least, floor_share=share, expected_share=own)
 
 
 def _per_base_model(cw: pl.DataFrame, profiles: dict[str, str]) -> pl.DataFrame:

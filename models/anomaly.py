@@ -79,6 +79,10 @@ class DetectorParams:
     # ... and a floor that follows the series: this share of its median over the
     # scale_window before each row (causal, like everything else; 0 turns it off)
     floor_share: float = 0.0
+    # ... and one that follows the forecast itself: this share of the expected value at the
+    # row (0 turns it off). A busy hour's band is then as wide as its own size warrants, where
+    # the median over a week (nights and weekends included) is far below it.
+    expected_share: float = 0.0
     step: timedelta | None = None  # sampling step; None reads it from the first rows
 
 
@@ -235,6 +239,8 @@ def _deviation(
     """The band's half-width around one forecaster and the severity of each row against it."""
     resid = x - forecast
     floor = _floor(x, rows, p)
+    if p.expected_share > 0:
+        floor = np.fmax(floor, p.expected_share * np.nan_to_num(np.abs(forecast)))
     spike_half = _band_half_width(resid, rows, p, floor) * p.spike_factor
     shift = _rolling(resid, rows.of(p.shift_window, 2), "mean")
     shift_half = _band_half_width(shift, rows, p, floor) * p.shift_factor

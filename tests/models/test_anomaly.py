@@ -190,6 +190,40 @@ def test_band_score_and_alert_invariants():
     assert (alerts["score"] >= 0.5).all() and alerts["in_episode"].all()
 
 
+def office_hours(days: int = 40, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Calls of a LOB that works weekday afternoons (UTC) and is nearly idle otherwise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days * 24)
+    hour, day = t % 24, t // 24
+    busy = (hour >= 13) & (hour < 22) & (day % 7 < 5)
+    return START + t * HOUR, rng.poisson(np.where(busy, 50.0, 2.0)).astype(float)
+
+
+def worst_label(ts: np.ndarray, values: np.ndarray, params: anomaly.DetectorParams) -> str:
+    """The worst label of the episodes from day 21 on (the seasons are learnt by then)."""
+    eps = anomaly.episodes(anomaly.detect(ts, values, params=params))
+    labels = eps.filter(pl.col("start") >= START + at(21, 0) * HOUR)["label"].to_list()
+    return max(labels, key=anomaly.SEVERITY_LABELS.index, default="none")
+
+
+def test_a_share_of_the_expected_value_keeps_a_busy_afternoon_from_reading_as_an_anomaly():
+    # The week's median, nights included, is about 2 calls: half of it floors nothing, and an
+    # afternoon 30% busier than usual read as 'medium'. A floor of a fifth of the expected
+    # value keeps it low, while a tripling and an outage stay high.
+    ts, calls = office_hours()
+    busier, tripled, outage = calls.copy(), calls.copy(), calls.copy()
+    busier[at(31, 15) : at(31, 21)] *= 1.3
+    tripled[at(31, 15) : at(31, 17)] *= 3
+    outage[at(31, 15) : at(31, 20)] = 0
+    median_only = anomaly.DetectorParams(floor_share=0.5)
+    with_expected = anomaly.DetectorParams(floor_share=0.5, expected_share=0.2)
+    assert worst_label(ts, busier, median_only) == "medium"
+    assert worst_label(ts, busier, with_expected) in ("none", "low")
+    assert worst_label(ts, tripled, with_expected) in ("high", "critical")
+    assert worst_label(ts, outage, with_expected) in ("high", "critical")
+    assert worst_label(ts, calls, with_expected) == "none"
+
+
 def test_min_change_silences_changes_too_small_to_matter():
     rng = np.random.default_rng(6)
     ts = START + np.arange(60 * 24) * HOUR
