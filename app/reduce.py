@@ -142,6 +142,9 @@ def _empty_lobs() -> pl.DataFrame:
 # --- Reliability -----------------------------------------------------------------------------
 
 
+LOG_PERCENTILES = ("p50", "p90", "p95", "p99")  # what usage_hourly keeps per hour
+
+
 def reliability_daily(usage: pl.DataFrame) -> pl.DataFrame:
     """Per day x LOB x model: invocations, errors, throttles and latency sums."""
     sums = pl.exclude("day", "lob", "app", "model").sum()
@@ -149,14 +152,14 @@ def reliability_daily(usage: pl.DataFrame) -> pl.DataFrame:
 
 
 def app_reliability(usage: pl.DataFrame) -> pl.DataFrame:
-    """Per LOB x application: volume, error rate and mean / p50 / p95 latency."""
+    """Per LOB x application: volume, error rate and mean / p50 / p90 / p95 / p99 latency."""
     per_app = usage.group_by("lob", "app").agg(pl.exclude("day", "model").sum())
     return per_app.select(
         "lob", "app", "invocations", "errors", "throttles",
         ratio("errors", "invocations").alias("error_rate"),
         ratio("latency_ms_sum", "latency_count").alias("latency_mean_ms"),
-        ratio("latency_p50_weighted", "latency_p50_count").alias("latency_p50_ms"),
-        ratio("latency_p95_weighted", "latency_p95_count").alias("latency_p95_ms"),
+        *(ratio(f"latency_{p}_weighted", f"latency_{p}_count").alias(f"latency_{p}_ms")
+          for p in LOG_PERCENTILES),
     ).sort(["invocations", "lob", "app"], descending=[True, False, False])  # fmt: skip
 
 

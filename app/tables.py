@@ -34,8 +34,8 @@ def secs(help: str | None = None) -> Any:
     return col.NumberColumn(format="%.2f s", help=help)
 
 
-def in_seconds(column: str) -> pl.Expr:
-    return pl.col(column) / 1000
+def in_seconds(column: str | pl.Expr) -> pl.Expr:
+    return (pl.col(column) if isinstance(column, str) else column) / 1000
 
 
 def series_label(series: str) -> str:
@@ -207,17 +207,22 @@ def model_latency(frame: pl.DataFrame) -> pl.DataFrame:
     ).sort("Latency p99", descending=True, nulls_last=True)
 
 
+SHOWN_PERCENTILES = ("p50", "p90", "p99")
 APPS: Config = {
     "Invocations": count(), "Errors": count(), "Throttles": count(),
     "Error rate": pct(decimals=2), "Mean": secs("Exact mean latency from the logs"),
-    "p50": secs("Hourly p50s averaged (approximate)"), "p95": secs("Hourly p95s averaged"),
+    **{p: secs(f"Hourly {p}s averaged with calls as weight (approximate)")
+       for p in SHOWN_PERCENTILES},
 }  # fmt: skip
+LOB_LATENCY: Config = {k: APPS[k] for k in ("Invocations", "Mean", *SHOWN_PERCENTILES)}
 
 
-def apps(frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50) -> pl.DataFrame:
-    """The `limit` applications worst by `by` (p95 latency or error rate) with enough calls;
-    an application without that figure is not ranked (`no_latency` names them)."""
-    key = {"latency": "latency_p95_ms", "errors": "error_rate"}[by]
+def apps(
+    frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50, pct: str = "p99"
+) -> pl.DataFrame:
+    """The `limit` applications worst by `by` (latency at `pct`, or error rate) with enough
+    calls; an application without that figure is not ranked (`no_latency` names them)."""
+    key = {"latency": f"latency_{pct}_ms", "errors": "error_rate"}[by]
     ranked = frame.filter(pl.col("invocations") >= min_calls)
     worst = (
         ranked.with_columns(pl.col(key).fill_nan(None)).drop_nulls(key).sort(key, descending=True)
@@ -226,8 +231,8 @@ def apps(frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50) -> 
         pl.col("lob").alias("LOB"), pl.col("app").alias("Application"),
         pl.col("invocations").alias("Invocations"), pl.col("errors").alias("Errors"),
         pl.col("throttles").alias("Throttles"), (pl.col("error_rate") * 100).alias("Error rate"),
-        in_seconds("latency_mean_ms").alias("Mean"), in_seconds("latency_p50_ms").alias("p50"),
-        in_seconds("latency_p95_ms").alias("p95"),
+        in_seconds("latency_mean_ms").alias("Mean"),
+        *(in_seconds(f"latency_{p}_ms").alias(p) for p in SHOWN_PERCENTILES),
     )  # fmt: skip
 
 
@@ -237,11 +242,29 @@ def no_latency(frame: pl.DataFrame) -> list[str]:
     return found.sort("invocations", descending=True)["app"].to_list()
 
 
-def lob_latency(daily: pl.DataFrame) -> pl.DataFrame:
-    """p95 latency per day and LOB from reliability_daily's weighted sums (a day or LOB whose
-    calls logged no latency has no point, not a zero)."""
-    p95 = reduce.ratio(pl.col("latency_p95_weighted").sum(), pl.col("latency_p95_count").sum())
-    return daily.group_by("day", "lob").agg(p95.alias("p95")).drop_nulls("p95")
+def lob_latency(daily: pl.DataFrame, pct: str = "p99") -> pl.DataFrame:
+    """Latency at `pct` per day and LOB from reliability_daily's weighted sums (a day or LOB
+    whose calls logged no latency has no point, not a zero)."""
+    value = reduce.ratio(
+        pl.col(f"latency_{pct}_weighted").sum(), pl.col(f"latency_{pct}_count").sum()
+    )
+    return daily.group_by("day", "lob").agg(value.alias(pct)).drop_nulls(pct)
+
+
+def lob_percentiles(daily: pl.DataFrame) -> pl.DataFrame:
+    """Per LOB over the whole period: invocations, exact mean and p50 / p90 / p99 (hourly values
+    weighted by calls), slowest p99 first; LOBs without logged latency are left out."""
+    sums = pl.exclude("day", "lob", "model").sum()
+    per_lob = daily.group_by("lob").agg(sums)
+    out = per_lob.select(
+        pl.col("lob").alias("LOB"), pl.col("invocations").alias("Invocations"),
+        in_seconds(reduce.ratio("latency_ms_sum", "latency_count")).alias("Mean"),
+        *(in_seconds(reduce.ratio(f"latency_{p}_weighted", f"latency_{p}_count")).alias(p)
+          for p in SHOWN_PERCENTILES),
+    )  # fmt: skip
+    return out.filter(pl.col("Mean").is_not_null() | pl.col("p99").is_not_null()).sort(
+        "p99", descending=True, nulls_last=True
+    )
 
 
 # --- Data health -----------------------------------------------------------------------------

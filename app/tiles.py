@@ -258,11 +258,13 @@ def quota_hint(ctx: Context, quota: pl.DataFrame, loaded: list[str]) -> str:
     )
 
 
-# The logs' hourly rollup (usage_hourly) keeps a p50 and a p95 per hour; p90 and p99 per LOB or
-# application would need new rollup columns (a migration and the ingest's refresh).
+# Pages never scan raw invocations, so a percentile over a day or a period is the rollup's
+# hourly percentiles averaged with calls as weight: say so, it is not the exact percentile.
 LOG_PERCENTILES = (
-    "From the invocation logs' hourly rollup, which keeps p50 and p95 per LOB and application "
-    "(hourly values averaged, weighted by calls); it keeps no p90 or p99. Per model, CloudWatch's "
+    "From the invocation logs' hourly rollup, which keeps p50, p90 and p99 per hour, LOB and "
+    "application; over a day or the period the hourly values are averaged with calls as weight "
+    "(close to, not exactly, the percentile of all those calls). Hours loaded before the rollup "
+    "kept p90 and p99, and already past retention, have none. Per model, CloudWatch's "
     "p50 / p90 / p99 are above."
 )
 NO_LOGGED_LATENCY = (

@@ -159,7 +159,9 @@ SELECT
     c.n * m.base_ms * (0.8 + 0.4 * c.u) AS latency_ms_sum,
     c.n AS latency_count,
     m.base_ms * (0.8 + 0.4 * c.u) AS latency_p50_ms,
-    m.base_ms * (0.8 + 0.4 * c.u) * 2.2 AS latency_p95_ms
+    m.base_ms * (0.8 + 0.4 * c.u) * 1.8 AS latency_p90_ms,
+    m.base_ms * (0.8 + 0.4 * c.u) * 2.2 AS latency_p95_ms,
+    m.base_ms * (0.8 + 0.4 * c.u) * 3.5 AS latency_p99_ms
 FROM counted c JOIN bench_models m USING (model_i)
 WHERE c.n > 0
 ORDER BY c.hour

@@ -42,15 +42,20 @@ with ui.panel("Latency by model", "metrics", **CW):
 apps = data.app_reliability(w)
 with ui.panel("Latency by LOB and application", "logs"):
     st.caption(tiles.LOG_PERCENTILES)
-    lob_p95 = tables.lob_latency(daily)
-    if lob_p95.is_empty():
+    per_lob = tables.lob_percentiles(daily)
+    if per_lob.is_empty():
         ui.nothing("latency logged", ctx, tiles.NO_LOGGED_LATENCY)
     else:
-        st.markdown("**p95 latency per day, by LOB**")
-        st.plotly_chart(figures.lines(lob_p95, "day", "p95", "lob", ctx.lob_colors, days,
-                                      tick=figures.latency_tick, hover=",.0f"))  # fmt: skip
-        st.markdown("**Slowest applications** (p95, at least 50 calls)")
-        ui.table(tables.apps(apps, "latency"), tables.APPS)
+        log_pct = st.segmented_control("Percentile", list(tables.SHOWN_PERCENTILES),
+                                       default="p99", key="log_pct") or "p99"  # fmt: skip
+        st.markdown(f"**{log_pct} latency per day, by LOB**")
+        st.plotly_chart(figures.lines(tables.lob_latency(daily, log_pct), "day", log_pct, "lob",
+                                      ctx.lob_colors, days, tick=figures.latency_tick,
+                                      hover=",.0f"))  # fmt: skip
+        st.markdown("**Latency per LOB** over the period")
+        ui.table(per_lob, tables.LOB_LATENCY)
+        st.markdown(f"**Slowest applications** ({log_pct}, at least 50 calls)")
+        ui.table(tables.apps(apps, "latency", pct=log_pct), tables.APPS)
     if unlogged := tables.no_latency(apps):
         st.caption(tiles.unlogged_latency(unlogged))
 

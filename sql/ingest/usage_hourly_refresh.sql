@@ -21,7 +21,9 @@ SELECT
     sum(latency_ms::DECIMAL(38, 6))::DOUBLE AS latency_ms_sum,
     count(latency_ms) AS latency_count,
     quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
-    quantile_cont(latency_ms, 0.95) AS latency_p95_ms
+    quantile_cont(latency_ms, 0.9) AS latency_p90_ms,
+    quantile_cont(latency_ms, 0.95) AS latency_p95_ms,
+    quantile_cont(latency_ms, 0.99) AS latency_p99_ms
 FROM invocations
 WHERE ts >= list_min($hours::TIMESTAMP[])
   AND ts < list_max($hours::TIMESTAMP[]) + INTERVAL 1 HOUR

@@ -2,7 +2,7 @@
 -- application and model, in one scan (the page sums it per LOB and model over time, and per
 -- application over the period).
 -- Grain: day x LOB x application (a NULL app is '(none)') x model, after the scope and every
--- filter. Latency: the mean is exact (latency_ms_sum / latency_count); p50 and p95 come as
+-- filter. Latency: the mean is exact (latency_ms_sum / latency_count); p50 to p99 come as
 -- sums of the hourly percentile x its invocations, and those invocations, so any grouping can
 -- average them with invocations as weight (an approximation of the percentile).
 -- Parameters: $start/$end (UTC, end exclusive), $lobs, $apps, $models, $regions, $accounts,
@@ -17,8 +17,12 @@ SELECT
     sum(latency_ms_sum) AS latency_ms_sum,
     sum(latency_p50_ms * latency_count) AS latency_p50_weighted,
     sum(latency_count) FILTER (WHERE latency_p50_ms IS NOT NULL)::BIGINT AS latency_p50_count,
+    sum(latency_p90_ms * latency_count) AS latency_p90_weighted,
+    sum(latency_count) FILTER (WHERE latency_p90_ms IS NOT NULL)::BIGINT AS latency_p90_count,
     sum(latency_p95_ms * latency_count) AS latency_p95_weighted,
-    sum(latency_count) FILTER (WHERE latency_p95_ms IS NOT NULL)::BIGINT AS latency_p95_count
+    sum(latency_count) FILTER (WHERE latency_p95_ms IS NOT NULL)::BIGINT AS latency_p95_count,
+    sum(latency_p99_ms * latency_count) AS latency_p99_weighted,
+    sum(latency_count) FILTER (WHERE latency_p99_ms IS NOT NULL)::BIGINT AS latency_p99_count
 FROM usage_hourly
 WHERE hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
   AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob))

@@ -93,7 +93,7 @@ def test_errors_by_code_follow_the_model_filter(estate, open_page, factory):
 def test_slowest_and_most_failing_applications(estate, open_page):
     at = open_page(estate, "reliability")
     slow, failing = (d.value for d in at.dataframe if "Application" in d.value.columns)
-    assert slow["p95"].is_monotonic_decreasing
+    assert slow["p99"].is_monotonic_decreasing
     assert failing["Error rate"].is_monotonic_decreasing
     assert (failing["Invocations"] >= 50).all()
 
@@ -118,7 +118,7 @@ def invoke_model_rows(factory, days: int = 10) -> list[dict]:
         rows.append(factory.usage_row(
             hour=hour, lob="marketing", app="social-listening", operation="InvokeModel",
             invocations=400, latency_count=0, latency_ms_sum=None, latency_p50_ms=None,
-            latency_p95_ms=None,
+            latency_p90_ms=None, latency_p95_ms=None, latency_p99_ms=None,
         ))  # fmt: skip
     return rows
 
@@ -129,17 +129,17 @@ def test_an_app_without_logged_latency_is_not_the_slowest(make_estate, open_page
     rows = factory.estate(20, seed=4) + invoke_model_rows(factory)
     path, _ = make_estate(rows)
     at = open_page(path, "reliability")
-    slow = next(d.value for d in at.dataframe if "p95" in d.value.columns)
+    slow = next(d.value for d in at.dataframe if "Application" in d.value.columns)
     assert "social-listening" not in set(slow["Application"])
-    assert slow["p95"].notna().all() and slow["p95"].is_monotonic_decreasing
+    assert slow["p99"].notna().all() and slow["p99"].is_monotonic_decreasing
     assert any("No latency logged for 1 application(s)" in c.value and "social-listening"
                in c.value for c in at.caption)  # fmt: skip
-    assert any("keeps no p90 or p99" in c.value for c in at.caption)  # said, not hidden
+    assert any("averaged with calls as weight" in c.value for c in at.caption)  # said, not hidden
 
     alone = open_page(path, "reliability", app="social-listening")
     assert any("No latency logged" in i.value and "InvokeModel" in i.value for i in alone.info)
     titles = [m.value for m in alone.markdown]
-    assert "**p95 latency per day, by LOB**" not in titles  # no chart of nothing
+    assert "**p99 latency per day, by LOB**" not in titles  # no chart of nothing
 
 
 def test_app_reliability_gives_null_not_nan_without_latency(factory):
@@ -151,13 +151,13 @@ def test_app_reliability_gives_null_not_nan_without_latency(factory):
         {"day": r["hour"].date(), "lob": r["lob"], "app": r["app"], "model": r["model"],
          "invocations": r["invocations"], "errors": 0, "throttles": 0,
          "latency_count": r["latency_count"], "latency_ms_sum": r["latency_ms_sum"],
-         "latency_p50_weighted": None, "latency_p50_count": None,
-         "latency_p95_weighted": None, "latency_p95_count": None}
+         **{f"latency_{p}_{k}": None for p in reduce.LOG_PERCENTILES
+            for k in ("weighted", "count")}}
         for r in invoke_model_rows(factory, 2)
-    ], schema_overrides={c: pl.Float64 for c in ("latency_ms_sum", "latency_p50_weighted",
-                                                  "latency_p95_weighted")})  # fmt: skip
+    ], schema_overrides={"latency_ms_sum": pl.Float64, **{
+        f"latency_{p}_weighted": pl.Float64 for p in reduce.LOG_PERCENTILES}})  # fmt: skip
     out = reduce.app_reliability(usage)
-    for column in ("latency_mean_ms", "latency_p50_ms", "latency_p95_ms"):
+    for column in ("latency_mean_ms", *(f"latency_{p}_ms" for p in reduce.LOG_PERCENTILES)):
         assert out[column].null_count() == len(out) and not out[column].is_nan().any()
 
 
@@ -172,3 +172,46 @@ def test_quota_hint_names_what_the_loaded_metrics_lack(make_estate, open_page, f
     hint = next(i.value for i in at.info if "EstimatedTPMQuotaUsage" in i.value)
     assert "do not include EstimatedTPMQuotaUsage" in hint and "InvocationLatency" in hint
     assert "Is the metrics source configured" not in hint  # the metrics are loaded
+
+
+def weighted(pct: str, lob: str | None = None) -> float:
+    """The page's definition, computed here from the rollup: hourly values weighted by calls."""
+    column = f"latency_{pct}_ms"
+    (value,) = sql_row(
+        f"SELECT sum({column} * latency_count) / sum(latency_count) FILTER (WHERE {column} "
+        "IS NOT NULL) FROM usage_hourly WHERE hour >= ? AND (? IS NULL OR lob = ?)",
+        [since(), lob, lob],
+    )
+    return value
+
+
+def test_p50_p90_p99_per_lob_and_application_from_the_logs(estate, open_page):
+    at = open_page(estate, "reliability")
+    cols = [set(d.value.columns) for d in at.dataframe]
+    per_lob = at.dataframe[cols.index({"LOB", "Invocations", "Mean", "p50", "p90", "p99"})].value
+    assert len(per_lob) > 1
+    for row in per_lob.itertuples():
+        for pct in ("p50", "p90", "p99"):
+            assert getattr(row, pct) == pytest.approx(weighted(pct, row.LOB) / 1000)
+        assert row.p50 < row.p90 < row.p99
+    assert per_lob["p99"].is_monotonic_decreasing  # slowest first
+    assert len(set(per_lob["p99"].round(6))) > 1  # the LOBs differ, not one constant
+    slow = next(d.value for d in at.dataframe if "Application" in d.value.columns)
+    assert list(slow.columns[-4:]) == ["Mean", "p50", "p90", "p99"]
+
+
+def test_the_percentile_picker_redraws_the_lob_chart_and_reranks_the_applications(
+    estate, open_page
+):
+    at = open_page(estate, "reliability")
+    titles = [m.value for m in at.markdown]
+    assert "**p99 latency per day, by LOB**" in titles
+    assert "**Slowest applications** (p99, at least 50 calls)" in titles
+    at.segmented_control(key="log_pct").set_value("p50").run()
+    assert not at.exception
+    titles = [m.value for m in at.markdown]
+    assert "**p50 latency per day, by LOB**" in titles
+    assert "**Slowest applications** (p50, at least 50 calls)" in titles
+    slow = next(d.value for d in at.dataframe if "Application" in d.value.columns)
+    assert slow["p50"].is_monotonic_decreasing
+    assert len(slow) > 1

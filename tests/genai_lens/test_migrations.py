@@ -42,6 +42,9 @@ LANDED = {
     "0010_add_ingest_runs_deletions.sql": (
         "36c9f10e0fa608eda60925a784d6b55eae0f773eee6e38351b0fc067153e3fb9"
     ),
+    "0011_add_usage_hourly_p90_p99.sql": (
+        "3ab009b63412c0c5e64fd227b3bcb62e3b553299b7542d88d1cf0dbf711716c2"
+    ),
 }
 
 
@@ -97,3 +100,48 @@ def test_a_failing_migration_leaves_nothing_half_applied(tmp_path):
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'"
     ).fetchone() == (0,)
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (nxt - 1,)
+
+
+def test_p90_and_p99_are_filled_for_hours_whose_raw_rows_remain(tmp_path):
+    """0011 adds p90 / p99 to a warehouse loaded before it: from the raw rows where they are
+    still kept, NULL for an hour retention already cut (never guessed from p50 / p95)."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, folder)
+    (folder / "0011_add_usage_hourly_p90_p99.sql").unlink()
+    con = connect(tmp_path / "w.duckdb", migrate=False)
+    apply_migrations(con, folder)
+    con.execute("""
+        INSERT INTO invocations (request_id, ts, lob, app, model, operation, account_id, region,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms,
+            source_object)
+        SELECT 'r' || i, TIMESTAMP '2026-11-02 10:00:00' + INTERVAL (i % 60) MINUTE, 'wealth',
+            'advisor', 'm', 'Converse', '111122223333', 'us-east-1', 1, 1, 0, 0,
+            100 + i * 7 % 1000, 'o'
+        FROM range(500) t(i)
+    """)
+    con.execute("""
+        INSERT INTO usage_hourly BY NAME
+        SELECT date_trunc('hour', ts) AS hour, account_id, region, lob, app, model, operation,
+            count(*) AS invocations, 0 AS errors, 0 AS throttles, 0 AS input_tokens,
+            0 AS output_tokens, 0 AS cache_read_tokens, 0 AS cache_write_tokens,
+            0 AS unpriced_invocations, 0 AS guardrail_invocations,
+            0 AS guardrail_interventions, count(latency_ms) AS latency_count,
+            quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
+            quantile_cont(latency_ms, 0.95) AS latency_p95_ms
+        FROM invocations GROUP BY ALL
+        UNION ALL  -- an hour whose raw rows retention deleted
+        SELECT TIMESTAMP '2025-01-01 00:00:00', '111122223333', 'us-east-1', 'wealth',
+            'advisor', 'm', 'Converse', 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 120.0, 300.0
+    """)
+    con.close()
+
+    con = connect(tmp_path / "w.duckdb")  # the real folder: 0011 runs now
+    expected = con.execute(
+        "SELECT quantile_cont(latency_ms, 0.9), quantile_cont(latency_ms, 0.99) FROM invocations"
+    ).fetchone()
+    got = con.execute(
+        "SELECT hour, latency_p90_ms, latency_p99_ms FROM usage_hourly ORDER BY hour"
+    ).fetchall()
+    assert got[0][1:] == (None, None)
+    assert got[1][1:] == pytest.approx(expected)
+    assert got[1][1] < got[1][2]

@@ -194,3 +194,24 @@ def test_a_crash_mid_run_loses_and_duplicates_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(invocation_logs, "advance_watermark", real)
     invocation_logs.run(crashed, cfg, landing=str(root))
     assert snapshot(crashed) == snapshot(reference)
+
+
+def test_the_hourly_rollup_keeps_p50_p90_p95_p99_of_the_logged_latency(warehouse, tmp_path):
+    import numpy as np
+
+    root = tmp_path / "landing"
+    latencies = [float(120 + (i * 37) % 900 + (4000 if i % 25 == 0 else 0)) for i in range(60)]
+    recs = [
+        F.converse(
+            timestamp=f"2025-06-02T10:{i:02d}:00Z",
+            output={"outputBodyJson": {"metrics": {"latencyMs": ms}}},
+        )
+        for i, ms in enumerate(latencies)
+    ]
+    F.land(root, recs, datetime(2025, 6, 2, 10))
+    invocation_logs.run(warehouse, settings(), landing=str(root))
+    got = warehouse.execute(
+        "SELECT latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms FROM usage_hourly"
+    ).fetchall()
+    # quantile_cont interpolates linearly, as numpy's default does
+    assert got == [pytest.approx(tuple(np.percentile(latencies, [50, 90, 95, 99])))]
