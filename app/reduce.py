@@ -142,7 +142,9 @@ def _empty_lobs() -> pl.DataFrame:
 # --- Reliability -----------------------------------------------------------------------------
 
 
-LOG_PERCENTILES = ("p50", "p90", "p95", "p99")  # what usage_hourly keeps per hour
+# What usage_hourly keeps per hour of each timing the logs carry: latency to the last token,
+# and time to the first byte (streams through InvokeModelWithResponseStream only).
+LOG_PERCENTILES = {"latency": ("p50", "p90", "p95", "p99"), "first_byte": ("p50", "p90", "p99")}
 
 
 def reliability_daily(usage: pl.DataFrame) -> pl.DataFrame:
@@ -152,14 +154,16 @@ def reliability_daily(usage: pl.DataFrame) -> pl.DataFrame:
 
 
 def app_reliability(usage: pl.DataFrame) -> pl.DataFrame:
-    """Per LOB x application: volume, error rate and mean / p50 / p90 / p95 / p99 latency."""
+    """Per LOB x application: volume, error rate, and the mean and percentiles of latency and
+    of time to first byte (`latency_p99_ms`, `first_byte_mean_ms`, ...)."""
     per_app = usage.group_by("lob", "app").agg(pl.exclude("day", "model").sum())
     return per_app.select(
         "lob", "app", "invocations", "errors", "throttles",
         ratio("errors", "invocations").alias("error_rate"),
-        ratio("latency_ms_sum", "latency_count").alias("latency_mean_ms"),
-        *(ratio(f"latency_{p}_weighted", f"latency_{p}_count").alias(f"latency_{p}_ms")
-          for p in LOG_PERCENTILES),
+        *(f"{t}_count" for t in LOG_PERCENTILES),
+        *(ratio(f"{t}_ms_sum", f"{t}_count").alias(f"{t}_mean_ms") for t in LOG_PERCENTILES),
+        *(ratio(f"{t}_{p}_weighted", f"{t}_{p}_count").alias(f"{t}_{p}_ms")
+          for t, kept in LOG_PERCENTILES.items() for p in kept),
     ).sort(["invocations", "lob", "app"], descending=[True, False, False])  # fmt: skip
 
 

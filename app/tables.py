@@ -208,63 +208,79 @@ def model_latency(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 SHOWN_PERCENTILES = ("p50", "p90", "p99")
+# The logs' timings: to the last token (Converse, streams), and to the first byte (only
+# InvokeModelWithResponseStream records carry it).
+TIMINGS = {"latency": "Latency", "first_byte": "First byte"}
 APPS: Config = {
-    "Invocations": count(), "Errors": count(), "Throttles": count(),
-    "Error rate": pct(decimals=2), "Mean": secs("Exact mean latency from the logs"),
+    "Invocations": count(), "Errors": count(), "Throttles": count(), "Timed calls": count(),
+    "Error rate": pct(decimals=2), "Mean": secs("Exact mean from the logs"),
     **{p: secs(f"Hourly {p}s averaged with calls as weight (approximate)")
        for p in SHOWN_PERCENTILES},
 }  # fmt: skip
-LOB_LATENCY: Config = {k: APPS[k] for k in ("Invocations", "Mean", *SHOWN_PERCENTILES)}
+LOB_LATENCY: Config = {k: APPS[k] for k in ("Timed calls", "Mean", *SHOWN_PERCENTILES)}
 
 
 def apps(
-    frame: pl.DataFrame, by: str, limit: int = 10, min_calls: int = 50, pct: str = "p99"
+    frame: pl.DataFrame,
+    by: str,
+    limit: int = 10,
+    min_calls: int = 50,
+    pct: str = "p99",
+    timing: str = "latency",
 ) -> pl.DataFrame:
-    """The `limit` applications worst by `by` (latency at `pct`, or error rate) with enough
-    calls; an application without that figure is not ranked (`no_latency` names them)."""
-    key = {"latency": f"latency_{pct}_ms", "errors": "error_rate"}[by]
-    ranked = frame.filter(pl.col("invocations") >= min_calls)
+    """The `limit` applications worst by `by` ("latency": `timing` at `pct` among apps with
+    `min_calls` timed calls; "errors": error rate among apps with `min_calls` calls); an
+    application without that figure is not ranked (`no_latency` names them)."""
+    if by == "latency":
+        key, enough = f"{timing}_{pct}_ms", pl.col(f"{timing}_count") >= min_calls
+    else:
+        key, enough = "error_rate", pl.col("invocations") >= min_calls
+    ranked = frame.filter(enough)
     worst = (
         ranked.with_columns(pl.col(key).fill_nan(None)).drop_nulls(key).sort(key, descending=True)
     )
+    figures = (
+        [pl.col(f"{timing}_count").alias("Timed calls"),
+         in_seconds(f"{timing}_mean_ms").alias("Mean"),
+         *(in_seconds(f"{timing}_{p}_ms").alias(p) for p in SHOWN_PERCENTILES)]
+        if by == "latency" else
+        [in_seconds("latency_mean_ms").alias("Mean"),
+         *(in_seconds(f"latency_{p}_ms").alias(p) for p in SHOWN_PERCENTILES)]
+    )  # fmt: skip
     return worst.head(limit).select(
         pl.col("lob").alias("LOB"), pl.col("app").alias("Application"),
         pl.col("invocations").alias("Invocations"), pl.col("errors").alias("Errors"),
         pl.col("throttles").alias("Throttles"), (pl.col("error_rate") * 100).alias("Error rate"),
-        in_seconds("latency_mean_ms").alias("Mean"),
-        *(in_seconds(f"latency_{p}_ms").alias(p) for p in SHOWN_PERCENTILES),
+        *figures,
     )  # fmt: skip
 
 
-def no_latency(frame: pl.DataFrame) -> list[str]:
-    """The applications whose logged calls carry no latency at all, busiest first."""
-    found = frame.filter(pl.col("latency_p95_ms").is_null() & pl.col("latency_mean_ms").is_null())
+def no_latency(frame: pl.DataFrame, timing: str = "latency") -> list[str]:
+    """The applications whose logged calls carry none of `timing` at all, busiest first."""
+    found = frame.filter(pl.col(f"{timing}_count").fill_null(0) == 0)
     return found.sort("invocations", descending=True)["app"].to_list()
 
 
-def lob_latency(daily: pl.DataFrame, pct: str = "p99") -> pl.DataFrame:
-    """Latency at `pct` per day and LOB from reliability_daily's weighted sums (a day or LOB
-    whose calls logged no latency has no point, not a zero)."""
+def lob_latency(daily: pl.DataFrame, pct: str = "p99", timing: str = "latency") -> pl.DataFrame:
+    """`timing` at `pct` per day and LOB from reliability_daily's weighted sums (a day or LOB
+    whose calls logged none of it has no point, not a zero)."""
     value = reduce.ratio(
-        pl.col(f"latency_{pct}_weighted").sum(), pl.col(f"latency_{pct}_count").sum()
+        pl.col(f"{timing}_{pct}_weighted").sum(), pl.col(f"{timing}_{pct}_count").sum()
     )
     return daily.group_by("day", "lob").agg(value.alias(pct)).drop_nulls(pct)
 
 
-def lob_percentiles(daily: pl.DataFrame) -> pl.DataFrame:
-    """Per LOB over the whole period: invocations, exact mean and p50 / p90 / p99 (hourly values
-    weighted by calls), slowest p99 first; LOBs without logged latency are left out."""
+def lob_percentiles(daily: pl.DataFrame, timing: str = "latency") -> pl.DataFrame:
+    """Per LOB over the whole period: timed calls, exact mean and p50 / p90 / p99 of `timing`
+    (hourly values weighted by calls), slowest p99 first; LOBs without it are left out."""
     sums = pl.exclude("day", "lob", "model").sum()
-    per_lob = daily.group_by("lob").agg(sums)
-    out = per_lob.select(
-        pl.col("lob").alias("LOB"), pl.col("invocations").alias("Invocations"),
-        in_seconds(reduce.ratio("latency_ms_sum", "latency_count")).alias("Mean"),
-        *(in_seconds(reduce.ratio(f"latency_{p}_weighted", f"latency_{p}_count")).alias(p)
+    per_lob = daily.group_by("lob").agg(sums).filter(pl.col(f"{timing}_count") > 0)
+    return per_lob.select(
+        pl.col("lob").alias("LOB"), pl.col(f"{timing}_count").alias("Timed calls"),
+        in_seconds(reduce.ratio(f"{timing}_ms_sum", f"{timing}_count")).alias("Mean"),
+        *(in_seconds(reduce.ratio(f"{timing}_{p}_weighted", f"{timing}_{p}_count")).alias(p)
           for p in SHOWN_PERCENTILES),
-    )  # fmt: skip
-    return out.filter(pl.col("Mean").is_not_null() | pl.col("p99").is_not_null()).sort(
-        "p99", descending=True, nulls_last=True
-    )
+    ).sort("p99", descending=True, nulls_last=True)  # fmt: skip
 
 
 # --- Data health -----------------------------------------------------------------------------

@@ -261,22 +261,31 @@ def quota_hint(ctx: Context, quota: pl.DataFrame, loaded: list[str]) -> str:
 # Pages never scan raw invocations, so a percentile over a day or a period is the rollup's
 # hourly percentiles averaged with calls as weight: say so, it is not the exact percentile.
 LOG_PERCENTILES = (
-    "From the invocation logs' hourly rollup, which keeps p50, p90 and p99 per hour, LOB and "
-    "application; over a day or the period the hourly values are averaged with calls as weight "
+    "From the invocation logs' hourly rollup, which keeps p50, p90 and p99 of latency and of "
+    "time to first byte per hour, LOB and application; over a day or the period the hourly "
+    "values are averaged with calls as weight "
     "(close to, not exactly, the percentile of all those calls). Hours loaded before the rollup "
     "kept p90 and p99, and already past retention, have none. Per model, CloudWatch's "
     "p50 / p90 / p99 are above."
 )
-NO_LOGGED_LATENCY = (
-    "Their log records carry no latency: a Converse response and a stream's metrics chunk have "
-    "one, a non-streamed InvokeModel body usually does not. CloudWatch's latency per model "
-    "(above) covers every call."
-)
+NO_LOGGED = {
+    "latency": (
+        "Their log records carry no latency: a Converse response and a stream's metrics chunk "
+        "have one, a non-streamed InvokeModel body usually does not. CloudWatch's latency per "
+        "model (above) covers every call."
+    ),
+    "first_byte": (
+        "Their log records carry no first-byte latency: only InvokeModelWithResponseStream "
+        "records do (in the stream's last chunk); Converse, ConverseStream and InvokeModel "
+        "records do not. CloudWatch's TimeToFirstToken per model (above) covers every stream."
+    ),
+}
 
 
-def unlogged_latency(apps: list[str]) -> str:
+def unlogged_latency(apps: list[str], timing: str = "latency") -> str:
     names = ", ".join(apps[:5]) + (f" and {len(apps) - 5} more" if len(apps) > 5 else "")
+    what = "latency" if timing == "latency" else "first-byte latency"
     return (
-        f"No latency logged for {len(apps)} application(s), left out of the ranking: {names}. "
-        f"{NO_LOGGED_LATENCY}"
+        f"No {what} logged for {len(apps)} application(s), left out of the ranking: {names}. "
+        f"{NO_LOGGED[timing]}"
     )

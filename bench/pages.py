@@ -161,7 +161,12 @@ SELECT
     m.base_ms * (0.8 + 0.4 * c.u) AS latency_p50_ms,
     m.base_ms * (0.8 + 0.4 * c.u) * 1.8 AS latency_p90_ms,
     m.base_ms * (0.8 + 0.4 * c.u) * 2.2 AS latency_p95_ms,
-    m.base_ms * (0.8 + 0.4 * c.u) * 3.5 AS latency_p99_ms
+    m.base_ms * (0.8 + 0.4 * c.u) * 3.5 AS latency_p99_ms,
+    CASE WHEN c.lob_i % 2 = 0 THEN c.n // 3 ELSE 0 END AS first_byte_count,
+    CASE WHEN c.lob_i % 2 = 0 THEN c.n // 3 * m.base_ms * 0.15 END AS first_byte_ms_sum,
+    CASE WHEN c.lob_i % 2 = 0 THEN m.base_ms * 0.13 END AS first_byte_p50_ms,
+    CASE WHEN c.lob_i % 2 = 0 THEN m.base_ms * 0.25 END AS first_byte_p90_ms,
+    CASE WHEN c.lob_i % 2 = 0 THEN m.base_ms * 0.5 END AS first_byte_p99_ms
 FROM counted c JOIN bench_models m USING (model_i)
 WHERE c.n > 0
 ORDER BY c.hour

@@ -42,22 +42,34 @@ with ui.panel("Latency by model", "metrics", **CW):
 apps = data.app_reliability(w)
 with ui.panel("Latency by LOB and application", "logs"):
     st.caption(tiles.LOG_PERCENTILES)
-    per_lob = tables.lob_percentiles(daily)
+    left, right, _ = st.columns([2, 1, 2])
+    timing = (
+        left.segmented_control(
+            "Timing",
+            list(tables.TIMINGS),
+            default="latency",
+            format_func=tables.TIMINGS.get,
+            key="log_timing",
+        )
+        or "latency"
+    )
+    log_pct = right.segmented_control("Percentile", list(tables.SHOWN_PERCENTILES),
+                                      default="p99", key="log_pct") or "p99"  # fmt: skip
+    name = tables.TIMINGS[timing]
+    per_lob = tables.lob_percentiles(daily, timing)
     if per_lob.is_empty():
-        ui.nothing("latency logged", ctx, tiles.NO_LOGGED_LATENCY)
+        ui.nothing(f"{name.lower()} logged", ctx, tiles.NO_LOGGED[timing])
     else:
-        log_pct = st.segmented_control("Percentile", list(tables.SHOWN_PERCENTILES),
-                                       default="p99", key="log_pct") or "p99"  # fmt: skip
-        st.markdown(f"**{log_pct} latency per day, by LOB**")
-        st.plotly_chart(figures.lines(tables.lob_latency(daily, log_pct), "day", log_pct, "lob",
-                                      ctx.lob_colors, days, tick=figures.latency_tick,
+        st.markdown(f"**{name} {log_pct} per day, by LOB**")
+        st.plotly_chart(figures.lines(tables.lob_latency(daily, log_pct, timing), "day", log_pct,
+                                      "lob", ctx.lob_colors, days, tick=figures.latency_tick,
                                       hover=",.0f"))  # fmt: skip
-        st.markdown("**Latency per LOB** over the period")
+        st.markdown(f"**{name} per LOB** over the period")
         ui.table(per_lob, tables.LOB_LATENCY)
-        st.markdown(f"**Slowest applications** ({log_pct}, at least 50 calls)")
-        ui.table(tables.apps(apps, "latency", pct=log_pct), tables.APPS)
-    if unlogged := tables.no_latency(apps):
-        st.caption(tiles.unlogged_latency(unlogged))
+        st.markdown(f"**Slowest applications** ({name.lower()} {log_pct}, at least 50 timed calls)")
+        ui.table(tables.apps(apps, "latency", pct=log_pct, timing=timing), tables.APPS)
+    if unlogged := tables.no_latency(apps, timing):
+        st.caption(tiles.unlogged_latency(unlogged, timing))
 
 with ui.panel("Errors and throttles", "logs"):
     errors = data.errors(w)

@@ -23,7 +23,12 @@ SELECT
     quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
     quantile_cont(latency_ms, 0.9) AS latency_p90_ms,
     quantile_cont(latency_ms, 0.95) AS latency_p95_ms,
-    quantile_cont(latency_ms, 0.99) AS latency_p99_ms
+    quantile_cont(latency_ms, 0.99) AS latency_p99_ms,
+    count(first_byte_ms) AS first_byte_count,
+    sum(first_byte_ms::DECIMAL(38, 6))::DOUBLE AS first_byte_ms_sum,
+    quantile_cont(first_byte_ms, 0.5) AS first_byte_p50_ms,
+    quantile_cont(first_byte_ms, 0.9) AS first_byte_p90_ms,
+    quantile_cont(first_byte_ms, 0.99) AS first_byte_p99_ms
 FROM invocations
 WHERE ts >= list_min($hours::TIMESTAMP[])
   AND ts < list_max($hours::TIMESTAMP[]) + INTERVAL 1 HOUR

@@ -2,7 +2,8 @@
 -- application and model, in one scan (the page sums it per LOB and model over time, and per
 -- application over the period).
 -- Grain: day x LOB x application (a NULL app is '(none)') x model, after the scope and every
--- filter. Latency: the mean is exact (latency_ms_sum / latency_count); p50 to p99 come as
+-- filter. Latency (to the last token) and first byte (InvokeModelWithResponseStream records
+-- carry it): the mean is exact (ms_sum / count); the percentiles come as
 -- sums of the hourly percentile x its invocations, and those invocations, so any grouping can
 -- average them with invocations as weight (an approximation of the percentile).
 -- Parameters: $start/$end (UTC, end exclusive), $lobs, $apps, $models, $regions, $accounts,
@@ -22,7 +23,18 @@ SELECT
     sum(latency_p95_ms * latency_count) AS latency_p95_weighted,
     sum(latency_count) FILTER (WHERE latency_p95_ms IS NOT NULL)::BIGINT AS latency_p95_count,
     sum(latency_p99_ms * latency_count) AS latency_p99_weighted,
-    sum(latency_count) FILTER (WHERE latency_p99_ms IS NOT NULL)::BIGINT AS latency_p99_count
+    sum(latency_count) FILTER (WHERE latency_p99_ms IS NOT NULL)::BIGINT AS latency_p99_count,
+    sum(first_byte_count)::BIGINT AS first_byte_count,
+    sum(first_byte_ms_sum) AS first_byte_ms_sum,
+    sum(first_byte_p50_ms * first_byte_count) AS first_byte_p50_weighted,
+    sum(first_byte_count) FILTER (WHERE first_byte_p50_ms IS NOT NULL)::BIGINT
+        AS first_byte_p50_count,
+    sum(first_byte_p90_ms * first_byte_count) AS first_byte_p90_weighted,
+    sum(first_byte_count) FILTER (WHERE first_byte_p90_ms IS NOT NULL)::BIGINT
+        AS first_byte_p90_count,
+    sum(first_byte_p99_ms * first_byte_count) AS first_byte_p99_weighted,
+    sum(first_byte_count) FILTER (WHERE first_byte_p99_ms IS NOT NULL)::BIGINT
+        AS first_byte_p99_count
 FROM usage_hourly
 WHERE hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
   AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob))

@@ -139,7 +139,7 @@ def test_an_app_without_logged_latency_is_not_the_slowest(make_estate, open_page
     alone = open_page(path, "reliability", app="social-listening")
     assert any("No latency logged" in i.value and "InvokeModel" in i.value for i in alone.info)
     titles = [m.value for m in alone.markdown]
-    assert "**p99 latency per day, by LOB**" not in titles  # no chart of nothing
+    assert "**Latency p99 per day, by LOB**" not in titles  # no chart of nothing
 
 
 def test_app_reliability_gives_null_not_nan_without_latency(factory):
@@ -147,17 +147,23 @@ def test_app_reliability_gives_null_not_nan_without_latency(factory):
 
     from app import reduce
 
+    timings = reduce.LOG_PERCENTILES
     usage = pl.DataFrame([
         {"day": r["hour"].date(), "lob": r["lob"], "app": r["app"], "model": r["model"],
          "invocations": r["invocations"], "errors": 0, "throttles": 0,
-         "latency_count": r["latency_count"], "latency_ms_sum": r["latency_ms_sum"],
-         **{f"latency_{p}_{k}": None for p in reduce.LOG_PERCENTILES
+         **{f"{t}_count": 0 for t in timings}, **{f"{t}_ms_sum": None for t in timings},
+         **{f"{t}_{p}_{k}": None for t, kept in timings.items() for p in kept
             for k in ("weighted", "count")}}
         for r in invoke_model_rows(factory, 2)
-    ], schema_overrides={"latency_ms_sum": pl.Float64, **{
-        f"latency_{p}_weighted": pl.Float64 for p in reduce.LOG_PERCENTILES}})  # fmt: skip
+    ], schema_overrides={
+        **{f"{t}_ms_sum": pl.Float64 for t in timings},
+        **{f"{t}_{p}_weighted": pl.Float64 for t, kept in timings.items() for p in kept},
+    })  # fmt: skip
     out = reduce.app_reliability(usage)
-    for column in ("latency_mean_ms", *(f"latency_{p}_ms" for p in reduce.LOG_PERCENTILES)):
+    columns = [f"{t}_mean_ms" for t in timings]
+    columns += [f"{t}_{p}_ms" for t, kept in timings.items() for p in kept]
+    assert len(columns) == 9
+    for column in columns:
         assert out[column].null_count() == len(out) and not out[column].is_nan().any()
 
 
@@ -174,21 +180,25 @@ def test_quota_hint_names_what_the_loaded_metrics_lack(make_estate, open_page, f
     assert "Is the metrics source configured" not in hint  # the metrics are loaded
 
 
-def weighted(pct: str, lob: str | None = None) -> float:
+def weighted(pct: str, lob: str | None = None, timing: str = "latency") -> float:
     """The page's definition, computed here from the rollup: hourly values weighted by calls."""
-    column = f"latency_{pct}_ms"
+    column, calls = f"{timing}_{pct}_ms", f"{timing}_count"
     (value,) = sql_row(
-        f"SELECT sum({column} * latency_count) / sum(latency_count) FILTER (WHERE {column} "
-        "IS NOT NULL) FROM usage_hourly WHERE hour >= ? AND (? IS NULL OR lob = ?)",
+        f"SELECT sum({column} * {calls}) / sum({calls}) FILTER (WHERE {column} IS NOT NULL) "
+        "FROM usage_hourly WHERE hour >= ? AND (? IS NULL OR lob = ?)",
         [since(), lob, lob],
     )
     return value
 
 
+def per_lob_table(at):
+    cols = [set(d.value.columns) for d in at.dataframe]
+    return at.dataframe[cols.index({"LOB", "Timed calls", "Mean", "p50", "p90", "p99"})].value
+
+
 def test_p50_p90_p99_per_lob_and_application_from_the_logs(estate, open_page):
     at = open_page(estate, "reliability")
-    cols = [set(d.value.columns) for d in at.dataframe]
-    per_lob = at.dataframe[cols.index({"LOB", "Invocations", "Mean", "p50", "p90", "p99"})].value
+    per_lob = per_lob_table(at)
     assert len(per_lob) > 1
     for row in per_lob.itertuples():
         for pct in ("p50", "p90", "p99"):
@@ -197,7 +207,7 @@ def test_p50_p90_p99_per_lob_and_application_from_the_logs(estate, open_page):
     assert per_lob["p99"].is_monotonic_decreasing  # slowest first
     assert len(set(per_lob["p99"].round(6))) > 1  # the LOBs differ, not one constant
     slow = next(d.value for d in at.dataframe if "Application" in d.value.columns)
-    assert list(slow.columns[-4:]) == ["Mean", "p50", "p90", "p99"]
+    assert list(slow.columns[-5:]) == ["Timed calls", "Mean", "p50", "p90", "p99"]
 
 
 def test_the_percentile_picker_redraws_the_lob_chart_and_reranks_the_applications(
@@ -205,13 +215,38 @@ def test_the_percentile_picker_redraws_the_lob_chart_and_reranks_the_application
 ):
     at = open_page(estate, "reliability")
     titles = [m.value for m in at.markdown]
-    assert "**p99 latency per day, by LOB**" in titles
-    assert "**Slowest applications** (p99, at least 50 calls)" in titles
+    assert "**Latency p99 per day, by LOB**" in titles
+    assert "**Slowest applications** (latency p99, at least 50 timed calls)" in titles
     at.segmented_control(key="log_pct").set_value("p50").run()
     assert not at.exception
     titles = [m.value for m in at.markdown]
-    assert "**p50 latency per day, by LOB**" in titles
-    assert "**Slowest applications** (p50, at least 50 calls)" in titles
+    assert "**Latency p50 per day, by LOB**" in titles
+    assert "**Slowest applications** (latency p50, at least 50 timed calls)" in titles
     slow = next(d.value for d in at.dataframe if "Application" in d.value.columns)
     assert slow["p50"].is_monotonic_decreasing
     assert len(slow) > 1
+
+
+def test_time_to_first_byte_per_lob_and_application_from_streamed_calls(estate, open_page):
+    at = open_page(estate, "reliability")
+    at.segmented_control(key="log_timing").set_value("first_byte").run()
+    assert not at.exception
+    titles = [m.value for m in at.markdown]
+    assert "**First byte p99 per day, by LOB**" in titles
+    per_lob = per_lob_table(at)
+    (streamed,) = sql_row(
+        "SELECT count(DISTINCT lob) FROM usage_hourly WHERE hour >= ? AND first_byte_count > 0",
+        [since()],
+    )
+    assert len(per_lob) == streamed > 0
+    for row in per_lob.itertuples():
+        assert row.p99 == pytest.approx(weighted("p99", row.LOB, "first_byte") / 1000)
+        (calls,) = sql_row(
+            "SELECT sum(first_byte_count) FROM usage_hourly WHERE hour >= ? AND lob = ?",
+            [since(), row.LOB],
+        )
+        assert row[2] == calls  # "Timed calls": the streamed calls, not every invocation
+    slow = next(d.value for d in at.dataframe if "Application" in d.value.columns)
+    assert (slow["Timed calls"] >= 50).all() and slow["p99"].is_monotonic_decreasing
+    # Apps that never stream are named, not ranked with blank figures
+    assert any("No first-byte latency logged" in c.value for c in at.caption)

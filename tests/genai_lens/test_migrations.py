@@ -42,8 +42,8 @@ LANDED = {
     "0010_add_ingest_runs_deletions.sql": (
         "36c9f10e0fa608eda60925a784d6b55eae0f773eee6e38351b0fc067153e3fb9"
     ),
-    "0011_add_usage_hourly_p90_p99.sql": (
-        "3ab009b63412c0c5e64fd227b3bcb62e3b553299b7542d88d1cf0dbf711716c2"
+    "0011_add_usage_hourly_percentiles.sql": (
+        "13438c76d2881d00e3c270a9d52b7da3636eaacfd277f7854ef7b600cafe8f45"
     ),
 }
 
@@ -102,21 +102,22 @@ def test_a_failing_migration_leaves_nothing_half_applied(tmp_path):
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (nxt - 1,)
 
 
-def test_p90_and_p99_are_filled_for_hours_whose_raw_rows_remain(tmp_path):
-    """0011 adds p90 / p99 to a warehouse loaded before it: from the raw rows where they are
-    still kept, NULL for an hour retention already cut (never guessed from p50 / p95)."""
+def test_new_percentiles_are_filled_for_hours_whose_raw_rows_remain(tmp_path):
+    """0011 adds latency p90 / p99 and first-byte figures to a warehouse loaded before it: from
+    the raw rows where they are still kept, NULL (and a count of 0) for an hour retention
+    already cut (never guessed from the figures kept)."""
     folder = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, folder)
-    (folder / "0011_add_usage_hourly_p90_p99.sql").unlink()
+    (folder / "0011_add_usage_hourly_percentiles.sql").unlink()
     con = connect(tmp_path / "w.duckdb", migrate=False)
     apply_migrations(con, folder)
     con.execute("""
         INSERT INTO invocations (request_id, ts, lob, app, model, operation, account_id, region,
             input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms,
-            source_object)
+            first_byte_ms, source_object)
         SELECT 'r' || i, TIMESTAMP '2026-11-02 10:00:00' + INTERVAL (i % 60) MINUTE, 'wealth',
-            'advisor', 'm', 'Converse', '111122223333', 'us-east-1', 1, 1, 0, 0,
-            100 + i * 7 % 1000, 'o'
+            'advisor', 'm', 'InvokeModelWithResponseStream', '111122223333', 'us-east-1',
+            1, 1, 0, 0, 100 + i * 7 % 1000, CASE WHEN i % 4 > 0 THEN 20 + i * 3 % 200 END, 'o'
         FROM range(500) t(i)
     """)
     con.execute("""
@@ -136,12 +137,17 @@ def test_p90_and_p99_are_filled_for_hours_whose_raw_rows_remain(tmp_path):
     con.close()
 
     con = connect(tmp_path / "w.duckdb")  # the real folder: 0011 runs now
-    expected = con.execute(
-        "SELECT quantile_cont(latency_ms, 0.9), quantile_cont(latency_ms, 0.99) FROM invocations"
-    ).fetchone()
-    got = con.execute(
-        "SELECT hour, latency_p90_ms, latency_p99_ms FROM usage_hourly ORDER BY hour"
-    ).fetchall()
-    assert got[0][1:] == (None, None)
-    assert got[1][1:] == pytest.approx(expected)
-    assert got[1][1] < got[1][2]
+    expected = con.execute("""
+        SELECT quantile_cont(latency_ms, 0.9), quantile_cont(latency_ms, 0.99),
+            count(first_byte_ms), sum(first_byte_ms), quantile_cont(first_byte_ms, 0.5),
+            quantile_cont(first_byte_ms, 0.9), quantile_cont(first_byte_ms, 0.99)
+        FROM invocations
+    """).fetchone()
+    got = con.execute("""
+        SELECT latency_p90_ms, latency_p99_ms, first_byte_count, first_byte_ms_sum,
+            first_byte_p50_ms, first_byte_p90_ms, first_byte_p99_ms
+        FROM usage_hourly ORDER BY hour
+    """).fetchall()
+    assert got[0] == (None, None, 0, None, None, None, None)
+    assert got[1] == pytest.approx(expected)
+    assert expected[2] == 375 and got[1][0] < got[1][1]

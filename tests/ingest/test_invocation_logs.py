@@ -196,22 +196,42 @@ def test_a_crash_mid_run_loses_and_duplicates_nothing(tmp_path, monkeypatch):
     assert snapshot(crashed) == snapshot(reference)
 
 
-def test_the_hourly_rollup_keeps_p50_p90_p95_p99_of_the_logged_latency(warehouse, tmp_path):
+def test_the_hourly_rollup_keeps_percentiles_of_latency_and_of_the_first_byte(warehouse, tmp_path):
     import numpy as np
 
     root = tmp_path / "landing"
     latencies = [float(120 + (i * 37) % 900 + (4000 if i % 25 == 0 else 0)) for i in range(60)]
-    recs = [
-        F.converse(
-            timestamp=f"2025-06-02T10:{i:02d}:00Z",
-            output={"outputBodyJson": {"metrics": {"latencyMs": ms}}},
-        )
-        for i, ms in enumerate(latencies)
-    ]
+    first_bytes = [float(80 + (i * 53) % 400) for i in range(0, 60, 3)]
+    recs = []
+    for i, ms in enumerate(latencies):
+        if i % 3:  # Converse: a latency, no first byte
+            recs.append(F.converse(
+                timestamp=f"2025-06-02T10:{i:02d}:00Z",
+                output={"outputBodyJson": {"metrics": {"latencyMs": ms}}},
+            ))  # fmt: skip
+            continue
+        rec = F.invoke_stream(timestamp=f"2025-06-02T10:{i:02d}:00Z")
+        last = rec["output"]["outputBodyJson"][3]["amazon-bedrock-invocationMetrics"]
+        last["invocationLatency"], last["firstByteLatency"] = ms, first_bytes[i // 3]
+        recs.append(rec)
     F.land(root, recs, datetime(2025, 6, 2, 10))
     invocation_logs.run(warehouse, settings(), landing=str(root))
-    got = warehouse.execute(
-        "SELECT latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms FROM usage_hourly"
-    ).fetchall()
-    # quantile_cont interpolates linearly, as numpy's default does
-    assert got == [pytest.approx(tuple(np.percentile(latencies, [50, 90, 95, 99])))]
+    got = warehouse.execute("""
+        SELECT sum(latency_count), sum(first_byte_count), sum(first_byte_ms_sum)
+        FROM usage_hourly
+    """).fetchone()
+    assert got == (60, 20, pytest.approx(sum(first_bytes)))
+    # Per operation (the rollup's grain); quantile_cont interpolates linearly, as numpy does.
+    rows = warehouse.execute("""
+        SELECT operation, latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms,
+            first_byte_p50_ms, first_byte_p90_ms, first_byte_p99_ms
+        FROM usage_hourly ORDER BY operation
+    """).fetchall()
+    converse = [ms for i, ms in enumerate(latencies) if i % 3]
+    streams = [ms for i, ms in enumerate(latencies) if not i % 3]
+    q = (50, 90, 95, 99)
+    assert [r[0] for r in rows] == ["Converse", "InvokeModelWithResponseStream"]
+    assert rows[0][1:5] == pytest.approx(tuple(np.percentile(converse, q)))
+    assert rows[0][5:] == (None, None, None)
+    assert rows[1][1:5] == pytest.approx(tuple(np.percentile(streams, q)))
+    assert rows[1][5:] == pytest.approx(tuple(np.percentile(first_bytes, (50, 90, 99))))
