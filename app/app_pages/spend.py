@@ -17,7 +17,10 @@ spend, units = data.spend_daily(w), data.units(w)
 if spend.is_empty() and units.is_empty():
     ui.nothing("spend", ctx)
     st.stop()
-ui.tiles(tiles.spend(spend, units))
+kpis = tiles.spend(spend, units)
+# Two rows of three: six abreast cut unit costs such as "$0.0023" to "$0.0…" on a laptop.
+ui.tiles(kpis[:3])  # what it cost
+ui.tiles(kpis[3:])  # what a unit costs
 
 with ui.panel("Spend per day", "allocation"):
     split = st.segmented_control("Split by", list(SPLITS), default="LOB", key="split",
