@@ -131,12 +131,16 @@ def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
         if col not in wide.columns:
             wide = wide.with_columns(pl.lit(None, pl.Float64).alias(col))
     calls = pl.col("Invocations").fill_null(0)
+    # Invocations leaves throttled calls out (they count only in InvocationThrottles): the
+    # throttle rate is of the calls attempted, or a storm reads as 250%.
+    throttles = pl.col("InvocationThrottles").fill_null(0)
+    attempts = calls + throttles
     enough = calls >= MIN_CALLS
     timed = calls >= MIN_TIMED_CALLS
     wide = wide.select(
         "ts", "model",
         cw_invocations=calls,
-        cw_throttle_rate=pl.when(enough).then(pl.col("InvocationThrottles").fill_null(0) / calls),
+        cw_throttle_rate=pl.when(attempts >= MIN_CALLS).then(throttles / attempts),
         cw_error_rate=pl.when(enough).then(
             (pl.col("InvocationClientErrors").fill_null(0)
              + pl.col("InvocationServerErrors").fill_null(0)) / calls
@@ -255,16 +259,44 @@ def _starts_up(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.Series:
     return first["up"].fill_null(True)
 
 
+def _peak_on_its_side(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.DataFrame:
+    """Each episode with its peak moved to its most severe row on the side of the expected
+    value where it started (the start is such a row, so there always is one); label and
+    direction follow. The detector's own peak is the least expected hour, which after a
+    storm or a runaway is often the fall back to normal: "critical, expected $12.44, actual
+    $12.05" is no way to show a cost runaway."""
+    if eps.is_empty():
+        return eps
+    judged = frame.with_columns(up=pl.col("actual") > pl.col("expected"))
+    starts_up = dict(zip(eps["start"], _starts_up(frame, eps), strict=True))
+    last = frame["ts"].max()
+    rows = []
+    for ep in eps.iter_rows(named=True):
+        up = starts_up[ep["start"]]
+        until = ep["end"] if ep["end"] is not None else last
+        side = judged.filter(pl.col("ts").is_between(ep["start"], until), pl.col("up") == up)
+        if side.is_empty():  # no expected value to be on a side of (a series' first hours)
+            rows.append(ep)
+            continue
+        worst = side.sort("severity", descending=True).row(0, named=True)
+        at_peak = {k: worst[k] for k in ("expected", "actual", "lower", "upper", "score")}
+        rows.append({**ep, **at_peak, "peak": worst["ts"], "severity": worst["severity"],
+                     "label": detector.severity_label(worst["severity"]),
+                     "direction": "up" if up else "down"})  # fmt: skip
+    return pl.DataFrame(rows, schema=eps.schema).filter(pl.col("label").is_in(STORED))
+
+
 def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.DataFrame]]:
     """(series, detector frame, stored episodes) for every series with an episode worth storing."""
     found = []
     for s in series:
         frame = detector.detect(s.ts, s.values, params=params_for(s))
         eps = detector.episodes(frame).filter(pl.col("label").is_in(STORED))
-        if s.metric in WORSE_WHEN_UP:
+        # An episode is judged by how it starts, and shown at its worst hour on that side.
+        eps = _peak_on_its_side(frame, eps)
+        if s.metric in WORSE_WHEN_UP or s.metric in SLOWER_WHEN_UP:
+            # ... so one that starts with a fall of errors or latency is a recovery
             eps = eps.filter(pl.col("direction") == "up")
-        if s.metric in SLOWER_WHEN_UP and eps.height:
-            eps = eps.filter(_starts_up(frame, eps))
         if "calls" in s.extra and eps.height:
             eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
         if eps.height:

@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import numpy as np
+import polars as pl
 import pytest
 
 from genai_lens import jobs, model_anomalies, model_forecasts, model_runner
 from genai_lens.settings import Settings
 from ingest.bookkeeping import RunStats
 from ingest.landing import utcnow
+from models import anomaly as detector
 from models import forecast as fc
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:prophet")
@@ -154,3 +156,47 @@ def test_a_cost_spike_is_decomposed_across_the_lobs_models(warehouse):
     assert found["factors"]["volume"] == 1.0 and found["factors"]["tokens_per_call"] == 1.0
     assert found["factors"]["model_mix"] == pytest.approx(15.5 / 11.0, abs=1e-3)
     assert found["factors"]["price_per_token"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_cloudwatch_throttle_rate_is_of_the_calls_attempted():
+    """CloudWatch's Invocations leaves throttled calls out: in a storm InvocationThrottles is
+    larger than Invocations, and throttles / Invocations read 250% in the triage feed."""
+    end = datetime(2026, 11, 27, 15)
+    hours = [end - timedelta(hours=h) for h in range(48, 0, -1)]
+    rows = []
+    for hour in hours:
+        storm = hour == end - timedelta(hours=1)
+        for metric, value in (("Invocations", 100.0), ("InvocationThrottles", 250.0 if storm
+                              else 1.0), ("InvocationClientErrors", 2.0)):  # fmt: skip
+            rows.append({"ts": hour, "model": SONNET, "metric": metric, "value": value})
+    series = {s.metric: s for s in model_anomalies.cloudwatch_series(pl.DataFrame(rows), end)}
+    throttles = series["cw_throttle_rate"].values
+    assert throttles[-1] == pytest.approx(250 / 350)
+    assert throttles[0] == pytest.approx(1 / 101)
+    assert (throttles <= 1).all()
+    # errors are counted within Invocations (failed requests are included)
+    assert series["cw_error_rate"].values[0] == pytest.approx(2 / 100)
+
+
+def test_a_storm_is_stored_at_its_worst_hour_not_at_its_recovery():
+    """The detector's peak of a throttling storm is the hour the rate fell back to zero (the
+    least expected hour once 70% had become the level): the runner dropped it as a 'recovery'
+    and a cost runaway read "critical, expected $12.44, actual $12.05". An episode is judged
+    by how it starts and shown at its worst hour on that side."""
+    rng = np.random.default_rng(5)
+    start = datetime(2026, 10, 1)
+    ts = np.array([np.datetime64(start + timedelta(hours=h)) for h in range(30 * 24)])
+    rate = np.clip(rng.normal(0.01, 0.004, ts.size), 0, None)
+    storm = 25 * 24 + 14
+    rate[storm : storm + 3] = 0.7
+    rate[storm + 3 : storm + 6] = 0.0
+    s = model_anomalies.Series("throttle_rate|wealth|m", "throttle_rate", "wealth", "m", ts,
+                               rate, {"calls": np.full(ts.size, 1000.0)})  # fmt: skip
+    own = detector.episodes(detector.detect(ts, rate, params=model_anomalies.params_for(s)))
+    own = own.filter(pl.col("label") != "low")
+    assert own["direction"].to_list() == ["down"]  # the detector's peak: the recovery
+    [(_, _, eps)] = model_anomalies.detect_all([s])
+    ep = eps.row(0, named=True)
+    assert ep["direction"] == "up" and ep["actual"] == 0.7 and ep["expected"] < 0.05
+    assert ep["start"] == ep["peak"] - timedelta(hours=1) == datetime(2026, 10, 26, 14)
+    assert ep["label"] in ("high", "critical")
