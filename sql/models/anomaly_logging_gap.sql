@@ -1,15 +1,11 @@
 -- Hours where CloudWatch counted invocations that no invocation log delivered (grain: hour x
 -- account x region): logging switched off, a broken delivery role, a bucket policy change.
--- CloudWatch's per-ModelId series are summed; the logs side is the hourly rollup. The logs
--- record throttled calls, CloudWatch's Invocations leaves them out (they count only in
--- InvocationThrottles): both are added, as the Data health page does.
+-- CloudWatch's calls are Invocations plus InvocationThrottles (the view of migration 0012, as
+-- the pages count them): the logs record throttled calls too. The logs side is the rollup.
 WITH cw AS (
-    SELECT date_trunc('hour', ts) AS hour, account_id, region, sum(value) AS cw_invocations
-    FROM metrics
-    WHERE namespace = 'AWS/Bedrock' AND metric_name IN ('Invocations', 'InvocationThrottles')
-      AND stat = 'Sum'
-      AND dimensions['ModelId'] IS NOT NULL AND ts >= $start AND ts < $end
-    GROUP BY ALL
+    SELECT hour, account_id, region, cw_calls AS cw_invocations
+    FROM cw_calls_hourly
+    WHERE hour >= $start AND hour < $end
 ), logged AS (
     SELECT hour, account_id, region, sum(invocations) AS logged
     FROM usage_hourly WHERE hour >= $start AND hour < $end

@@ -2,26 +2,16 @@
 -- delivered none, or under half of them (logging off, a delivery failure, a missing landing
 -- zone). Grain: hour x account x region; the 200 most recent.
 -- Sources as governance_coverage.sql (CloudWatch's calls are Invocations plus
--- InvocationThrottles, as the logs record throttled calls): an all-LOB reader only; the period, region and account
--- filters apply.
+-- InvocationThrottles, as the logs record throttled calls): an all-LOB reader only; the
+-- period, region and account filters apply.
 -- Parameters: $start/$end (UTC, end exclusive), $regions, $accounts, $all_lobs.
 WITH cw AS (
-    SELECT hour, account_id, region,
-           coalesce(sum(sum) FILTER (WHERE model_id IS NULL AND metric_name = 'Invocations'),
-                    sum(sum) FILTER (WHERE model_id IS NOT NULL AND metric_name = 'Invocations'),
-                    0)
-           + coalesce(sum(sum) FILTER (WHERE model_id IS NULL
-                                       AND metric_name = 'InvocationThrottles'),
-                      sum(sum) FILTER (WHERE model_id IS NOT NULL
-                                       AND metric_name = 'InvocationThrottles'),
-                      0) AS cw_invocations
-    FROM usage_metrics_hourly
+    SELECT hour, account_id, region, cw_calls AS cw_invocations
+    FROM cw_calls_hourly  -- Invocations + InvocationThrottles (migration 0012)
     WHERE $all_lobs
       AND hour >= $start::TIMESTAMP AND hour < $end::TIMESTAMP
-      AND namespace = 'AWS/Bedrock' AND metric_name IN ('Invocations', 'InvocationThrottles')
       AND picked($regions::VARCHAR[], region)
       AND picked($accounts::VARCHAR[], account_id)
-    GROUP BY ALL
 ),
 logs AS (
     SELECT hour, account_id, region, sum(invocations) AS logged

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -198,10 +197,8 @@ def test_a_hanging_channel_costs_one_timeout_per_run_and_is_recorded(
     for i in range(4):
         anomaly(warehouse, f"a{i}", "critical")
     settings = Settings(alerts={"webhooks": [hang.url, ok.url], "retries": 3})
-    started = time.monotonic()
     assert alerting.run(warehouse, settings, NOW, RunStats()) == 4
-    # one attempt of 0.5 s, not 4 alerts x 4 attempts x the timeout, plus pauses
-    assert time.monotonic() - started < 2.0
+    # one attempt of the hanging channel, not 4 alerts x 4 attempts x the timeout
     assert len(hang.posts) == 1 and len(ok.posts) == 4
     rows = alert_rows(warehouse, hang.url)
     assert [(r[1], r[2]) for r in rows] == [("failed", 1)] + [("failed", 0)] * 3
@@ -219,10 +216,8 @@ def test_delivery_stops_at_the_run_cap_and_the_rest_is_sent_next_run(
     monkeypatch.setattr(alerting, "DELIVERY_BUDGET_S", 0.8)
     anomaly(warehouse, "a1", "critical")
     settings = Settings(alerts={"webhooks": [slow.url, slower.url, ok.url], "retries": 3})
-    started = time.monotonic()
     assert alerting.run(warehouse, settings, NOW, RunStats()) == 0
-    assert time.monotonic() - started < 0.8 + 0.5  # the cap, and a little bookkeeping
-    assert ok.posts == []
+    assert ok.posts == []  # the cap ran out on the two hanging channels before it
     ((_, status, attempts, error),) = alert_rows(warehouse, ok.url)
     assert (status, attempts) == ("failed", 0) and "0.8 s for delivery ran out" in error
     fixed = Settings(alerts={"webhooks": [ok.url], "retries": 3})

@@ -12,6 +12,7 @@ import pytest
 
 from genai_lens import jobs, model_anomalies, model_forecasts, model_runner
 from genai_lens.settings import Settings
+from genai_lens.warehouse import sql
 from ingest.bookkeeping import RunStats
 from ingest.landing import utcnow
 from models import anomaly as detector
@@ -200,3 +201,25 @@ def test_a_storm_is_stored_at_its_worst_hour_not_at_its_recovery():
     assert ep["direction"] == "up" and ep["actual"] == 0.7 and ep["expected"] < 0.05
     assert ep["start"] == ep["peak"] - timedelta(hours=1) == datetime(2026, 10, 26, 14)
     assert ep["label"] in ("high", "critical")
+
+
+def test_a_logging_gap_counts_the_throttled_calls_cloudwatch_saw(warehouse):
+    """The logs record throttled calls; CloudWatch's Invocations leaves them out. An hour of
+    30 successful and 40 throttled calls with 30 logged is a gap (under half of 70 logged);
+    counting Invocations alone it was not (30 of 30)."""
+    hour, quiet = datetime(2026, 11, 27, 14), datetime(2026, 11, 27, 15)
+    for at, ok, throttled, logged in ((hour, 30, 40, 30), (quiet, 30, 40, 60)):
+        for metric, value in (("Invocations", ok), ("InvocationThrottles", throttled)):
+            warehouse.execute(
+                "INSERT INTO usage_metrics_hourly (hour, account_id, region, namespace, "
+                "metric_name, dimensions, model_id, model, sum) VALUES (?, '111122223333', "
+                "'us-east-1', 'AWS/Bedrock', ?, MAP {'ModelId': ?}, ?, ?, ?)",
+                [at, metric, SONNET, SONNET, SONNET, value],
+            )
+        calls(warehouse, at, "retail", "chat", logged)
+    window = {"start": hour - timedelta(days=1), "end": quiet + timedelta(hours=1)}
+    gaps = warehouse.sql(
+        sql("models/anomaly_logging_gap"),
+        params={**window, "min_calls": model_anomalies.MIN_CALLS, "share": 0.5},
+    ).fetchall()
+    assert gaps == [(hour, "111122223333", "us-east-1", 70.0, 30)]
