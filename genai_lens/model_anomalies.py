@@ -260,14 +260,16 @@ def _starts_up(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.Series:
 
 
 def _peak_on_its_side(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.DataFrame:
-    """Each episode with its peak moved to its most severe row on the side of the expected
-    value where it started (the start is such a row, so there always is one); label and
-    direction follow. The detector's own peak is the least expected hour, which after a
-    storm or a runaway is often the fall back to normal: "critical, expected $12.44, actual
-    $12.05" is no way to show a cost runaway."""
+    """Each episode shown at its row furthest from the expected value on the side where it
+    started (the start is such a row): peak, expected, actual and band from there, direction
+    from the start. The detector's own peak is the least expected hour, which after a storm or
+    a runaway is often the fall back to normal: "critical, expected $12.44, actual $12.05" is
+    no way to show a cost runaway. The severity stays the episode's: how far the whole
+    excursion went (a regression that triples latency is as unusual coming back)."""
     if eps.is_empty():
         return eps
-    judged = frame.with_columns(up=pl.col("actual") > pl.col("expected"))
+    finite = pl.col("actual").is_finite() & pl.col("expected").is_finite()  # NaN sorts first
+    judged = frame.filter(finite).with_columns(up=pl.col("actual") > pl.col("expected"))
     starts_up = dict(zip(eps["start"], _starts_up(frame, eps), strict=True))
     last = frame["ts"].max()
     rows = []
@@ -278,12 +280,11 @@ def _peak_on_its_side(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.DataFrame:
         if side.is_empty():  # no expected value to be on a side of (a series' first hours)
             rows.append(ep)
             continue
-        worst = side.sort("severity", descending=True).row(0, named=True)
-        at_peak = {k: worst[k] for k in ("expected", "actual", "lower", "upper", "score")}
-        rows.append({**ep, **at_peak, "peak": worst["ts"], "severity": worst["severity"],
-                     "label": detector.severity_label(worst["severity"]),
-                     "direction": "up" if up else "down"})  # fmt: skip
-    return pl.DataFrame(rows, schema=eps.schema).filter(pl.col("label").is_in(STORED))
+        gap = (pl.col("actual") - pl.col("expected")).abs()
+        worst = side.sort(gap, descending=True).row(0, named=True)
+        at_peak = {k: worst[k] for k in ("expected", "actual", "lower", "upper")}
+        rows.append({**ep, **at_peak, "peak": worst["ts"], "direction": "up" if up else "down"})
+    return pl.DataFrame(rows, schema=eps.schema)
 
 
 def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.DataFrame]]:

@@ -183,13 +183,14 @@ def test_a_storm_is_stored_at_its_worst_hour_not_at_its_recovery():
     """The detector's peak of a throttling storm is the hour the rate fell back to zero (the
     least expected hour once 70% had become the level): the runner dropped it as a 'recovery'
     and a cost runaway read "critical, expected $12.44, actual $12.05". An episode is judged
-    by how it starts and shown at its worst hour on that side."""
+    by how it starts and shown at its hour furthest from the expected value on that side."""
     rng = np.random.default_rng(5)
     start = datetime(2026, 10, 1)
     ts = np.array([np.datetime64(start + timedelta(hours=h)) for h in range(30 * 24)])
     rate = np.clip(rng.normal(0.01, 0.004, ts.size), 0, None)
     storm = 25 * 24 + 14
     rate[storm : storm + 3] = 0.7
+    rate[storm + 1] = np.nan  # an hour without enough calls to judge: never the peak
     rate[storm + 3 : storm + 6] = 0.0
     s = model_anomalies.Series("throttle_rate|wealth|m", "throttle_rate", "wealth", "m", ts,
                                rate, {"calls": np.full(ts.size, 1000.0)})  # fmt: skip
@@ -199,8 +200,10 @@ def test_a_storm_is_stored_at_its_worst_hour_not_at_its_recovery():
     [(_, _, eps)] = model_anomalies.detect_all([s])
     ep = eps.row(0, named=True)
     assert ep["direction"] == "up" and ep["actual"] == 0.7 and ep["expected"] < 0.05
-    assert ep["start"] == ep["peak"] - timedelta(hours=1) == datetime(2026, 10, 26, 14)
-    assert ep["label"] in ("high", "critical")
+    assert (
+        ep["start"] == datetime(2026, 10, 26, 14) <= ep["peak"] < ep["start"] + timedelta(hours=3)
+    )
+    assert ep["label"] == own["label"][0] in ("high", "critical")  # the episode's own
 
 
 def test_a_logging_gap_counts_the_throttled_calls_cloudwatch_saw(warehouse):
