@@ -44,7 +44,7 @@ STORED = ("medium", "high", "critical")  # low episodes are the band's edge, not
 LOG_METRICS = ("cost", "tokens", "invocations", "error_rate", "throttle_rate", "p95_latency_ms",
                "guardrail_intervention_rate")  # fmt: skip
 CW_METRICS = ("Invocations", "InvocationThrottles", "InvocationClientErrors",
-              "InvocationServerErrors", "InvocationLatency", "TimeToFirstToken")  # fmt: skip
+              "InvocationServerErrors")  # fmt: skip
 # CloudWatch's hourly mean latency mixes short and long answers (too jumpy to alert on);
 # latency regressions are judged per output token from the logs instead.
 CW_SERIES = ("cw_invocations", "cw_throttle_rate", "cw_error_rate")
@@ -94,7 +94,6 @@ def usage_series(usage: pl.DataFrame, end: datetime) -> list[Series]:
     return out
 
 
-LATENCIES = ("InvocationLatency", "TimeToFirstToken")
 GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
 
 
@@ -136,7 +135,6 @@ def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
     throttles = pl.col("InvocationThrottles").fill_null(0)
     attempts = calls + throttles
     enough = calls >= MIN_CALLS
-    timed = calls >= MIN_TIMED_CALLS
     wide = wide.select(
         "ts", "model",
         cw_invocations=calls,
@@ -145,8 +143,6 @@ def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
             (pl.col("InvocationClientErrors").fill_null(0)
              + pl.col("InvocationServerErrors").fill_null(0)) / calls
         ),
-        cw_latency_avg_ms=pl.when(timed).then(pl.col("InvocationLatency")),
-        cw_ttft_avg_ms=pl.when(timed).then(pl.col("TimeToFirstToken")),
     )  # fmt: skip
     out = []
     for (model,), frame in wide.group_by("model", maintain_order=True):
@@ -176,14 +172,10 @@ SLOW_METRICS = {"ms_per_1k_output_tokens"}
 # regression that triples it reads as high (half the median capped it at medium, and a
 # medium anomaly never notifies by default).
 STEADY_FLOOR = 0.4
-# Fewer errors, throttles or interventions are a recovery, not an incident (a storm's rate
-# back to zero read as a 'drop'); volume and spend alert both ways, since a fall in calls can
-# be an outage. Latency stays two-way: a regression's episode often peaks at its recovery.
-WORSE_WHEN_UP = RATES
-# Latency is worse when up too, but judged by how an episode starts: a regression's episode
-# often peaks at its recovery, while one that starts with a fall (latency back to normal as
-# a runaway's long answers stop) is a recovery.
-SLOWER_WHEN_UP = {"p95_latency_ms", "ms_per_1k_output_tokens"}
+# Fewer errors, throttles or interventions, or faster calls, are a recovery, not an incident
+# (an episode that starts with a fall: latency back to normal as a runaway's long answers
+# stop); volume and spend alert both ways, since a fall in calls can be an outage.
+WORSE_WHEN_UP = RATES | {"p95_latency_ms", "ms_per_1k_output_tokens"}
 RATE_FLOOR = 0.05  # five percentage points: less is not an incident whatever the history
 # Three errors in twenty-one calls is 14%, and an accident: a rate episode needs this many
 # events beyond the expected at its peak hour.
@@ -218,27 +210,16 @@ def params_for(s: Series) -> detector.DetectorParams:
 
 
 def _per_base_model(cw: pl.DataFrame, profiles: dict[str, str]) -> pl.DataFrame:
-    """Merge a model's ModelId variants (sums add up), then latency = Sum / SampleCount."""
+    """Merge a model's ModelId variants (profile ids and ARNs): their hourly sums add up."""
     if cw.is_empty():
         return cw
     mapping = {m: base_model(m, profiles) for m in cw["model"].unique().to_list()}
-    summed = (
+    return (
         cw.with_columns(model=pl.col("model").replace_strict(mapping))
         .group_by("ts", "model", "metric")
         .agg(pl.col("value").sum())
+        .sort("model", "metric", "ts")
     )
-    counts = summed.filter(pl.col("metric").str.ends_with("#n")).select(
-        "ts", "model", metric=pl.col("metric").str.strip_suffix("#n"), n=pl.col("value")
-    )
-    merged = summed.filter(~pl.col("metric").str.ends_with("#n")).join(
-        counts, on=["ts", "model", "metric"], how="left"
-    )
-    return merged.select(
-        "ts", "model", "metric",
-        value=pl.when(pl.col("metric").is_in(LATENCIES))
-        .then(pl.col("value") / pl.col("n"))
-        .otherwise(pl.col("value")),
-    ).sort("model", "metric", "ts")  # fmt: skip
 
 
 def excess_events(s: Series, eps: pl.DataFrame) -> pl.Series:
@@ -295,8 +276,7 @@ def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.Data
         eps = detector.episodes(frame).filter(pl.col("label").is_in(STORED))
         # An episode is judged by how it starts, and shown at its worst hour on that side.
         eps = _peak_on_its_side(frame, eps)
-        if s.metric in WORSE_WHEN_UP or s.metric in SLOWER_WHEN_UP:
-            # ... so one that starts with a fall of errors or latency is a recovery
+        if s.metric in WORSE_WHEN_UP:
             eps = eps.filter(pl.col("direction") == "up")
         if "calls" in s.extra and eps.height:
             eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
