@@ -27,24 +27,6 @@ FEED: Config = {
 }
 
 
-# What each detector metric (genai_lens/model_anomalies.py) reads as, and its unit. Anomaly
-# series are hourly.
-METRICS: dict[str, tuple[str, str]] = {
-    "cost": ("Estimated spend per hour", "money"),
-    "tokens": ("Tokens per hour", "count"),
-    "invocations": ("Invocations per hour", "count"),
-    "error_rate": ("Error rate", "rate"),
-    "throttle_rate": ("Throttle rate", "rate"),
-    "guardrail_intervention_rate": ("Guardrail intervention rate", "rate"),
-    "p95_latency_ms": ("p95 latency", "latency"),
-    "ms_per_1k_output_tokens": ("Latency per 1K output tokens", "latency"),
-    "cw_invocations": ("Invocations per hour (CloudWatch)", "count"),
-    "cw_throttle_rate": ("Throttle rate (CloudWatch)", "rate"),
-    "cw_error_rate": ("Error rate (CloudWatch)", "rate"),
-    "cw_latency_avg_ms": ("Mean latency (CloudWatch)", "latency"),
-    "cw_ttft_avg_ms": ("Mean time to first token (CloudWatch)", "latency"),
-    "logging_gap": ("Calls missing from the logs", "count"),
-}
 # The additive count models/explain.py breaks a metric down by (a rate by its numerator, a
 # latency by summed milliseconds), and how that reads.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -58,35 +40,10 @@ MEASURES: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
-def metric_label(metric: str) -> str:
-    """A detector metric id as a reader says it: 'p95_latency_ms' -> 'p95 latency'."""
-    if metric in METRICS:
-        return METRICS[metric][0]
-    return metric.replace("_", " ").capitalize()
-
-
-def _unit(metric: str) -> str:
-    if metric in METRICS:
-        return METRICS[metric][1]
-    lowered = metric.lower()  # a metric this page does not know yet: guess from its name
-    if "latency" in lowered or lowered.endswith("ms"):
-        return "latency"
-    return "rate" if lowered.endswith("rate") else "count"
-
-
-def value_in(unit: str, value: float | None) -> str:
-    if unit == "money":
-        return fmt.money(value)
-    if unit == "latency":
-        return fmt.latency(value)
-    if unit == "rate":  # one decimal everywhere on this page: 3.8%, 33.3%, 0.9%
-        return fmt.percent(value, decimals=1)
-    return fmt.compact(value)
-
-
-def metric_value(metric: str, value: float | None) -> str:
-    """A value of an anomaly's metric in its own unit."""
-    return value_in(_unit(metric), value)
+# How a detector metric reads, and its values: in app.format, shared with the alert texts.
+METRICS = fmt.METRICS
+metric_label, metric_value, value_in = fmt.metric_label, fmt.metric_value, fmt.value_in
+unit_of = fmt.unit_of
 
 
 def off_by(expected: float | None, actual: float | None) -> str:
@@ -163,7 +120,7 @@ def breakdown(why: dict[str, Any], metric: str) -> pl.DataFrame | None:
     rows = (driver.get("breakdown") if isinstance(driver, dict) else None) or why.get("breakdown")
     if not isinstance(rows, list) or not rows:
         return None
-    unit = MEASURES.get(metric, ("", _unit(metric)))[1]
+    unit = MEASURES.get(metric, ("", unit_of(metric)))[1]
     at_peak, usual = "At the peak", "Usual"
     out = []
     for r in rows:

@@ -300,3 +300,56 @@ def _rate_tile(
 
 def _ratio(part: float | None, whole: float | None) -> float | None:
     return None if part is None or not whole else part / whole
+
+
+# --- Anomaly metrics ---------------------------------------------------------------------
+
+# What each detector metric (genai_lens/model_anomalies.py) reads as, and its unit; the pages
+# and the alert texts both say it so. Anomaly series are hourly.
+METRICS: dict[str, tuple[str, str]] = {
+    "cost": ("Estimated spend per hour", "money"),
+    "tokens": ("Tokens per hour", "count"),
+    "invocations": ("Invocations per hour", "count"),
+    "error_rate": ("Error rate", "rate"),
+    "throttle_rate": ("Throttle rate", "rate"),
+    "guardrail_intervention_rate": ("Guardrail intervention rate", "rate"),
+    "p95_latency_ms": ("p95 latency", "latency"),
+    "ms_per_1k_output_tokens": ("Latency per 1K output tokens", "latency"),
+    "cw_invocations": ("Invocations per hour (CloudWatch)", "count"),
+    "cw_throttle_rate": ("Throttle rate (CloudWatch)", "rate"),
+    "cw_error_rate": ("Error rate (CloudWatch)", "rate"),
+    "cw_latency_avg_ms": ("Mean latency (CloudWatch)", "latency"),
+    "cw_ttft_avg_ms": ("Mean time to first token (CloudWatch)", "latency"),
+    "logging_gap": ("Calls missing from the logs", "count"),
+}
+
+
+def metric_label(metric: str) -> str:
+    """A detector metric id as a reader says it: 'p95_latency_ms' -> 'p95 latency'."""
+    if metric in METRICS:
+        return METRICS[metric][0]
+    return metric.replace("_", " ").capitalize()
+
+
+def unit_of(metric: str) -> str:
+    if metric in METRICS:
+        return METRICS[metric][1]
+    lowered = metric.lower()  # a metric this page does not know yet: guess from its name
+    if "latency" in lowered or lowered.endswith("ms"):
+        return "latency"
+    return "rate" if lowered.endswith("rate") else "count"
+
+
+def value_in(unit: str, value: float | None) -> str:
+    if unit == "money":
+        return money(value)
+    if unit == "latency":
+        return latency(value)
+    if unit == "rate":  # one decimal: 3.8%, 33.3%, 0.9%
+        return percent(value, decimals=1)
+    return compact(value)
+
+
+def metric_value(metric: str, value: float | None) -> str:
+    """A value of an anomaly's metric in its own unit."""
+    return value_in(unit_of(metric), value)

@@ -86,13 +86,15 @@ def anomaly_alerts(con: duckdb.DuckDBPyConnection, min_severity: str, now: datet
         ORDER BY a.start_ts""",
         {"now": now, "wanted": wanted},
     ).fetchall()
+    from app import format as fmt  # pure: how the pages name a metric and show its values
+
     out = []
     for aid, metric, lob, model, start, expected, actual, severity, driver in rows:
         where = " / ".join(x for x in (lob, model) if x) or "all"
-        subject = (
-            f"Bedrock anomaly ({severity}): {metric} for {where} at {start:%Y-%m-%d %H:%M} UTC"
-        )
-        body = f"actual {actual:,.4g} vs expected {expected:,.4g}" + (
+        name = fmt.metric_label(metric)
+        subject = f"Bedrock anomaly ({severity}): {name} for {where} at {start:%Y-%m-%d %H:%M} UTC"
+        shown = (fmt.metric_value(metric, v) for v in (actual, expected))
+        body = "actual {} vs expected {}".format(*shown) + (
             f"; driven by {driver}" if driver else ""
         )
         payload = {"anomaly_id": aid, "metric": metric, "lob": lob, "model": model,

@@ -222,3 +222,24 @@ def test_delivery_stops_at_the_run_cap_and_the_rest_is_sent_next_run(
     assert (status, attempts) == ("failed", 0) and "0.8 s for delivery ran out" in error
     fixed = Settings(alerts={"webhooks": [ok.url], "retries": 3})
     assert alerting.run(warehouse, fixed, NOW, RunStats()) == 1  # next run, the channel is fine
+
+
+def test_anomaly_alerts_read_as_the_pages_do(warehouse):
+    """Named and formatted as the Anomalies page shows them: a throttle rate as a percentage,
+    a latency in seconds, spend in dollars, never '9.019e+04' or '0.7479'."""
+    rows = (("r", "throttle_rate", 0.013, 0.7479), ("l", "p95_latency_ms", 11_820.0, 90_190.0),
+            ("c", "cost", 0.9, 8.02))  # fmt: skip
+    for aid, metric, expected, actual in rows:
+        warehouse.execute(
+            "INSERT INTO anomalies (anomaly_id, series_key, metric, lob, model, start_ts, "
+            "peak_ts, expected, actual, severity, score, direction, detected_at) VALUES "
+            "(?, ?, ?, 'retail', 'm', ?, ?, ?, ?, 'high', 0.9, 'up', ?)",
+            [aid, f"{metric}|retail|m", metric, NOW, NOW, expected, actual, NOW],
+        )
+    texts = {a.payload["anomaly_id"]: (a.subject, a.body)
+             for a in alerting.anomaly_alerts(warehouse, "high", NOW)}  # fmt: skip
+    assert texts["r"][0].startswith("Bedrock anomaly (high): Throttle rate for retail / m at ")
+    assert texts["r"][1] == "actual 74.8% vs expected 1.3%"
+    assert texts["l"][1] == "actual 90.2 s vs expected 11.8 s"
+    assert texts["c"][1] == "actual $8.02 vs expected $0.90"
+    assert texts["c"][0].startswith("Bedrock anomaly (high): Estimated spend per hour for ")
