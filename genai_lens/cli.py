@@ -513,11 +513,9 @@ def main() -> None:
         _echo("genai-lens: aborted")
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
         from genai_lens import logs
 
-        if isinstance(exc, click.ClickException):
+        if _usage_error(exc):
             if logs.json_mode():
                 _echo(
                     f"genai-lens: error: {exc.format_message()} (see genai-lens --help)", error=True
@@ -528,6 +526,17 @@ def main() -> None:
         if state.debug:
             raise
         _unexpected(exc)
+
+
+def _usage_error(exc: BaseException) -> bool:
+    """A bad option or value: click's, or the copy of click that typer (0.20+) carries, whose
+    exceptions are not click's ('--days 2' printed a traceback)."""
+    import click
+
+    typer_click = getattr(typer, "TyperException", ())
+    return isinstance(exc, click.ClickException) or (
+        isinstance(exc, typer_click) and callable(getattr(exc, "show", None))
+    )
 
 
 def _unexpected(exc: BaseException) -> NoReturn:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import factories as F
+import pytest
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 
@@ -303,3 +304,18 @@ def test_ingest_since_until_loads_that_window_only(tmp_path):
     bad = cli(*args, "--since", "last tuesday", cwd=tmp_path)
     assert bad.returncode == 2 and "--since 'last tuesday' is not a date" in bad.stderr
     assert bad.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_value_out_of_range_is_a_usage_error_not_a_traceback(tmp_path, log_format):
+    """typer carries its own copy of click: its BadParameter is not click's, and `demo --days 2`
+    printed a traceback and exited 1."""
+    res = cli("--log-format", log_format, "demo", "--days", "2", "--no-serve", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert "Invalid value for '--days'" in res.stderr and ">= 7" in res.stderr.replace(
+        "greater than or equal to ", ">= "
+    )
+    if log_format == "json":
+        assert json.loads(res.stderr.strip())["level"] == "error"
+    assert not (tmp_path / "data").exists()  # nothing was written
