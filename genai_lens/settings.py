@@ -115,6 +115,14 @@ class Cost(Strict):
     forecast: bool = Field(True, description="Also store Cost Explorer's own forecast")
     batch_files: int = Field(500, ge=1, le=100_000)
     batch_mb: int = Field(512, ge=1, le=8192)
+    # For FOCUS rows the bill cannot name (Cost Explorer has no payer or account names).
+    payer_account_id: str | None = Field(
+        None, description="Payer (management) account id, for FOCUS BillingAccountId"
+    )
+    payer_account_name: str | None = Field(None, description="Its name (BillingAccountName)")
+    account_names: dict[str, str] = Field(
+        {}, description="Usage account id -> name, for FOCUS SubAccountName"
+    )
 
 
 class Rule(Strict):

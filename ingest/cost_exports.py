@@ -42,11 +42,22 @@ OPTIONAL = {
         "resource_tags": "MAP(VARCHAR, VARCHAR)", "pricing_unit": "VARCHAR",
         "bill_invoice_id": "VARCHAR", "savings_plan_savings_plan_effective_cost": "DOUBLE",
         "reservation_effective_cost": "DOUBLE",
+        # Who pays, which invoice, what resource, who called, at what list price (FOCUS export).
+        "bill_payer_account_id": "VARCHAR", "bill_payer_account_name": "VARCHAR",
+        "line_item_usage_account_name": "VARCHAR", "bill_invoicing_entity": "VARCHAR",
+        "line_item_resource_id": "VARCHAR", "line_item_iam_principal": "VARCHAR",
+        "pricing_public_on_demand_cost": "DOUBLE", "pricing_public_on_demand_rate": "VARCHAR",
+        "product_sku": "VARCHAR", "pricing_rate_id": "VARCHAR",
+        "line_item_legal_entity": "VARCHAR",
     },
     "focus": {
         "ChargeCategory": "VARCHAR", "RegionId": "VARCHAR", "ConsumedQuantity": "DOUBLE",
         "ConsumedUnit": "VARCHAR", "Tags": "MAP(VARCHAR, VARCHAR)", "InvoiceId": "VARCHAR",
         "x_ServiceCode": "VARCHAR", "BillingPeriodEnd": "TIMESTAMP",
+        "BillingAccountId": "VARCHAR", "BillingAccountName": "VARCHAR",
+        "SubAccountName": "VARCHAR", "InvoiceIssuerName": "VARCHAR", "ResourceId": "VARCHAR",
+        "ListCost": "DOUBLE", "ListUnitPrice": "DOUBLE", "SkuId": "VARCHAR",
+        "SkuPriceId": "VARCHAR", "PublisherName": "VARCHAR",
     },
 }  # fmt: skip
 # Columns read as naive UTC timestamps, whatever type the export wrote them in.

@@ -1,7 +1,10 @@
 -- CUR 2.0 lines (cost_raw: the export's columns we use, missing optional ones added as NULL)
 -- -> cost_rows. Tax lines are left out; credits and refunds stay, as in Cost Explorer's
 -- UnblendedCost. Amortized cost moves Savings Plans/RI coverage to its effective cost.
--- resource_tags keys are user_<tag>; only the configured tag keys are kept.
+-- resource_tags keys are user_<tag>; only the configured tag keys are kept. The caller
+-- (line_item_iam_principal, opt-in "include caller identity") and its IAM principal / STS
+-- session tags (resource_tags keys iamPrincipal/<tag>, iamPrincipal_<tag> [assumed spelling])
+-- are kept whole: attribution rules match them as they match a log's identity.
 INSERT INTO cost_rows BY NAME
 SELECT
     CAST(line_item_usage_start_date AS DATE) AS usage_date,
@@ -16,6 +19,23 @@ SELECT
             lambda e: {'key': regexp_replace(e.key, '^user_', ''), 'value': e.value}),
         lambda e: list_contains($tag_keys::VARCHAR[], e.key) AND coalesce(e.value, '') <> ''
     )) AS tags,
+    map_from_entries(list_transform(list_filter(map_entries(coalesce(resource_tags, MAP {})),
+            lambda e: regexp_matches(e.key, '^iam_?principal[/_:]', 'i')
+                      AND coalesce(e.value, '') <> ''),
+        lambda e: {'key': regexp_replace(e.key, '^iam_?principal[/_:]', '', 'i'),
+                   'value': e.value})) AS principal_tags,
+    nullif(line_item_iam_principal, '') AS principal_arn,
+    nullif(line_item_resource_id, '') AS resource_id,
+    bill_payer_account_id AS payer_account_id,
+    bill_payer_account_name AS payer_account_name,
+    line_item_usage_account_name AS account_name,
+    nullif(bill_invoice_id, '') AS invoice_id,
+    bill_invoicing_entity AS invoice_issuer,
+    CAST(pricing_public_on_demand_cost AS DECIMAL(18, 10)) AS list_cost,
+    TRY_CAST(pricing_public_on_demand_rate AS DECIMAL(18, 10)) AS list_unit_price,
+    product_sku AS sku_id,
+    pricing_rate_id AS sku_price_id,
+    nullif(line_item_legal_entity, '') AS publisher,
     'total' AS breakdown,
     CAST(line_item_unblended_cost AS DECIMAL(18, 10)) AS unblended_cost,
     CAST(CASE line_item_line_item_type

@@ -48,6 +48,9 @@ LANDED = {
     "0012_create_cw_calls_hourly.sql": (
         "4acac7399279dcd880110fe8761b2662b30194ebf8ecd2d516d636484c0e058f"
     ),
+    "0013_add_cost_bill_identity.sql": (
+        "eae080f4fceb903fe4a5e6afac48b5c83c3b85e67389195667b682e4e7dd046d"
+    ),
 }
 
 
