@@ -8,12 +8,12 @@ UV := $(or $(shell command -v uv 2>/dev/null),.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test install lint bench browser clean
+.PHONY: demo test install lint bench browser focus-validator clean
 
 demo: install
 	$(VENV)/bin/genai-lens demo
 
-test: install browser
+test: install browser focus-validator
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=15
@@ -42,6 +42,18 @@ browser:
 	    exit 1; \
 	  fi; }
 
+# The FinOps Foundation's FOCUS validator needs Python >= 3.12 (ours is 3.11+), so it gets a side
+# venv the FOCUS export test runs (tests/app/test_focus_validator.py). Release 2.2.1 pins numpy<2,
+# whose wheels need pyarrow<21. Re-running is a no-op once the stamp exists.
+FOCUS_PYTHON ?= $(HOME)/.pyenv/versions/3.12.1/bin/python
+FOCUS_VENV := .venv-focus
+focus-validator: $(FOCUS_VENV)/.installed
+
+$(FOCUS_VENV)/.installed:
+	$(FOCUS_PYTHON) -m venv $(FOCUS_VENV)
+	$(FOCUS_VENV)/bin/pip install --quiet "focus-validator==2.2.1" "pyarrow<21"
+	@touch $@
+
 lint: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -54,4 +66,4 @@ bench: install
 	$(VENV)/bin/python bench/pages.py
 
 clean:
-	rm -rf $(VENV) .uv-bootstrap data .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FOCUS_VENV) .uv-bootstrap data .pytest_cache .ruff_cache

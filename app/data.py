@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from app import reduce
+from app import focus, reduce
 from app.view import Window
 from genai_lens import runtime
 from genai_lens.errors import WarehouseError
@@ -186,6 +186,11 @@ def units(w: Window) -> pl.DataFrame:
 def reconciliation(w: Window) -> pl.DataFrame:
     """Estimate vs bill per day x model, drift in $ and %."""
     return _query("spend_reconciliation", w)
+
+
+def accounts() -> focus.Accounts:
+    """What config says of the payer and account names, for FOCUS rows the bill cannot name."""
+    return focus.accounts_of(runtime.settings().cost)
 
 
 def chargeback(w: Window) -> pl.DataFrame:

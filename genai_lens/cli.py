@@ -295,6 +295,40 @@ def reattribute() -> None:
 
 
 @app.command()
+def export(
+    kind: Annotated[str, typer.Argument(help="chargeback (CSV) or focus (FOCUS 1.2)")],
+    since: Annotated[str, typer.Option(help="First usage day, YYYY-MM-DD (UTC)")],
+    until: Annotated[str, typer.Option(help="Last usage day, YYYY-MM-DD (UTC), inclusive")],
+    out: Annotated[str, typer.Option(help="File, folder, or s3://bucket/key (or prefix/)")],
+    lob: Annotated[list[str] | None, typer.Option(help="Only these LOBs (repeatable)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+) -> None:
+    """Write the Spend page's chargeback or FOCUS file for a period, without a browser."""
+    from datetime import date
+
+    from genai_lens import exports
+
+    def day(value: str, flag: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise exports.ExportError(f"{flag} {value!r}: expected a date as YYYY-MM-DD") from None
+
+    if kind not in ("chargeback", "focus"):
+        raise exports.ExportError(f"export {kind!r}: choose chargeback or focus")
+    suffix = "csv" if kind == "chargeback" else fmt
+    settings = state.settings()
+    from genai_lens.warehouse import connect
+
+    # Read-only: an export can run beside the app (which reads too) and changes nothing.
+    con = connect(settings.warehouse, read_only=True, memory_limit=settings.memory_limit)
+    done = exports.export(con, settings, kind, day(since, "--since"), day(until, "--until"), out,
+                          suffix=suffix, lobs=lob)  # fmt: skip
+    typer.echo(f"export: {done.rows:,} rows, ${done.billed:,.4f} billed, {done.size:,} bytes "
+               f"-> {done.target}")  # fmt: skip
+
+
+@app.command()
 def migrate() -> None:
     """Create the warehouse or bring its schema up to date."""
     from genai_lens.warehouse import apply_migrations

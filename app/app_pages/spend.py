@@ -94,10 +94,12 @@ with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows th
         ui.nothing("allocated bill", ctx, "Allocation runs with `genai-lens models run`.")
     else:
         st.markdown(tiles.chargeback_summary(chargeback))
-        for column, (label, kind, suffix, payload) in zip(st.columns(3), [
-            ("Chargeback CSV", "chargeback", "csv", focus.chargeback_csv(chargeback)),
-            ("FOCUS 1.2 Parquet", "focus", "parquet", focus.focus_parquet(chargeback)),
-            ("FOCUS 1.2 CSV", "focus", "csv", focus.focus_csv(chargeback)),
+        accounts = data.accounts()
+        for column, (label, kind, suffix) in zip(st.columns(3), [
+            ("Chargeback CSV", "chargeback", "csv"),
+            ("FOCUS 1.2 Parquet", "focus", "parquet"),
+            ("FOCUS 1.2 CSV", "focus", "csv"),
         ], strict=True):  # fmt: skip
+            payload = focus.render(kind, suffix, chargeback, accounts)
             column.download_button(label, payload, focus.file_name(kind, w.days, suffix),
                                    icon=":material/download:", on_click="ignore")  # fmt: skip
