@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import polars as pl
 
 from app import focus
 from genai_lens.errors import LensError
-from genai_lens.settings import Settings
+from genai_lens.settings import Export, Settings
 from genai_lens.warehouse import sql
 
 SUFFIXES = {"parquet", "csv"}
@@ -110,3 +110,56 @@ def export(
     write_bytes(target, payload, s3)
     billed = float(frame["allocated_cost"].cast(pl.Float64).sum()) if frame.height else 0.0
     return Written(target, frame.height, billed, len(payload))
+
+
+# --- scheduled exports (settings.exports), run by every `models run` -------------------------
+
+
+def month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _final(con: duckdb.DuckDBPyConnection, first: date) -> bool:
+    """Whether the period's allocated bill is final: it has rows and none is estimated."""
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE estimated IS NOT FALSE) FROM cost_allocated "
+        "WHERE usage_date BETWEEN ? AND ?",
+        [first, month_end(first)],
+    ).fetchall()[0]
+    return bool(row[0] and not row[1])
+
+
+def period_target(job: Export, first: date) -> str:
+    """<destination>/billing_period=YYYY-MM/genai-lens-<kind>-YYYYMM.<format>."""
+    base = job.destination if job.destination.endswith("/") else job.destination + "/"
+    return f"{base}billing_period={first:%Y-%m}/genai-lens-{job.kind}-{first:%Y%m}.{job.format}"
+
+
+def scheduled(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, s3: Any | None = None
+) -> list[Written]:
+    """Every configured export's billing periods, each file replaced whole (same bill, same
+    bytes: a re-run is harmless). daily: last month and this month to date; month_close:
+    last month, once its bill is final."""
+    done: list[Written] = []
+    this = now.date().replace(day=1)
+    last = (this - timedelta(days=1)).replace(day=1)
+    accounts = focus.accounts_of(settings.cost)
+    for job in settings.exports:
+        periods = [last, this] if job.every == "daily" else [last] if _final(con, last) else []
+        client = s3
+        if client is None and job.destination.startswith("s3://"):
+            from ingest import aws
+
+            client = aws.client("s3", region=job.region, role_arn=job.role_arn,
+                                endpoint_url=job.endpoint_url)  # fmt: skip
+        for first in periods:
+            frame = chargeback_frame(con, first, month_end(first), job.lobs)
+            if frame.is_empty():
+                continue
+            payload = focus.render(job.kind, job.format, frame, accounts)
+            target = period_target(job, first)
+            write_bytes(target, payload, client)
+            billed = float(frame["allocated_cost"].cast(pl.Float64).sum())
+            done.append(Written(target, frame.height, billed, len(payload)))
+    return done

@@ -32,7 +32,7 @@ class ModelStepsFailed(LensError):
     """Some steps of a models run failed; the others ran and wrote their tables."""
 
 
-STEPS = ("allocation", "forecasts", "anomalies", "alerts")
+STEPS = ("allocation", "forecasts", "anomalies", "alerts", "exports")
 
 
 def run(
@@ -83,6 +83,13 @@ def _step(
         from genai_lens import model_anomalies
 
         return model_anomalies.run(con, settings, now, stats)
+    if name == "exports":
+        from genai_lens import exports
+
+        written = exports.scheduled(con, settings, now)
+        if written:
+            stats.notes.append(f"exports: {len(written)} file(s) written")
+        return len(written)
     from genai_lens import alerting
 
     return alerting.run(con, settings, now, stats, dry_run=dry_run)

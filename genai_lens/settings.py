@@ -11,7 +11,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -181,6 +181,29 @@ class Price(Strict):
     source: str = "genai-lens.toml"
 
 
+class Export(Strict):
+    """A chargeback or FOCUS file written by every models run, one per billing period."""
+
+    kind: Literal["focus", "chargeback"] = Field("focus", description="focus or chargeback")
+    format: Literal["parquet", "csv"] = Field("parquet", description="parquet or csv (focus)")
+    every: Literal["daily", "month_close"] = Field(
+        "daily",
+        description="daily: this month to date and last month, rewritten each run; "
+        "month_close: last month once its bill is final (invoiced)",
+    )
+    destination: str = Field(description="Local folder or s3://bucket/prefix/")
+    lobs: list[str] = Field([], description="Only these LOBs (empty: all)")
+    region: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+
+    @model_validator(mode="after")
+    def csv_chargeback(self) -> Export:
+        if self.kind == "chargeback" and self.format != "csv":
+            raise ValueError('the chargeback file is CSV only: set format = "csv"')
+        return self
+
+
 class Schedule(Strict):
     """How often `genai-lens serve` runs each job; a source without config has no job."""
 
@@ -275,6 +298,7 @@ class Settings(BaseSettings):
     )
     prices: list[Price] = []
     schedule: Schedule = Schedule()
+    exports: list[Export] = []
     retention: Retention = Retention()
     budgets: Budgets = Budgets()
     alerts: Alerts = Alerts()

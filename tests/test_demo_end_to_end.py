@@ -1,6 +1,7 @@
 """`genai-lens demo --no-serve` at the size `make demo` uses: the estate goes through the
 production ingest and the models, and the warehouse tells the truth the simulator wrote down —
-the planted incidents found, the bill allocated exactly, to its tenth decimal — without a byte of prompt text."""
+the planted incidents found, the bill allocated exactly, to its tenth decimal — without a byte
+of prompt text."""
 
 from __future__ import annotations
 
