@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from genai_lens.errors import SourceError
 from genai_lens.settings import ApiSource, LandingZone, Settings
 from genai_lens.warehouse import insert_rows, transaction
 from ingest import aws
@@ -241,17 +242,27 @@ def ingest_zone(
             folders[obj.prefix].append(obj)
     if not folders:
         stats.notes.append(
-            f"landing zone {zone.label} has no .../BILLING_PERIOD=YYYY-MM/*.parquet objects: "
-            "is the uri the CUR 2.0 / FOCUS export's S3 prefix?"
+            f"landing zone {zone.label} has no .../BILLING_PERIOD=YYYY-MM/*.parquet (or "
+            "*.csv.gz) objects: is the uri the CUR 2.0 / FOCUS export's S3 prefix?"
         )
+    read, bad = 0, []
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         for folder, objs in sorted(folders.items()):
             loaded = loaded_objects(con, zone.label, folder)
             if loaded == {o.key: o.etag for o in objs}:
                 stats.skipped += len(objs)
                 continue
-            _load_period(con, settings, landing, zone, folder, objs, Path(tmp), stats)
+            before = stats.objects
+            bad += _load_period(con, settings, landing, zone, folder, objs, Path(tmp), stats)
+            read += stats.objects - before
             report(progress, stats)
+    if read and len(bad) >= read and stats.records == 0:
+        # Quarantined and recorded above; a scheduled job must not look healthy loading nothing.
+        uri, _, reason = bad[0]
+        raise SourceError(
+            f"cost: every export file read from landing zone {zone.label} was quarantined "
+            f"({len(bad)} files), nothing loaded; first: {uri}: {reason}"
+        )
     return stats
 
 
@@ -268,7 +279,8 @@ def _load_period(
     objs: list[LandingObject],
     scratch: Path,
     stats: RunStats,
-) -> None:
+) -> list[X.Problem]:
+    """Load one billing-period folder whole; the files it quarantined."""
     local = Path(tempfile.mkdtemp(dir=scratch))
     fetched = landing.fetch(objs, local)
     present = [o for o in objs if o.uri in fetched]
@@ -292,6 +304,7 @@ def _load_period(
             advance_watermark(con, SOURCE, zone.label, max(o.hour for o in present))
     stats.add_batch(records, len(problems), len(present))
     shutil.rmtree(local, ignore_errors=True)
+    return problems
 
 
 # --- Both ----------------------------------------------------------------------------------

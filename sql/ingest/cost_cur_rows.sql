@@ -38,11 +38,13 @@ SELECT
     nullif(line_item_legal_entity, '') AS publisher,
     'total' AS breakdown,
     CAST(line_item_unblended_cost AS DECIMAL(18, 10)) AS unblended_cost,
-    CAST(CASE line_item_line_item_type
-        WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost
-        WHEN 'DiscountedUsage' THEN reservation_effective_cost
-        WHEN 'SavingsPlanNegation' THEN 0
-        ELSE line_item_unblended_cost END AS DECIMAL(18, 10)) AS amortized_cost,
+    -- Each branch cast on its own: a CSV export's columns are text, a missing one DOUBLE.
+    CASE line_item_line_item_type
+        WHEN 'SavingsPlanCoveredUsage'
+            THEN CAST(savings_plan_savings_plan_effective_cost AS DECIMAL(18, 10))
+        WHEN 'DiscountedUsage' THEN CAST(reservation_effective_cost AS DECIMAL(18, 10))
+        WHEN 'SavingsPlanNegation' THEN CAST(0 AS DECIMAL(18, 10))
+        ELSE CAST(line_item_unblended_cost AS DECIMAL(18, 10)) END AS amortized_cost,
     CAST(line_item_net_unblended_cost AS DECIMAL(18, 10)) AS net_unblended_cost,
     line_item_usage_amount AS usage_quantity,
     pricing_unit AS usage_unit,
