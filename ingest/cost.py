@@ -36,6 +36,7 @@ from ingest.bookkeeping import (
     run_sources,
     watermark,
 )
+from ingest.cost_kinds import usage_kind
 from ingest.cost_usage_types import classify
 from ingest.landing import Landing, LandingObject, open_landing, utcnow
 
@@ -64,6 +65,7 @@ def _classify_staged(con: duckdb.DuckDBPyConnection) -> int:
             "token_kind": [c.token_kind for _, c in classes],
             "pricing_scope": [c.pricing_scope for _, c in classes],
             "region": [c.region for _, c in classes],
+            "usage_kind": [usage_kind(k[0], k[1]) for k, _ in classes],
         },
     )
     run_script(con, "ingest/cost_ready")

@@ -39,5 +39,6 @@ CREATE OR REPLACE TEMP TABLE cost_classes (
     model           VARCHAR,
     token_kind      VARCHAR,
     pricing_scope   VARCHAR,
-    region          VARCHAR
+    region          VARCHAR,
+    usage_kind      VARCHAR
 );
