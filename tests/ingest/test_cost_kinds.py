@@ -45,5 +45,5 @@ def test_each_bedrock_family_usage_type_has_its_kind(service, usage_type, kind):
 
 def test_every_kind_has_a_fix_and_only_on_demand_tokens_are_logged():
     assert set(FIXES) == set(KINDS)
-    assert LOGGED == {"tokens"}
+    assert {"tokens"} == LOGGED
     assert {k for _, _, k in TABLE} == set(KINDS) - {"other"}
