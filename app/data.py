@@ -33,6 +33,7 @@ from app.view import Window
 from genai_lens import runtime
 from genai_lens.errors import WarehouseError
 from genai_lens.warehouse import sql, transaction
+from models import coverage
 
 # Rollups the pages read that a warehouse may not have yet (proposed migration): a panel that
 # needs one says so instead of failing. See tests/app/rollups.sql and sql/ingest/usage_*.
@@ -369,6 +370,11 @@ def runs(version: Freshness) -> pl.DataFrame:
 def quarantine(version: Freshness) -> pl.DataFrame:
     """Quarantined records per source x reason, with one example object and line."""
     return _frame("health_quarantine", version.scope.params(), version)
+
+
+def bill_coverage(w: Window) -> pl.DataFrame:
+    """Per kind of Bedrock-family spend: billed, covered by logs, coverage and the fix."""
+    return coverage.coverage(_query("health_bill_coverage", w))
 
 
 def unpriced(w: Window) -> pl.DataFrame:

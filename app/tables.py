@@ -323,6 +323,26 @@ def quarantine(frame: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
+COVERAGE: Config = {
+    "Billed": money(), "With usage records": money(),
+    "Coverage": col.ProgressColumn(format="percent", min_value=0, max_value=1),
+}  # fmt: skip
+KIND_NAMES = {
+    "tokens": "On-demand tokens", "batch": "Batch inference", "mantle": "bedrock-mantle",
+    "provisioned": "Provisioned throughput", "custom_model": "Custom models",
+    "guardrails": "Guardrails", "knowledge_base": "Knowledge bases", "agentcore": "AgentCore",
+    "marketplace": "Marketplace editions", "other": "Other",
+}  # fmt: skip
+
+
+def bill_coverage(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("kind").replace_strict(KIND_NAMES, default=pl.col("kind")).alias("Spend"),
+        pl.col("billed").alias("Billed"), pl.col("with_records").alias("With usage records"),
+        pl.col("coverage").alias("Coverage"), pl.col("fix").alias("To cover the rest"),
+    )  # fmt: skip
+
+
 UNPRICED: Config = {
     "Unpriced calls": count(), "Tokens": col.NumberColumn(format="compact"),
     "Last seen": col.DatetimeColumn(format="D MMM YYYY, HH:mm"),

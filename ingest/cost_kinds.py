@@ -1,6 +1,6 @@
 """What a Bedrock-family bill line buys (its kind), and whether invocation logs can see it.
 
-Pure function over (service, usage type); the kinds and the fix for each gap in coverage.
+Pure function over (service, usage type); models/coverage.py says how to close each gap.
 Usage types [obs: AWS Price List rows quoted in public code, 2025-26; "assumed" where no real
 string was found]:
 - tokens: `USE1-NovaPro-input-tokens`, `USE1-MP:USE1_InputTokenCount-Units` (on-demand calls,
@@ -30,27 +30,6 @@ from ingest.cost_usage_types import EDITION, split_region
 
 KINDS = ("tokens", "batch", "mantle", "provisioned", "custom_model", "guardrails",
          "knowledge_base", "agentcore", "marketplace", "other")  # fmt: skip
-# Only on-demand token calls reach model invocation logs (and CloudWatch AWS/Bedrock).
-LOGGED = {"tokens"}
-FIXES = {
-    "tokens": "turn on model invocation logging in {regions} (Bedrock settings, per region)",
-    "batch": "batch inference writes no invocation logs: tag the batch jobs' role (IAM "
-             "principal tags) and include caller identity in the CUR 2.0 export",
-    "mantle": "bedrock-mantle calls are not in invocation logs: tag each Mantle project and "
-              "read its metrics from AWS/BedrockMantle",
-    "provisioned": "provisioned throughput bills by the model-unit hour, not per call: tag the "
-                   "provisioned model so its hours go to its LOB",
-    "custom_model": "custom-model training, storage and import bill outside any call: tag the "
-                    "custom model and its customization jobs",
-    "guardrails": "guardrail text units bill per policy, not per model call: tag the guardrail "
-                  "or the calling role",
-    "knowledge_base": "knowledge-base retrieval bills outside model calls: tag the knowledge base",
-    "agentcore": "AgentCore bills vCPU-hours and GB-hours under its own service: tag each "
-                 "runtime (its execution role's principal tags also work)",
-    "marketplace": "Marketplace edition charges that are not tokens (subscriptions, endpoint "
-                   "hours): tag the endpoint",
-    "other": "an unrecognised Bedrock usage type: map it in ingest/cost_kinds.py",
-}  # fmt: skip
 _GUARDRAIL = re.compile(r"guardrail", re.I)
 
 

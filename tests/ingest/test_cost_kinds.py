@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.cost_kinds import FIXES, KINDS, LOGGED, usage_kind
+from ingest.cost_kinds import KINDS, usage_kind
 from ingest.cost_usage_types import classify
+from models.coverage import FIXES, LOGGED
 
 BEDROCK, AGENTCORE = "Amazon Bedrock", "Amazon Bedrock AgentCore"
 HAIKU = "Claude 3 Haiku (Amazon Bedrock Edition)"
