@@ -33,7 +33,7 @@ from app.view import Window
 from genai_lens import runtime
 from genai_lens.errors import WarehouseError
 from genai_lens.warehouse import sql, transaction
-from models import coverage
+from models import coverage, reconcile
 
 # Rollups the pages read that a warehouse may not have yet (proposed migration): a panel that
 # needs one says so instead of failing. See tests/app/rollups.sql and sql/ingest/usage_*.
@@ -370,6 +370,11 @@ def runs(version: Freshness) -> pl.DataFrame:
 def quarantine(version: Freshness) -> pl.DataFrame:
     """Quarantined records per source x reason, with one example object and line."""
     return _frame("health_quarantine", version.scope.params(), version)
+
+
+def reconciliation_3way(w: Window) -> pl.DataFrame:
+    """Logs vs CloudWatch vs bill per day and model, each difference named."""
+    return reconcile.findings(_query("spend_reconciliation_sources", w))
 
 
 def bill_coverage(w: Window) -> pl.DataFrame:

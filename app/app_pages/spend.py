@@ -88,6 +88,17 @@ with ui.panel("Estimate vs bill", "bill", applies=("model",), why="the bill has 
         left.plotly_chart(figures.reconciliation(recon, days))
         ui.table(tables.reconciliation(recon), tables.RECONCILIATION, where=right)
 
+with ui.panel("Logs vs CloudWatch vs bill", "bill", applies=("model",),
+              why="the bill has no LOB, application, region or account"):  # fmt: skip
+    three = data.reconciliation_3way(w)
+    if three.is_empty():
+        st.info(tiles.no_reconciliation(ctx), icon=":material/receipt_long:")
+    else:
+        st.caption("Each difference named: logging gap (CloudWatch counted calls the logs miss), "
+                   "unlogged endpoint (billed, no call seen), price drift (estimate off the bill "
+                   "at CloudWatch's calls), bill not final (AWS may restate it).")  # fmt: skip
+        ui.table(tables.three_way(three), tables.THREE_WAY)
+
 chargeback = data.chargeback(w)
 with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows the invoice"):
     if chargeback.is_empty():

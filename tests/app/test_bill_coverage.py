@@ -68,3 +68,37 @@ def test_data_health_shows_bill_coverage_per_kind(estate, open_page):
     )
     metric = next(m.value for m in at.metric if "usage-level records" in m.label)
     assert metric == fmt.percent(share)
+
+
+def test_spend_names_each_difference_between_logs_cloudwatch_and_bill(estate, open_page):
+    con = duckdb.connect(str(estate))
+    day, model = con.execute(
+        "SELECT usage_date, model FROM cost_reconciliation WHERE billed_cost IS NOT NULL "
+        "ORDER BY usage_date DESC, model LIMIT 1"
+    ).fetchone()
+    # That day's bill doubles: more than the logs or CloudWatch explain.
+    con.execute(
+        "UPDATE cost_reconciliation SET billed_cost = billed_cost * 2 "
+        "WHERE usage_date = ? AND model = ?",
+        [day, model],
+    )
+    con.close()
+    at = open_page(estate, "spend")
+    table = next(d.value for d in at.dataframe if "Finding" in d.value.columns)
+    found = {(r["Day"].date() if hasattr(r["Day"], "date") else r["Day"], r["Model"]): r["Finding"]
+             for r in table.to_dict("records")}  # fmt: skip
+    assert "price drift" in found[(day, model)]
+    assert "matches" in set(found.values())  # the factory bill runs 3% over: within tolerance
+    assert all(
+        f
+        in {
+            "matches",
+            "price drift",
+            "logging gap",
+            "unlogged endpoint",
+            "bill not final",
+            "no bill yet",
+        }
+        or "," in f
+        for f in found.values()
+    )
