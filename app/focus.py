@@ -57,6 +57,12 @@ REGION_NAMES = {
     "il-central-1": "Israel (Tel Aviv)", "us-gov-west-1": "AWS GovCloud (US-West)",
     "us-gov-east-1": "AWS GovCloud (US-East)",
 }  # fmt: skip
+# ARN parts -> FOCUS ResourceType of the resources a Bedrock-family line names.
+RESOURCE_TYPES = {
+    ":application-inference-profile/": "Application Inference Profile",
+    ":provisioned-model/": "Provisioned Model", ":runtime/": "AgentCore Runtime",
+    ":project/": "Mantle Project", ":custom-model/": "Custom Model",
+}  # fmt: skip
 MONEY = pl.Decimal(18, 10)  # the bill's own precision; displays round, files do not
 QUANTITY = pl.Decimal(28, 10)  # a day's tokens of one line can pass 10^8
 UTC_TIME = pl.Datetime("us", "UTC")
@@ -147,7 +153,11 @@ def focus_rows(frame: pl.DataFrame, accounts: Accounts | None = None) -> pl.Data
     )
     vendor = pl.col("model").map_elements(publisher, return_dtype=pl.String)
     marketplace = pl.col("service").fill_null("").str.contains("Amazon Bedrock Edition")
-    profile = pl.col("resource_id").fill_null("").str.contains(":application-inference-profile/")
+    resource = pl.col("resource_id").fill_null("")
+    kinds = [(k, pl.lit(v)) for k, v in RESOURCE_TYPES.items()]
+    resource_type = pl.when(resource.str.contains(kinds[0][0])).then(kinds[0][1])
+    for needle, name in kinds[1:]:
+        resource_type = resource_type.when(resource.str.contains(needle)).then(name)
     list_cost = pl.coalesce(pl.col("list_cost").cast(MONEY), cost)
     unit_price = pl.col("list_unit_price").cast(MONEY)
     pricing_qty = pl.when(quantity.is_not_null()).then(quantity)
@@ -220,10 +230,13 @@ def focus_rows(frame: pl.DataFrame, accounts: Accounts | None = None) -> pl.Data
         pl.col("region").alias("RegionId"),
         pl.col("region").replace_strict(REGION_NAMES, default=None).alias("RegionName"),
         pl.col("resource_id").alias("ResourceId"),
-        pl.when(profile)
-        .then(pl.col("resource_id").str.extract(r"/([^/]+)$"))
+        # A resource's name is the last part of its ARN; FOCUS wants one wherever an id is.
+        pl.when(resource != "")
+        .then(pl.col("resource_id").str.extract(r"[/:]([^/:]+)$"))
         .alias("ResourceName"),
-        pl.when(profile).then(pl.lit("Application Inference Profile")).alias("ResourceType"),
+        pl.when(resource != "")
+        .then(resource_type.otherwise(pl.lit("Bedrock Resource")))
+        .alias("ResourceType"),
         pl.lit("AI and Machine Learning").alias("ServiceCategory"),
         pl.coalesce("service", pl.lit("Amazon Bedrock")).alias("ServiceName"),
         pl.lit("Generative AI").alias("ServiceSubcategory"),

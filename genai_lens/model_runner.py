@@ -159,7 +159,9 @@ def bill_frame(
     keys = ["usage_date", "model", "token_kind", "source"]
     money = [pl.col("cost").sum(), pl.col("cost_units").sum()] if "cost_units" in rows.columns \
         else [pl.col("cost").sum()]  # fmt: skip
-    ce_total = ce.filter(pl.col("breakdown") == "total").group_by(keys).agg(*money)
+    # Cost Explorer's own 'Estimated' flag survives the grouping: month-close exports wait for it.
+    flags = [pl.col("estimated").any()] if "estimated" in rows.columns else []
+    ce_total = ce.filter(pl.col("breakdown") == "total").group_by(keys).agg(*money, *flags)
     # Cost Explorer splits by one tag key at a time; take the first key that names any LOB.
     splits = ce.filter(pl.col("breakdown") != "total", pl.col("tag_lob").is_not_null())
     first = splits["breakdown"].sort().head(1).to_list()
@@ -177,7 +179,7 @@ def bill_frame(
     }
     extra = [c for c in LINE_ATTRS if c in exports.columns]
     parts = [exports.select(*schema, *extra), ce_tagged.select(*schema, *extra),
-             ce_rest.select([c for c in ce_rest.columns if c in schema])]  # fmt: skip
+             ce_rest.select([c for c in ce_rest.columns if c in schema or c in extra])]  # fmt: skip
     bill = pl.concat(parts, how="diagonal_relaxed")
     bill = allocation.pick_source(bill.cast(schema))  # type: ignore[arg-type]
     return bill.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))

@@ -14,14 +14,14 @@ import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from ingest import demo_bill
+from ingest import demo_bill, demo_platform
 from ingest import demo_world as w
 from ingest.demo_frame import expected_attribution, simulate_rows
 from ingest.demo_metrics import write_metric_stream
@@ -146,6 +146,8 @@ def generate_estate(
     trail_files = write_trail(frame, trail, control)
     metric_files = write_metric_stream(frame, stream)
     bill = demo_bill.write_bill(frame, bill_root, end=stop)
+    platform = demo_platform.write(bill_root, start.date(), (stop - timedelta(hours=1)).date(),
+                                   bill.delivered)  # fmt: skip
     config_path = out_dir / "genai-lens.toml"
     config_path.write_text(config_toml(out_dir, days, per_day))
     truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
@@ -153,6 +155,7 @@ def generate_estate(
     truth["bad_records"] = bad
     source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
     truth["bill"] = demo_bill.truth(bill, frame)
+    truth["bill"]["platform"] = platform
     truth_path = out_dir / "ground_truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return DemoSummary(

@@ -193,9 +193,14 @@ def test_values_the_validator_cannot_see(demo, tmp_path):
     assert rows["InvoiceId"].null_count() < rows.height
     tags = [json.loads(t) for t in rows["Tags"]]
     assert all(t["lob"] == lob for t, lob in zip(tags, rows["x_Lob"], strict=True))
-    profiles = rows.filter(pl.col("ResourceId").is_not_null())
-    assert profiles.height and all(":application-inference-profile/" in r
-                                   for r in profiles["ResourceId"])  # fmt: skip
+    resources = rows.filter(pl.col("ResourceId").is_not_null())
+    assert resources["ResourceName"].null_count() == resources["ResourceType"].null_count() == 0
+    types = dict(zip(resources["ResourceType"], resources["ResourceId"], strict=True))
+    assert ":application-inference-profile/" in types["Application Inference Profile"]
+    # The demo's spend no log sees, each under its own resource and kind of allocation.
+    assert {"AgentCore Runtime", "Mantle Project", "Provisioned Model"} <= set(types)
+    bases = dict(rows.group_by("x_AllocationBasis").agg(pl.len()).iter_rows())
+    assert {"share", "tag", "principal", "no_usage"} <= set(bases)
     # The export adds up to the bill at its own precision (10 decimals), not to the cent.
     total = sum(rows["BilledCost"].to_list(), Decimal(0))
     assert total == billed(demo, first, last)
