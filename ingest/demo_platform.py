@@ -11,7 +11,7 @@ Price List rows]; the Mantle project and AgentCore runtime ARN shapes are assume
   principal to `research` (the account rule);
 - agentcore: a runtime's vCPU-hours and GB-hours, tagged lob=insurance: by tag to `insurance`
   (AgentCore is not covered by principal attribution);
-- provisioned: a provisioned Nova model for four hours on one day, untagged: unattributed,
+- provisioned: a provisioned Nova model for two hours on one day, untagged: unattributed,
   with Data health's fix ("tag the provisioned model").
 """
 
@@ -69,8 +69,8 @@ LINES = (
          resource=f"arn:aws:bedrock-agentcore:us-east-1:{w.ACCT_SHARED}:runtime/claims-agent-x1",
          tags=(("user_lob", "insurance"), ("user_app", "claims-agent"))),
     Line("provisioned", "unattributed", "no_usage", w.ACCT_RETAIL, "Amazon Bedrock",
-         "AmazonBedrock", "USE1-Nova2.0Lite-ProvisionedThroughput-NoCommit-ModelUnits", 242.0,
-         "Hours", 4.0, resource=f"arn:aws:bedrock:us-east-1:{w.ACCT_RETAIL}:provisioned-model/"
+         "AmazonBedrock", "USE1-Nova2.0Lite-ProvisionedThroughput-NoCommit-ModelUnits", 121.0,
+         "Hours", 2.0, resource=f"arn:aws:bedrock:us-east-1:{w.ACCT_RETAIL}:provisioned-model/"
          "p7k2trial", every_day=False),
 )  # fmt: skip
 
@@ -80,12 +80,13 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def rows(first: date, last: date) -> list[dict[str, Any]]:
-    """One line item per (day, line); the provisioned trial on the estate's middle day."""
-    middle = first + (last - first) / 2
+    """One line item per (day, line); the provisioned trial on the estate's first full day,
+    before every forecast backtest's origin, so a one-off $121 does not decide one."""
+    trial = first + timedelta(days=1)
     out = []
     for day in _days(first, last):
         for ln in LINES:
-            if ln.every_day or day == middle:
+            if ln.every_day or day == trial:
                 out.append({"day": day, "line": ln})
     return out
 
