@@ -120,11 +120,15 @@ def chargeback_csv(frame: pl.DataFrame) -> bytes:
 
 
 def _tags(frame: pl.DataFrame) -> pl.Series:
-    """FOCUS Tags (a JSON object): the line's cost-allocation tags plus genai-lens' LOB."""
+    """FOCUS Tags (a JSON object): the line's cost-allocation tags plus genai-lens' LOB and,
+    where the line names it (its caller or app tag), the application."""
     out = []
-    for raw, lob in frame.select("tags_json", "lob").iter_rows():
+    apps = frame["app"] if "app" in frame.columns else pl.Series([None] * frame.height)
+    for (raw, lob), app in zip(frame.select("tags_json", "lob").iter_rows(), apps, strict=True):
         tags = json.loads(raw) if raw else {}
         tags["lob"] = lob
+        if app:
+            tags.setdefault("app", app)
         out.append(json.dumps(dict(sorted(tags.items())), separators=(",", ":")))
     return pl.Series("Tags", out, dtype=pl.String)
 

@@ -121,21 +121,23 @@ LINE_ATTRS = [
     "service", "usage_type", "account_id", "account_name", "payer_account_id",
     "payer_account_name", "region", "invoice_id", "invoice_issuer", "resource_id",
     "principal_arn", "tags", "list_units", "list_unit_price", "usage_quantity", "usage_unit",
-    "sku_id", "sku_price_id", "publisher", "estimated",
+    "sku_id", "sku_price_id", "publisher", "estimated", "app",
 ]  # fmt: skip
 
 
 def principal_lob(
     settings: Settings, account: str | None, principal: str | None, resource: str | None,
     tags: dict[str, str],
-) -> str | None:  # fmt: skip
-    """The LOB the attribution rules give a bill line's own caller, matched exactly as a log's
-    identity is (principal ARN, account, the profile it called and its tags, here the line's
-    resource tags and the principal's / session's tags); None when the line names no caller."""
+) -> tuple[str | None, str | None]:  # fmt: skip
+    """(LOB, app) the attribution rules give a bill line's own caller, matched exactly as a
+    log's identity is (principal ARN, account, the profile it called and its tags, here the
+    line's resource tags and the principal's / session's tags); the LOB is None when the line
+    names no caller, the app then comes from the line's app tag."""
     if not principal:
-        return None
+        return None, tags.get(settings.attribution.app_tag_key)
     profiles = {resource or "": tags}
-    return attribute(settings.attribution, account, principal, resource, None, profiles).lob
+    found = attribute(settings.attribution, account, principal, resource, None, profiles)
+    return found.lob, found.app
 
 
 def bill_frame(
@@ -153,7 +155,10 @@ def bill_frame(
                              "principal_tags").iter_rows():  # fmt: skip
             tags = dict(r[3] or {}) | dict(r[4] or {})
             callers.append(principal_lob(settings, r[0], r[1], r[2], tags))
-        rows = rows.with_columns(principal_lob=pl.Series(callers, dtype=pl.Utf8))
+        rows = rows.with_columns(
+            principal_lob=pl.Series([c[0] for c in callers], dtype=pl.Utf8),
+            app=pl.Series([c[1] for c in callers], dtype=pl.Utf8),
+        )
     exports = rows.filter(pl.col("breakdown") == "total", pl.col("source") != "ce")
     ce = rows.filter(pl.col("source") == "ce")
     keys = ["usage_date", "model", "token_kind", "source"]

@@ -48,3 +48,5 @@ ALTER TABLE cost_allocated ADD COLUMN sku_id VARCHAR;
 ALTER TABLE cost_allocated ADD COLUMN sku_price_id VARCHAR;
 ALTER TABLE cost_allocated ADD COLUMN publisher VARCHAR;
 ALTER TABLE cost_allocated ADD COLUMN estimated BOOLEAN;
+-- The application where the line names it (its caller's rule or name, its app tag).
+ALTER TABLE cost_allocated ADD COLUMN app VARCHAR;

@@ -12,7 +12,7 @@ SELECT a.usage_date AS day, a.lob, a.model, a.token_kind, a.basis, a.bill_source
        a.invoice_id, a.invoice_issuer, a.resource_id, a.principal_arn,
        CAST(to_json(coalesce(a.tags, MAP {})) AS VARCHAR) AS tags_json,
        a.list_cost, a.list_unit_price, a.usage_quantity * a.share AS usage_quantity,
-       a.usage_unit, a.sku_id, a.sku_price_id, a.publisher, a.estimated
+       a.usage_unit, a.sku_id, a.sku_price_id, a.publisher, a.estimated, a.app
 FROM cost_allocated AS a
 WHERE a.usage_date BETWEEN $first_day::DATE AND $last_day::DATE
   AND ($all_lobs OR list_contains($allowed_lobs::VARCHAR[], a.lob))

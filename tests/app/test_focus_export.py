@@ -193,6 +193,7 @@ def test_values_the_validator_cannot_see(demo, tmp_path):
     assert rows["InvoiceId"].null_count() < rows.height
     tags = [json.loads(t) for t in rows["Tags"]]
     assert all(t["lob"] == lob for t, lob in zip(tags, rows["x_Lob"], strict=True))
+    assert {"claims-agent", "legal-batch-summarizer"} <= {t.get("app") for t in tags}
     resources = rows.filter(pl.col("ResourceId").is_not_null())
     assert resources["ResourceName"].null_count() == resources["ResourceType"].null_count() == 0
     types = dict(zip(resources["ResourceType"], resources["ResourceId"], strict=True))

@@ -49,7 +49,7 @@ LANDED = {
         "4acac7399279dcd880110fe8761b2662b30194ebf8ecd2d516d636484c0e058f"
     ),
     "0013_add_cost_bill_identity.sql": (
-        "eae080f4fceb903fe4a5e6afac48b5c83c3b85e67389195667b682e4e7dd046d"
+        "8844c4dd24c2af6d56754dce85c10aabacf8537dd2bc5716fe2a928941f0fa8a"
     ),
 }
 

@@ -130,6 +130,10 @@ def test_each_line_goes_to_its_own_callers_lob_else_the_share(
          f"arn:aws:iam::{ACCOUNT}:user/someone"),
         ("wealth", "share", Decimal("0.2222222222"), None),
     ]  # fmt: skip
+    apps = dict(warehouse.execute(
+        "SELECT principal_arn, app FROM cost_allocated WHERE principal_arn IS NOT NULL"
+    ).fetchall())  # fmt: skip
+    assert apps[ROLE] == "claims-bot"  # the caller's role name, as for a log's identity
     # Every line adds up exactly, at the bill's precision.
     per_line = warehouse.execute(
         "SELECT sum(allocated_cost) FROM cost_allocated GROUP BY principal_arn ORDER BY 1"
