@@ -14,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from app.data import ADMIN, Scope
-from genai_lens import auth, runtime
+from base import auth
+from warehouse import runtime
 
 BANNER = (
     "Sign-in is not configured: everyone who can reach this app sees every line of business. "
@@ -24,7 +25,7 @@ BANNER = (
 
 def providers() -> list[str | None]:
     """What `st.login` can be called with, by the same rule `serve` checks the secrets files
-    with (genai_lens.auth.providers): a named [auth.okta] is st.login("okta"), not st.login()."""
+    with (base.auth.providers): a named [auth.okta] is st.login("okta"), not st.login()."""
     try:
         section: Any = st.secrets.get("auth")
     except Exception:  # no secrets file at all

@@ -1,7 +1,7 @@
 """The one module of the app that reads (and, for anomaly triage, writes) the warehouse.
 
 Each function runs a named file from ``sql/queries/`` with bound parameters through
-``genai_lens.runtime.cursor()`` and returns a polars frame. A query is given only the
+``warehouse.runtime.cursor()`` and returns a polars frame. A query is given only the
 parameters its text names, so its cache entry does not change with filters it ignores.
 
 Results are cached with ``st.cache_data`` keyed on the query, its parameters and a
@@ -30,9 +30,9 @@ import streamlit as st
 
 from app import reduce
 from app.view import Window
-from genai_lens import runtime
-from genai_lens.errors import WarehouseError
-from genai_lens.warehouse import sql, transaction
+from base.errors import WarehouseError
+from warehouse import runtime
+from warehouse.db import sql, transaction
 
 # Rollups the pages read that a warehouse may not have yet (proposed migration): a panel that
 # needs one says so instead of failing. See tests/app/rollups.sql and sql/ingest/usage_*.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import charts, data, ui, view
-from genai_lens.errors import LensError
+from base.errors import LensError
 
 URL = "query-params"
 DIMENSIONS = (  # (URL key, label, placeholder)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
-from app import format as fmt
-from app.format import Tile, tile
-from genai_lens.errors import LensError
+from base import format as fmt
+from base.errors import LensError
+from base.format import Tile, tile
 
 if TYPE_CHECKING:
     from app.ui import Context
@@ -145,11 +145,11 @@ ADMIN_ONLY = "Shown to readers of every LOB: it carries no LOB."
 
 
 def run_now(source: str) -> None:
-    """Ask the scheduler (genai_lens.jobs, imported only when asked) to run a job now."""
+    """Ask the scheduler (jobs.runner, imported only when asked) to run a job now."""
     try:
-        from genai_lens import jobs
+        from jobs import runner as jobs
     except ModuleNotFoundError as exc:
-        if exc.name not in ("genai_lens.jobs", "genai_lens"):
+        if exc.name not in ("jobs.runner", "genai_lens"):
             raise
         message = "scheduler not running"
     else:

@@ -14,8 +14,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app import data
-from app import format as fmt
 from app.view import Window
+from base import format as fmt
 
 T = TypeVar("T")
 CONTEXT = "_genai_lens_context"

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from genai_lens.errors import SourceError
-from genai_lens.settings import LandingZone
+from base.errors import SourceError
+from base.settings import LandingZone
 from ingest import aws
 
 _TIME = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?[^/]+$")

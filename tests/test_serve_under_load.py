@@ -22,7 +22,7 @@ import factories as F
 import pytest
 from playwright.sync_api import sync_playwright
 
-from ingest import demo
+from demo import estate as demo
 
 pytestmark = pytest.mark.browser
 

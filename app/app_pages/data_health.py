@@ -4,7 +4,7 @@ team's page, with a "run now" per source."""
 import streamlit as st
 
 from app import data, tables, tiles, ui
-from app import format as fmt
+from base import format as fmt
 
 NONE_APPLIES = {"applies": (), "why": "job bookkeeping has no LOB and no period"}
 CW = {"applies": ("region", "account"), "why": "CloudWatch has no LOB, application or model"}

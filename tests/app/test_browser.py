@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from app import format as fmt
+from base import format as fmt
 
 pytestmark = pytest.mark.browser
 

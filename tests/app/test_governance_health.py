@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 
 import genai_lens
-from app import format as fmt
 from app import view
-from genai_lens import runtime
+from base import format as fmt
+from warehouse import runtime
 
 
 def tile(at, label: str) -> str:
@@ -127,7 +127,7 @@ def test_data_health_filters_narrow_the_usage_panels(estate, open_page):
 
 
 def test_run_now_asks_the_scheduler_and_shows_its_answer(estate, open_page, monkeypatch):
-    from genai_lens import jobs
+    from jobs import runner as jobs
 
     asked = []
     monkeypatch.setattr(jobs, "run_now", lambda s: asked.append(s) or "queued after the current")
@@ -138,7 +138,7 @@ def test_run_now_asks_the_scheduler_and_shows_its_answer(estate, open_page, monk
 
 
 def test_run_now_without_a_scheduler_module_says_so(estate, open_page, monkeypatch):
-    monkeypatch.setitem(sys.modules, "genai_lens.jobs", None)
+    monkeypatch.setitem(sys.modules, "jobs.runner", None)
     monkeypatch.delattr(genai_lens, "jobs", raising=False)
     at = open_page(estate, "data-health")
     at.button(key="run_metrics").click().run()

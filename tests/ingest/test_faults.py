@@ -16,9 +16,11 @@ import duckdb
 import factories as F
 import pytest
 
-from genai_lens.settings import Settings
-from genai_lens.warehouse import connect
-from ingest import demo, invocation_logs, landing
+from base.settings import Settings
+from demo import estate as demo
+from ingest import landing
+from ingest.invocation_logs import ingester as invocation_logs
+from warehouse.db import connect
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 # Compared row for row after a recovered run: every table, found in the warehouse so a new one

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from genai_lens.evaluation.forecast import evaluate
+from jobs.evaluation.forecast import evaluate
 from models.forecast import (
     ForecastResult,
     daily_history,
