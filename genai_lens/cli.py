@@ -22,7 +22,7 @@ import typer
 
 from base.errors import LensError
 from base.settings import Settings, load_settings
-from warehouse.bookkeeping import RunStats
+from base.stats import RunStats
 
 app = typer.Typer(
     no_args_is_help=True,

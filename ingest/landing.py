@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -195,7 +195,3 @@ def open_landing(zone: LandingZone) -> Landing:
     if zone.uri.startswith("s3://"):
         return S3Landing(zone)
     return LocalLanding(Path(zone.uri).expanduser().resolve(), zone.label)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

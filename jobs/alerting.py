@@ -24,8 +24,8 @@ import duckdb
 
 from base import logs
 from base.settings import Settings
+from base.stats import RunStats
 from warehouse import runs
-from warehouse.bookkeeping import RunStats
 
 log = logs.get("alerts")
 SEVERITIES = ("low", "medium", "high", "critical")

@@ -36,6 +36,7 @@ from base.errors import LensError
 from base.settings import ApiSource, LandingZone, LogGroup, Settings
 from ingest import aws
 from ingest.cost import explorer as cost_explorer
+from ingest.sources import SOURCES
 from warehouse.db import describe_open_error, discover_migrations
 
 Status = Literal["ok", "warn", "FAIL"]
@@ -154,9 +155,9 @@ def main(
 
 
 def zones(settings: Settings) -> Iterator[tuple[str, LandingZone]]:
-    for source in ("invocation_logs", "cloudtrail", "metrics", "cost"):
-        for zone in getattr(settings, source).landing_zones:
-            yield source.replace("_", " "), zone
+    for src in SOURCES:
+        for zone in getattr(settings, src.key).landing_zones:
+            yield src.key.replace("_", " "), zone
 
 
 def config_checks(settings: Settings) -> list[Check]:

@@ -29,9 +29,9 @@ import numpy as np
 import polars as pl
 
 from base.settings import Settings
+from base.stats import RunStats
 from models import anomaly as detector
 from models.explain import decompose_cost, driver
-from warehouse.bookkeeping import RunStats
 from warehouse.db import insert_frame, sql, transaction
 
 LOOKBACK = timedelta(days=90)

@@ -14,8 +14,9 @@ import polars as pl
 
 from base import logs
 from base.settings import Settings
+from base.stats import RunStats
+from jobs.forecast_pool import forecast_many
 from models import forecast as fc
-from warehouse.bookkeeping import RunStats
 from warehouse.db import insert_frame, sql, transaction
 
 log = logs.get("models")
@@ -54,7 +55,7 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats
     series = histories(daily, today - timedelta(days=1))
     # From today, not from each series' last day: every series covers the same quarters.
     horizon = fc.end_of_next_quarter(today)
-    results = fc.forecast_many(series, horizon_end=horizon, backtest=True, workers=WORKERS)
+    results = forecast_many(series, horizon_end=horizon, backtest=True, workers=WORKERS)
     rows, tests, lands = [], [], []
     for name, result in results.items():
         rows.append(result.rows(name))

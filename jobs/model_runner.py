@@ -16,12 +16,12 @@ import duckdb
 import polars as pl
 
 from base import logs
+from base.clock import utcnow
 from base.errors import LensError
 from base.settings import Rule, Settings, glob_match
-from ingest.landing import utcnow
+from base.stats import RunStats
 from models import allocation
 from warehouse import runs
-from warehouse.bookkeeping import RunStats
 from warehouse.db import insert_frame, sql, transaction
 
 log = logs.get("models")

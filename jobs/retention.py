@@ -11,9 +11,9 @@ from typing import Any
 
 import duckdb
 
+from base.clock import utcnow
 from base.settings import Settings
-from ingest.landing import utcnow
-from warehouse.bookkeeping import RunStats
+from base.stats import RunStats
 from warehouse.db import transaction
 
 # Raw rows whose hour has a rollup row may go; an hour without one (a rollup never built,

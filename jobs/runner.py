@@ -7,9 +7,7 @@ status snapshot that `genai-lens status` reads while a server holds the warehous
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,51 +15,37 @@ import duckdb
 
 from base import logs
 from base.settings import Settings
+from base.stats import Progress, RunStats
+from ingest import aws, sources
 from warehouse import runs
-from warehouse.bookkeeping import Progress, RunStats
 
-INGESTS = ("invocation-logs", "cloudtrail", "metrics", "cost")
+INGESTS = sources.NAMES
 JOBS = (*INGESTS, "models", "vacuum")
-# What each source's data lives in, for `status` and the data health page: its table, and
-# the name its ingester gives it in `watermarks` and `quarantine`.
-TABLES = {
-    "invocation-logs": ("invocations", "invocation_logs"),
-    "cloudtrail": ("cloudtrail_events", "cloudtrail"),
-    "metrics": ("metrics", "metrics"),
-    "cost": ("cost_daily", "cost"),
-}
 log = logs.get("jobs")
 
-Runner = Callable[..., RunStats]
+
+def _models(con: duckdb.DuckDBPyConnection, settings: Settings, **kwargs: Any) -> RunStats:
+    from jobs import model_runner  # imported on first use: the models pull in Prophet
+
+    return model_runner.run(con, settings, **kwargs)
 
 
-# Where each job's function lives; imported on first use (the models pull in Prophet).
-RUNNERS = {
-    "invocation-logs": "ingest.invocation_logs.ingester:run",
-    "cloudtrail": "ingest.cloudtrail.ingester:run",
-    "metrics": "ingest.metrics.ingester:run",
-    "cost": "ingest.cost.ingester:run",
-    "models": "jobs.model_runner:run",
-    "vacuum": "jobs.retention:vacuum",
-}
+def _vacuum(con: duckdb.DuckDBPyConnection, settings: Settings, **kwargs: Any) -> RunStats:
+    from jobs import retention
+
+    return retention.vacuum(con, settings, **kwargs)
 
 
-def runner(source: str) -> Runner:
+def runner(source: str) -> sources.Runner:
     """The function behind a job."""
-    module, name = RUNNERS[source].split(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    if source in sources.BY_NAME:
+        return sources.BY_NAME[source].run
+    return {"models": _models, "vacuum": _vacuum}[source]
 
 
 def configured(settings: Settings) -> list[str]:
     """The ingest sources with something configured, in the order their data depends on."""
-    inv = settings.invocation_logs
-    found = {
-        "invocation-logs": bool(inv.landing_zones or inv.log_groups),
-        "cloudtrail": bool(settings.cloudtrail.landing_zones or settings.cloudtrail.lookups),
-        "metrics": bool(settings.metrics.landing_zones or settings.metrics.apis),
-        "cost": bool(settings.cost.landing_zones or settings.cost.apis),
-    }
-    return [s for s in INGESTS if found[s]]
+    return sources.configured(settings)
 
 
 def run_job(
@@ -78,9 +62,17 @@ def run_job(
     if source in INGESTS:
         kwargs["progress"] = progress
     run: runs.Run | None = None
+    src = sources.BY_NAME.get(source)
+    loads = (src.table, src.key) if src else None
     try:
-        with runs.recorded(con, source, trigger) as run:
-            run.stats = fn(con, settings, **kwargs)
+        with (
+            runs.recorded(con, source, trigger, loads=loads) as run,
+            aws.counting_requests() as calls,  # every AWS request the job sends
+        ):
+            try:
+                run.stats = fn(con, settings, **kwargs)
+            finally:
+                run.api_calls = calls.n
     finally:
         if run is not None:  # journalled and finished by now, even when it failed
             level = logging.INFO if run.status == "ok" else logging.ERROR
@@ -93,10 +85,3 @@ def since_until(
 ) -> dict[str, datetime | None]:
     """The backfill window, for the jobs that take one (models and vacuum do not)."""
     return {"since": since, "until": until} if source in INGESTS else {}
-
-
-def run_now(source: str) -> str:
-    """Queue a job in this process's scheduler (the data health page's buttons)."""
-    from jobs import scheduler
-
-    return scheduler.run_now(source)

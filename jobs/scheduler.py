@@ -25,8 +25,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from base import logs
+from base.clock import utcnow
 from base.settings import Settings
-from ingest.landing import utcnow
 from jobs import runner as jobs
 from jobs import status
 from warehouse import runs

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+from base.clock import utcnow
 from base.settings import Settings
-from ingest.landing import utcnow
-from jobs.runner import JOBS, TABLES
+from ingest.sources import BY_NAME
+from jobs.runner import JOBS
 
 
 @dataclass
@@ -64,8 +65,8 @@ def collect(
         if last:  # a source run by hand (--landing) counts, configured or not
             st.configured = True
             st.last_started, st.last_status, st.last_error = last
-        if source in TABLES:
-            table, wm_source = TABLES[source]
+        if src := BY_NAME.get(source):
+            table, wm_source = src.table, src.key
             st.rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             st.covered_until = con.execute(
                 "SELECT max(covered_until) FROM watermarks WHERE source = ?", [wm_source]
@@ -105,7 +106,7 @@ def render(statuses: list[SourceStatus], now: datetime | None = None) -> list[st
             lines.append(f"{st.source:<16} not configured")
             continue
         last = st.last_started.strftime("%Y-%m-%d %H:%M") if st.last_started else "never"
-        lag = _ago(st.lag(now)) if st.source in TABLES else ""
+        lag = _ago(st.lag(now)) if st.source in BY_NAME else ""
         rows = f"{st.rows:,}" if st.rows is not None else ""
         quar = f"{st.quarantined:,}" if st.quarantined is not None else ""
         nxt = st.next_run.strftime("%Y-%m-%d %H:%M") if st.next_run else "on demand"

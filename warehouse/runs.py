@@ -1,11 +1,11 @@
 """The `ingest_runs` journal: one row per job run, written when it starts and when it ends.
 
-The start row is committed on its own, before the job's first batch, so a run that is
-killed stays visible; the next process to start marks such rows 'interrupted' (their pid is
-gone). Figures come from the job's RunStats; api_calls from the run's AWS request counter
-(every client made during the run, whatever thread sends through it); rows_updated is what
-the run loaded less what its table grew by: rows that replaced an earlier version of their
-natural key (a re-read overlap, a restated bill).
+The start row is committed on its own, before the job's first batch, so a run that is killed
+stays visible; the next process to start marks such rows 'interrupted' (their pid is gone).
+Figures come from the job's RunStats; api_calls from the run's AWS request counter, which the
+job runner reads (every client made during the run, whatever thread sends through it);
+rows_updated is what the run loaded less what its table grew by: rows that replaced an earlier
+version of their natural key (a re-read overlap, a restated bill).
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from typing import Any
 import duckdb
 import psutil
 
-from ingest import aws
-from ingest.landing import utcnow
-from warehouse.bookkeeping import RunStats
+from base.clock import utcnow
+from base.stats import RunStats
 
 
 @dataclass
@@ -41,6 +40,8 @@ class Run:
     api_calls: int = 0
     rows_updated: int | None = None
     watermark_after: datetime | None = None
+    # (table, watermark name) of what an ingest loads; None for models and vacuum.
+    loads: tuple[str, str] | None = None
 
     def figures(self) -> dict[str, Any]:
         """What a log line and `status` show of a run."""
@@ -68,25 +69,21 @@ def _iso(t: datetime | None) -> str | None:
     return t.isoformat(timespec="seconds") if t else None
 
 
-def newest_watermark(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
-    from jobs.runner import TABLES  # jobs imports this module
-
-    if source not in TABLES:
+def newest_watermark(con: duckdb.DuckDBPyConnection, name: str | None) -> datetime | None:
+    """The newest watermark of the ingest named `name` in `watermarks` (None: no ingest)."""
+    if name is None:
         return None
-    name = TABLES[source][1]
     (row,) = con.execute(
         "SELECT max(covered_until) FROM watermarks WHERE source = ?", [name]
     ).fetchall()
     return row[0]
 
 
-def table_rows(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
+def table_rows(con: duckdb.DuckDBPyConnection, table: str | None) -> int | None:
     """Rows in the table an ingest source loads (None for models and vacuum)."""
-    from jobs.runner import TABLES
-
-    if source not in TABLES:
+    if table is None:
         return None
-    (row,) = con.execute(f"SELECT count(*) FROM {TABLES[source][0]}").fetchall()
+    (row,) = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     return int(row[0])
 
 
@@ -102,21 +99,26 @@ def rows_updated(loaded: int, before: int | None, after: int | None) -> int | No
 
 
 @contextmanager
-def recorded(con: duckdb.DuckDBPyConnection, source: str, trigger: str) -> Iterator[Run]:
-    """Journal the body as one run; the caller sets `run.stats`. Exceptions propagate."""
-    run = Run(uuid.uuid4().hex, source, trigger, utcnow(), newest_watermark(con, source))
-    rows_before = table_rows(con, source)
+def recorded(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    trigger: str,
+    *,
+    loads: tuple[str, str] | None = None,
+) -> Iterator[Run]:
+    """Journal the body as one run; the caller sets `run.stats` and `run.api_calls`.
+    `loads` is (table, watermark name) of an ingest. Exceptions propagate."""
+    table, name = loads or (None, None)
+    run = Run(uuid.uuid4().hex, source, trigger, utcnow(), newest_watermark(con, name))
+    run.loads = loads
+    rows_before = table_rows(con, table)
     con.execute(
         "INSERT INTO ingest_runs (run_id, source, trigger, started_at, status, "
         "watermark_before, pid) VALUES (?, ?, ?, ?, 'running', ?, ?)",
         [run.run_id, source, trigger, run.started_at, run.watermark_before, os.getpid()],
     )
     try:
-        with aws.counting_requests() as calls:
-            try:
-                yield run
-            finally:
-                run.api_calls = calls.n
+        yield run
         run.status = "ok"
     except BaseException as exc:
         run.status = "error" if isinstance(exc, Exception) else "interrupted"
@@ -130,9 +132,10 @@ def recorded(con: duckdb.DuckDBPyConnection, source: str, trigger: str) -> Itera
 def _finish(con: duckdb.DuckDBPyConnection, run: Run, rows_before: int | None) -> None:
     with contextlib.suppress(duckdb.Error):  # nothing open: the usual case
         con.execute("ROLLBACK")  # a job that failed inside a transaction left it open
-    run.watermark_after = newest_watermark(con, run.source)
+    table, name = run.loads or (None, None)
+    run.watermark_after = newest_watermark(con, name)
     if run.stats is not None:
-        after = table_rows(con, run.source)
+        after = table_rows(con, table)
         run.rows_updated = rows_updated(run.stats.records, rows_before, after)
     f = run.figures()
     con.execute(

@@ -22,21 +22,19 @@ from typing import Any, Protocol, TypeGuard
 import duckdb
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from base.clock import utcnow
 from base.errors import CredentialsError, SourceError
 from base.settings import ApiSource, LandingZone, Settings
+from base.stats import Progress, RunStats, report
 from ingest import aws
-from ingest.landing import LandingObject, open_landing, utcnow
+from ingest.batches import prefix_batches, run_sources
+from ingest.landing import LandingObject, open_landing
 from warehouse.bookkeeping import (
     DATA_ERRORS,
-    Progress,
-    RunStats,
     advance_watermark,
-    prefix_batches,
     record_objects,
     replace_quarantine,
-    report,
     run_script,
-    run_sources,
     watermark,
 )
 from warehouse.db import insert_rows, sql, transaction

@@ -18,22 +18,21 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from base.clock import utcnow
 from base.settings import ApiSource, LandingZone, Settings
+from base.stats import Progress, RunStats, report
 from ingest import aws
+from ingest.batches import run_sources
 from ingest.cost import explorer as CE
 from ingest.cost import exports as X
 from ingest.cost.usage_types import classify
-from ingest.landing import Landing, LandingObject, open_landing, utcnow
+from ingest.landing import Landing, LandingObject, open_landing
 from warehouse.bookkeeping import (
-    Progress,
-    RunStats,
     advance_watermark,
     loaded_objects,
     record_objects,
     replace_quarantine,
-    report,
     run_script,
-    run_sources,
     watermark,
 )
 from warehouse.db import insert_rows, transaction

@@ -27,23 +27,21 @@ from types import TracebackType
 import duckdb
 import pyarrow as pa
 
+from base.clock import utcnow
 from base.errors import ConfigError
 from base.settings import LandingZone, LogGroup, Settings
+from base.stats import Progress, RunStats, report
 from ingest import aws
+from ingest.batches import prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
-from ingest.landing import LandingObject, open_landing, utcnow
+from ingest.landing import LandingObject, open_landing
 from warehouse.bookkeeping import (
     DATA_ERRORS,
-    Progress,
-    RunStats,
     advance_watermark,
-    prefix_batches,
     record_objects,
     replace_quarantine,
-    report,
     run_script,
-    run_sources,
     watermark,
 )
 from warehouse.db import insert_rows, sql, transaction

@@ -20,29 +20,20 @@ import duckdb
 import pyarrow as pa
 from botocore.exceptions import BotoCoreError, ClientError
 
+from base.clock import utcnow
 from base.settings import ApiSource, LandingZone, Settings
+from base.stats import Progress, RunStats, report
 from ingest import aws
-from ingest.landing import (
-    Landing,
-    LandingObject,
-    open_landing,
-    start_key,
-    time_of,
-    utcnow,
-)
+from ingest.batches import new_objects, run_sources
+from ingest.landing import Landing, LandingObject, open_landing, start_key, time_of
 from ingest.metrics import queries as Q
 from warehouse.bookkeeping import (
     DATA_ERRORS,
-    Progress,
-    RunStats,
     advance_watermark,
     loaded_objects,
-    new_objects,
     record_objects,
     replace_quarantine,
-    report,
     run_script,
-    run_sources,
     watermark,
 )
 from warehouse.db import insert_rows, transaction

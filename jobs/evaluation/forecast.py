@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from models.forecast import DEFAULT_PARAMS, ForecastResult, daily_history, forecast_many
+from jobs.forecast_pool import forecast_many
+from models.forecast import DEFAULT_PARAMS, ForecastResult, daily_history
 from models.forecast_backtest import coverage, mape, seasonal_naive, smape
 
 METRICS = ("mape", "smape", "coverage95", "naive_mape")

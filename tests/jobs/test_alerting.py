@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from base.settings import Settings
+from base.stats import RunStats
 from jobs import alerting
 from jobs.model_anomalies import anomaly_id
-from warehouse.bookkeeping import RunStats
 
 NOW = datetime(2026, 11, 20, 12)
 

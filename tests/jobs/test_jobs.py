@@ -17,8 +17,8 @@ import factories as F
 import pytest
 
 from base import logs
+from base.clock import utcnow
 from base.settings import Settings
-from ingest.landing import utcnow
 from jobs import runner as jobs
 from jobs import scheduler, status
 from warehouse import runs

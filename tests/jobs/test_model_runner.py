@@ -10,13 +10,13 @@ import numpy as np
 import polars as pl
 import pytest
 
+from base.clock import utcnow
 from base.settings import Settings
-from ingest.landing import utcnow
+from base.stats import RunStats
 from jobs import model_anomalies, model_forecasts, model_runner
 from jobs import runner as jobs
 from models import anomaly as detector
 from models import forecast as fc
-from warehouse.bookkeeping import RunStats
 from warehouse.db import sql
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:prophet")

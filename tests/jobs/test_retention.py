@@ -9,9 +9,9 @@ from pathlib import Path
 
 import factories as F
 
+from base.clock import utcnow
 from base.settings import Settings
 from ingest.invocation_logs import ingester as invocation_logs
-from ingest.landing import utcnow
 from jobs import retention
 from warehouse.db import connect
 
