@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.data import ADMIN, Scope
+from app.values import ADMIN, Scope
 from base import auth
 from warehouse import runtime
 

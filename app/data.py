@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ import polars as pl
 import streamlit as st
 
 from app import reduce
+from app.values import ADMIN, Freshness, Scope
 from app.view import Window
 from base.errors import WarehouseError
 from warehouse import runtime
@@ -55,24 +55,6 @@ class MissingRollup(WarehouseError):
         self.table = table
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which LOBs the reader may see: `lobs` None = every LOB (the default, an admin)."""
-
-    lobs: tuple[str, ...] | None = None
-    user: str = "dashboard"  # who a triage change is recorded as
-
-    @property
-    def all_lobs(self) -> bool:
-        return self.lobs is None
-
-    def params(self) -> dict[str, Any]:
-        return {"all_lobs": self.all_lobs, "allowed_lobs": list(self.lobs or ())}
-
-
-ADMIN = Scope()
-
-
 def scope() -> Scope:
     """The reader's scope: what sign-in put in st.session_state["scope"], else every LOB."""
     try:
@@ -80,25 +62,6 @@ def scope() -> Scope:
     except Exception:  # outside a Streamlit session (bench, scripts): no sign-in
         found = None
     return found if isinstance(found, Scope) else ADMIN
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """What the warehouse holds right now; also the cache marker (any write changes it)."""
-
-    warehouse: str
-    loaded_at: datetime | None
-    objects: int
-    usage_rows: int
-    invocations: int
-    first_hour: datetime | None
-    last_hour: datetime | None
-    changes: str | None = None  # watermarks, runs, model outputs, triage (see the SQL)
-    scope: Scope = ADMIN
-
-    @property
-    def empty(self) -> bool:
-        return self.usage_rows == 0
 
 
 # --- every page ------------------------------------------------------------------------------

@@ -157,26 +157,3 @@ def exception(msg: str, exc: BaseException) -> None:
         logging.getLogger(f"{LOGGER}.cli").error(msg, exc_info=info)
     else:
         print(redact("".join(traceback.format_exception(*info))), file=sys.stderr, flush=True)
-
-
-def route_streamlit() -> None:
-    """In json mode, Streamlit's loggers write JSON too: each has its own handler (its
-    `logger.messageFormat`), made when the logger is first asked for, so the handlers made so
-    far get our formatter and the ones made later are set up the same way."""
-    if _format != "json":
-        return
-    from streamlit import logger as st_logger
-
-    def ours(log: logging.Logger) -> None:
-        for handler in log.handlers:
-            handler.setFormatter(JsonFormatter())
-
-    made = st_logger.setup_formatter
-
-    def setup_formatter(log: logging.Logger) -> None:
-        made(log)
-        ours(log)
-
-    st_logger.setup_formatter = setup_formatter
-    for log in list(st_logger._loggers.values()):
-        ours(log)

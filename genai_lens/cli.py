@@ -372,8 +372,6 @@ def serve(
 def _serve(
     settings: Settings, port: int, address: str, *, scheduler: bool, allow_anonymous: bool = False
 ) -> None:
-    from streamlit.web import bootstrap
-
     from base import auth, logs
     from genai_lens import PROJECT_ROOT
     from jobs.scheduler import LensScheduler
@@ -406,9 +404,9 @@ def _serve(
     if sched is not None:
         sched.start()
     try:
-        logs.route_streamlit()
-        bootstrap.load_config_options(flag_options=flags)
-        bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)
+        from app import server
+
+        server.run(flags)
     finally:
         if sched is not None:
             sched.shutdown()
