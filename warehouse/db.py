@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ import polars as pl
 import pyarrow as pa
 
 from base.errors import MigrationError, WarehouseError
-from genai_lens import SQL_DIR
 
+# sql/ is a package of data files, found where it is installed: the checkout (editable) or
+# site-packages (a wheel), never by a path relative to the working directory.
+SQL_DIR = Path(str(resources.files("sql")))
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
