@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 
 from demo import estate as demo
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 CHROMIUM = "/usr/bin/chromium"

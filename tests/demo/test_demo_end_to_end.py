@@ -16,6 +16,8 @@ import pytest
 
 from demo import estate as demo
 
+pytestmark = pytest.mark.slow  # builds the whole 90-day demo estate
+
 CLI = str(Path(sys.executable).parent / "genai-lens")
 DAYS, PER_DAY = 90, 6000  # the defaults of `genai-lens demo`
 

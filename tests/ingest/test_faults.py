@@ -160,6 +160,7 @@ def kill_after(cmd: list[str], env: dict[str, str], batches: int, delay: float) 
     return proc.wait() == -signal.SIGKILL, seen
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_of_every_source_then_the_warehouse_equals_an_uninterrupted_one(
     tmp_path,
 ):

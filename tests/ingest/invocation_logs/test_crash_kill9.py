@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from test_invocation_logs import TABLES, estate
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
@@ -52,6 +53,7 @@ def loaded_objects(path: Path) -> int:
         con.close()
 
 
+@pytest.mark.slow
 def test_kill_9_mid_ingest_then_rerun_equals_uninterrupted(tmp_path):
     landing = tmp_path / "landing"
     estate(landing, hours=16, per_file=100)  # 32 objects, 3,200 records, 16 batches
