@@ -1,7 +1,7 @@
 """Sign-in and the reader's scope, settled before any page runs.
 
 With [auth] in .streamlit/secrets.toml, a reader signs in with the OIDC provider
-(`st.login`); their groups claim maps to a role (genai_lens/auth.py), and the role's LOBs go
+(`st.login`); their groups claim maps to a role (base/auth.py), and the role's LOBs go
 into st.session_state["scope"], which the data-access layer binds into every query. Without
 sign-in configured (the demo), the app runs as admin and says so in a banner.
 """

@@ -304,7 +304,7 @@ def _ratio(part: float | None, whole: float | None) -> float | None:
 
 # --- Anomaly metrics ---------------------------------------------------------------------
 
-# What each detector metric (genai_lens/model_anomalies.py) reads as, and its unit; the pages
+# What each detector metric (jobs/model_anomalies.py) reads as, and its unit; the pages
 # and the alert texts both say it so. Anomaly series are hourly.
 METRICS: dict[str, tuple[str, str]] = {
     "cost": ("Estimated spend per hour", "money"),

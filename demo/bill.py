@@ -10,8 +10,8 @@ How the bill relates to the invocations (what tests and the product can rely on)
 - Line items are daily, per (day, usage account, region, usage type, resource): calls through
   an application inference profile carry its ARN and its cost-allocation tags (`user_<key>` in
   CUR, `user:<key>` in FOCUS); other calls have no resource id and no tags.
-- CUR `line_item_unblended_cost` = tokens x the catalog's list price (ingest/data/
-  bedrock_prices.csv, in force that day, with its geo premium for geo cross-region profiles),
+- CUR `line_item_unblended_cost` = tokens x the catalog's list price (ingest/invocation_logs/
+  data/bedrock_prices.csv, in force that day, with its geo premium for geo cross-region profiles),
   rounded to 1e-10 USD per line: per (day, model, token kind) it equals the estimate up to that
   rounding. FOCUS `ListCost` is the same figure.
 - An enterprise discount (EDP_DISCOUNT, 3%) lowers what AWS itself bills (first-party models):

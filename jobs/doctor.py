@@ -546,7 +546,7 @@ def cost_probe(api: ApiSource, settings: Settings, make: Callable[..., Any], ask
         )
         return lambda ident: [skipped]
 
-    # Cost Explorer has one endpoint, in us-east-1 (as ingest/cost.py calls it).
+    # Cost Explorer has one endpoint, in us-east-1 (as ingest/cost/ingester.py calls it).
     place = Via(api.role_arn, api.endpoint_url, api.region or "us-east-1")
 
     def usage() -> Check:

@@ -1,7 +1,7 @@
 """Which bill lines are Amazon Bedrock, and what model, token kind and scope each one is.
 
 Pure functions over (service, usage type, product code): no I/O beyond the small mapping file
-ingest/data/bedrock_cost_models.csv, read once.
+ingest/cost/data/bedrock_cost_models.csv, read once.
 
 Two families of usage types [obs: AWS Price List, public CUR samples]:
 - first-party models under SERVICE "Amazon Bedrock": `<REG>-<Model>-<meter>`, e.g.

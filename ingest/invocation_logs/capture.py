@@ -3,7 +3,7 @@
 Runs only when `capture_text = true`. The text is the string values a request or response
 body keeps under its text keys (Converse `text`, Anthropic `content`, Titan `inputText`,
 Llama `prompt` / `generation`, ...), joined with newlines, PII- and secret-redacted
-(genai_lens/redaction.py) and cut at 32 KB. It is written inside the batch's transaction, so
+(base/redaction.py) and cut at 32 KB. It is written inside the batch's transaction, so
 text and invocation land (or roll back) together; a re-read replaces it.
 """
 

@@ -613,7 +613,7 @@ def test_throttling_that_outlasts_retries_is_one_clear_error(warehouse):
 
 def test_throttled_lookup_is_retried_by_botocore_and_loads_every_event(warehouse, moto_endpoint):
     # The product's own client (adaptive retry), throttled at the HTTP layer: moto lacks
-    # LookupEvents, so tests/ingest/wire.py answers the pages after the 429.
+    # LookupEvents, so tests/wire.py answers the pages after the 429.
     client = aws.client("cloudtrail", region="us-east-1", endpoint_url=moto_endpoint)
     recs = [invoke_model(), update_guardrail(), delete_logging_config()]
     wire = Wire(client).throttle("LookupEvents")

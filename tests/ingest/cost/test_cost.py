@@ -337,7 +337,7 @@ def test_throttled_requests_are_retried_by_botocore_and_every_row_loads(
 ) -> None:
     # The product's own client (adaptive retry) against moto, throttled at the HTTP layer on
     # the first attempt of each operation. moto serves GetCostAndUsage once the 429 is past;
-    # it lacks GetCostForecast, which tests/ingest/wire.py answers after its 429.
+    # it lacks GetCostForecast, which tests/wire.py answers after its 429.
     moto_queue(moto_endpoint, [*SERVICE_PAGES, *TAG_PAGES])
     ce = aws.client("ce", region="us-east-1", endpoint_url=moto_endpoint)
     wire = Wire(ce).throttle("GetCostAndUsage").throttle("GetCostForecast")
