@@ -128,9 +128,16 @@ def governance(
     ]  # fmt: skip
 
 
-# Data health: each source and how soon it can deliver at best (the models: once a day).
-SOURCES = {**{s.name: s.label for s in ingest_sources.SOURCES}, "models": "Models"}
-DELIVERS = {**{s.name: s.delivers for s in ingest_sources.SOURCES}, "models": timedelta(days=1)}
+# Data health: each source and how soon it can deliver at best (the models: once a day), in
+# the page's order (usage first, then the sources that explain it); a source added to the
+# registry and not named here comes after them.
+_PAGE_ORDER = ("invocation-logs", "metrics", "cloudtrail", "cost")
+_SHOWN = sorted(
+    ingest_sources.SOURCES,
+    key=lambda s: _PAGE_ORDER.index(s.name) if s.name in _PAGE_ORDER else len(_PAGE_ORDER),
+)
+SOURCES = {**{s.name: s.label for s in _SHOWN}, "models": "Models"}
+DELIVERS = {**{s.name: s.delivers for s in _SHOWN}, "models": timedelta(days=1)}
 ADMIN_ONLY = "Shown to readers of every LOB: it carries no LOB."
 
 
