@@ -29,13 +29,13 @@ from base.stats import Progress, RunStats, report
 from ingest import aws
 from ingest.batches import prefix_batches, run_sources
 from ingest.landing import LandingObject, open_landing
+from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
     advance_watermark,
     record_objects,
     replace_quarantine,
     run_script,
-    watermark,
 )
 from warehouse.db import insert_rows, sql, transaction
 
@@ -245,14 +245,10 @@ def lookup(
     cfg = settings.cloudtrail
     label = f"lookup://{api.label}"
     stats = RunStats(zones=[label], unit="events")
-    wm = watermark(con, SOURCE, label)
     end = until or utcnow()
-    start = since or (
-        wm - timedelta(hours=cfg.overlap_hours) if wm else end - timedelta(days=cfg.first_run_days)
-    )
-    client = client or aws.client(
-        "cloudtrail", region=api.region, role_arn=api.role_arn, endpoint_url=api.endpoint_url
-    )
+    start = start_of(con, SOURCE, label, since=since, overlap=timedelta(hours=cfg.overlap_hours),
+                     first_run=timedelta(days=cfg.first_run_days), back_from=end)  # fmt: skip
+    client = client or client_for("cloudtrail", api)
     # One bucket per account/region: CloudTrail's LookupEvents quota is per account and region.
     # It takes a token as each request is built (a hook, so the paginator's last, empty
     # next() costs nothing); adaptive retry paces any retries on top of that.

@@ -21,19 +21,18 @@ import pyarrow as pa
 from base.clock import utcnow
 from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
-from ingest import aws
 from ingest.batches import run_sources
 from ingest.cost import explorer as CE
 from ingest.cost import exports as X
 from ingest.cost.usage_types import classify
 from ingest.landing import Landing, LandingObject, open_landing
+from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     advance_watermark,
     loaded_objects,
     record_objects,
     replace_quarantine,
     run_script,
-    watermark,
 )
 from warehouse.db import insert_rows, transaction
 
@@ -86,16 +85,12 @@ def pull(
     cfg = settings.cost
     today = today or utcnow().date()
     stats = RunStats(zones=[api.label], unit=UNIT)
-    ce = client or aws.client(
-        "ce", region=api.region or "us-east-1", role_arn=api.role_arn,
-        endpoint_url=api.endpoint_url,
-    )  # fmt: skip
-    wm = watermark(con, SOURCE, api.label)
-    start = (
-        since.date() if since
-        else wm.date() - timedelta(days=cfg.restatement_days) if wm
-        else today - timedelta(days=cfg.first_run_days)
-    )  # fmt: skip
+    ce = client or client_for("ce", api, region=api.region or "us-east-1")
+    # Whole days: the restatement window re-pulls days the bill may still change.
+    start = start_of(con, SOURCE, api.label, since=since,
+                     overlap=timedelta(days=cfg.restatement_days),
+                     first_run=timedelta(days=cfg.first_run_days),
+                     back_from=datetime.combine(today, datetime.min.time())).date()  # fmt: skip
     end = min(until.date(), today) if until else today
     requests = CE.Requests()
     run_script(con, "ingest/cost_stage")

@@ -36,13 +36,13 @@ from ingest.batches import prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
 from ingest.landing import LandingObject, open_landing
+from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
     advance_watermark,
     record_objects,
     replace_quarantine,
     run_script,
-    watermark,
 )
 from warehouse.db import insert_rows, sql, transaction
 
@@ -439,15 +439,12 @@ def ingest_log_group(
 ) -> RunStats:
     """Read FilterLogEvents pages for a time window and load them like landing objects."""
     stats = RunStats(zones=[group.label], unit="invocations")
-    wm = watermark(con, SOURCE, group.label)
-    overlap = timedelta(hours=settings.invocation_logs.overlap_hours)
-    start = since or (
-        wm - overlap if wm else utcnow() - timedelta(days=settings.invocation_logs.first_run_days)
-    )
+    cfg = settings.invocation_logs
+    start = start_of(con, SOURCE, group.label, since=since,
+                     overlap=timedelta(hours=cfg.overlap_hours),
+                     first_run=timedelta(days=cfg.first_run_days), back_from=utcnow())  # fmt: skip
     end = until or utcnow()
-    client = logs_client or aws.client(
-        "logs", region=group.region, role_arn=group.role_arn, endpoint_url=group.endpoint_url
-    )
+    client = logs_client or client_for("logs", group)
     pages = client.get_paginator("filter_log_events").paginate(  # type: ignore[attr-defined]
         logGroupName=group.name,
         startTime=_ms(start),

@@ -23,10 +23,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from base.clock import utcnow
 from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
-from ingest import aws
 from ingest.batches import new_objects, run_sources
 from ingest.landing import Landing, LandingObject, open_landing, start_key, time_of
 from ingest.metrics import queries as Q
+from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
     advance_watermark,
@@ -203,16 +203,13 @@ def pull(
     cfg = settings.metrics
     now = now or utcnow()
     stats = RunStats(zones=[api.label], unit="data points")
-    cw = client or aws.client(
-        "cloudwatch", region=api.region, role_arn=api.role_arn, endpoint_url=api.endpoint_url
-    )
+    cw = client or client_for("cloudwatch", api)
     if account_id is None:
         account_id = "" if client is not None else _account_of(api, stats)
     region = api.region or cw.meta.region_name or ""
-    wm = watermark(con, SOURCE, api.label)
-    start = since or (
-        wm - timedelta(hours=cfg.overlap_hours) if wm else now - timedelta(days=cfg.first_run_days)
-    )
+    start = start_of(con, SOURCE, api.label, since=since,
+                     overlap=timedelta(hours=cfg.overlap_hours),
+                     first_run=timedelta(days=cfg.first_run_days), back_from=now)  # fmt: skip
     end = until or now
     series = Q.list_series(cw, cfg.namespaces, api.label)
     stats.objects = len(series)
@@ -247,9 +244,7 @@ def pull(
 def _account_of(api: ApiSource, stats: RunStats) -> str:
     """The account the API source reads (STS); '' with a note when STS cannot tell."""
     try:
-        sts = aws.client(
-            "sts", region=api.region, role_arn=api.role_arn, endpoint_url=api.endpoint_url
-        )
+        sts = client_for("sts", api)
         return str(sts.get_caller_identity()["Account"])
     except (ClientError, BotoCoreError) as exc:
         stats.notes.append(f"{api.label}: account unknown (sts:GetCallerIdentity: {exc})")

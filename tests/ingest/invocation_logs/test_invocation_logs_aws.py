@@ -19,6 +19,7 @@ from base.settings import Settings
 from ingest import aws
 from ingest.invocation_logs import ingester as invocation_logs
 from ingest.invocation_logs import profiles
+from warehouse.bookkeeping import watermark
 from warehouse.db import connect
 
 
@@ -159,9 +160,7 @@ def test_cloudwatch_logs_group_paginated_by_time_window(tmp_path, moto_endpoint,
     ).fetchall()
     assert obj.startswith(f"cwlogs://us-east-1{group}/aws/bedrock/modelinvocations/")
     assert line == 1 and reason.startswith("not JSON")
-    wm = invocation_logs.watermark(
-        con, invocation_logs.SOURCE, cfg.invocation_logs.log_groups[0].label
-    )
+    wm = watermark(con, invocation_logs.SOURCE, cfg.invocation_logs.log_groups[0].label)
     assert wm is not None and wm >= now - timedelta(minutes=1)
     before = snapshot(con)
     invocation_logs.run(con, cfg)  # re-reads the overlap window: harmless
