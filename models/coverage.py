@@ -24,7 +24,7 @@ FIXES = {
                  "runtime (its execution role's principal tags also work)",
     "marketplace": "Marketplace edition charges that are not tokens (subscriptions, endpoint "
                    "hours): tag the endpoint",
-    "other": "an unrecognised Bedrock usage type: map it in ingest/cost_kinds.py",
+    "other": "an unrecognised Bedrock usage type: map it in ingest/cost/kinds.py",
 }  # fmt: skip
 
 

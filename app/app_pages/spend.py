@@ -4,7 +4,8 @@ matches the invoice. FinOps' page."""
 import polars as pl
 import streamlit as st
 
-from app import charts, data, figures, focus, tables, tiles, ui, view
+from app import charts, data, figures, tables, tiles, ui, view
+from models import focus
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
 PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}

@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from app import format as fmt
+from base import format as fmt
 from models.coverage import FIXES, coverage
 
 

@@ -24,8 +24,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from app import data, focus, view
-from genai_lens import runtime
+from app import data, view
+from models import focus
+from warehouse import runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).parent / "genai-lens")

@@ -13,9 +13,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from app import data, focus, view
-from app import format as fmt
-from genai_lens import runtime
+from app import data, view
+from base import format as fmt
+from models import focus
+from warehouse import runtime
 
 FOCUS_COLUMNS = json.loads(Path(__file__).with_name("focus_1_2_columns.json").read_text())
 
