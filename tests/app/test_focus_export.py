@@ -31,6 +31,8 @@ from warehouse import runtime
 ROOT = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).parent / "genai-lens")
 VALIDATOR = ROOT / ".venv-focus" / "bin" / "focus-validator"
+# A demo estate and the validator's own venv (built by `make test`, not `make check`).
+pytestmark = pytest.mark.slow
 # Defects of focus-validator 2.2.1 / model 1.2.0.1, each seen in its --explain-mode SQL:
 DEFECTS = {
     # Generated without its condition (CapacityReservationId not null, ChargeCategory Usage):
