@@ -74,6 +74,7 @@ class DetectorParams:
     drift_reference: timedelta = timedelta(days=1)  # how fast the slow forecaster follows
     drift_factor: float = 1.5  # 0 turns the drift test off
     cooldown: timedelta = timedelta(hours=24)  # quiet time that closes an episode
+    refractory: timedelta = timedelta(0)  # least time from one alert to the next
     hold: float = 0.75  # severity that keeps an open episode from cooling down
     min_change: float = 0.0  # floor of every band's half-width, in the series' units
     # ... and a floor that follows the series: this share of its median over the
@@ -84,6 +85,9 @@ class DetectorParams:
     # the median over a week (nights and weekends included) is far below it.
     expected_share: float = 0.0
     step: timedelta | None = None  # sampling step; None reads it from the first rows
+    # Novelty: a value beyond everything seen before, by this share of the range seen (0 off)
+    record_margin: float = 0.0
+    sensitivity: float = 1.0  # every band's half-width is divided by this
 
 
 DEFAULT = DetectorParams()
@@ -185,7 +189,11 @@ def _judge(seconds: np.ndarray, x: np.ndarray, p: DetectorParams) -> dict[str, n
     here = np.arange(n)
     expected, half_width = forecasts[chosen, here], half[chosen, here]
     severity = severities[chosen, here]
-    in_episode, alert = _episodes(severity, seconds, p.cooldown.total_seconds(), p.hold)
+    if p.record_margin > 0:
+        severity = np.fmax(severity, _record(x, rows, p))
+    in_episode, alert = _episodes(
+        severity, seconds, p.cooldown.total_seconds(), p.hold, p.refractory.total_seconds()
+    )
     return {
         "expected": expected,
         "lower": expected - half_width,
@@ -241,14 +249,14 @@ def _deviation(
     floor = _floor(x, rows, p)
     if p.expected_share > 0:
         floor = np.fmax(floor, p.expected_share * np.nan_to_num(np.abs(forecast)))
-    spike_half = _band_half_width(resid, rows, p, floor) * p.spike_factor
+    spike_half = _band_half_width(resid, rows, p, floor) * p.spike_factor / p.sensitivity
     shift = _rolling(resid, rows.of(p.shift_window, 2), "mean")
-    shift_half = _band_half_width(shift, rows, p, floor) * p.shift_factor
+    shift_half = _band_half_width(shift, rows, p, floor) * p.shift_factor / p.sensitivity
     with np.errstate(invalid="ignore", divide="ignore"):
         severity = np.fmax(np.abs(resid) / spike_half, np.abs(shift) / shift_half)
     if p.drift_factor > 0:
         drift = _rolling(x - slow, rows.of(p.drift_window, 2), "mean")
-        drift_half = _band_half_width(drift, rows, p, floor) * p.drift_factor
+        drift_half = _band_half_width(drift, rows, p, floor) * p.drift_factor / p.sensitivity
         with np.errstate(invalid="ignore", divide="ignore"):
             severity = np.fmax(severity, np.abs(drift) / drift_half)
     severity[np.isnan(x)] = 0.0  # a missing value is not evidence either way
@@ -284,6 +292,21 @@ def _choose(
                 count[f] += 1
                 mean[f] += (err[f] - mean[f]) / min(count[f], window)
     return chosen
+
+
+def _record(x: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
+    """How far each row lies beyond the lowest and highest values before it, in multiples of
+    `record_margin` x the range they span (0 inside the range or before warm-up)."""
+    s = pl.Series(x, dtype=pl.Float64, nan_to_null=True)
+    hi = _shift(s.cum_max().fill_null(strategy="forward").fill_null(np.nan).to_numpy())
+    lo = _shift(s.cum_min().fill_null(strategy="forward").fill_null(np.nan).to_numpy())
+    seen = _shift(np.cumsum(~np.isnan(x)).astype(float))
+    warm = rows.of(p.scale_warmup, p.scale_rows // 5)
+    excess = np.fmax(x - hi, lo - x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = excess * p.sensitivity / (p.record_margin * (hi - lo))
+    out[~(seen >= warm) | ~(excess > 0)] = 0.0
+    return np.nan_to_num(out, nan=0.0, posinf=0.0)
 
 
 def _seasonal_median(x: np.ndarray, slot: np.ndarray, lag: int, back: int) -> np.ndarray:
@@ -326,7 +349,7 @@ def _band_half_width(
 
 
 def _episodes(
-    severity: np.ndarray, seconds: np.ndarray, cooldown: float, hold: float
+    severity: np.ndarray, seconds: np.ndarray, cooldown: float, hold: float, refractory: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Open an episode on the first row over the edge; close it after a quiet cool-down.
 
@@ -338,10 +361,13 @@ def _episodes(
     alert = np.zeros(n, dtype=bool)
     open_ = False
     clock = last_hot = int(seconds[0]) if n else 0  # a stream clock that never runs backwards
+    last_alert = clock - refractory - 1
     for i in range(n):
         clock = max(clock, int(seconds[i]))
         if severity[i] >= 1.0:
-            alert[i] = not open_
+            alert[i] = not open_ and clock - last_alert > refractory
+            if alert[i]:
+                last_alert = clock
             open_, last_hot = True, clock
         elif open_ and severity[i] >= hold:
             last_hot = clock

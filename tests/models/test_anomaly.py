@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from genai_lens.evaluation.anomaly import evaluate
+from genai_lens.evaluation.anomaly_families import Setting, evaluate_by_family
 from models import anomaly
 
 HOUR = np.timedelta64(1, "h")
@@ -342,3 +343,53 @@ def test_nab_dev_stays_above_its_targets():
     line = evaluate(NAB_DEV, echo=lambda _: None)
     fields = dict(part.split("=") for part in line.split())
     assert float(fields["nab_standard"]) >= 50 and float(fields["f1"]) >= 0.40, line
+
+
+# -- eval anomaly --by-family: per family and leave-one-family-out ----------------------------
+
+
+def two_family_dataset(root: Path) -> None:
+    """Two families of two series each: a spike in one series of each, and a calm one."""
+    windows: dict[str, list] = {}
+    for family, seed in (("cloud", 0), ("queue", 5)):
+        spiky = five_minute_csv(root / f"{family}/spiky.csv", spike_at=700, seed=seed)
+        five_minute_csv(root / f"{family}/calm.csv", spike_at=None, seed=seed + 1)
+        windows[f"{family}/spiky.csv"] = [[spiky[680], spiky[720]]]
+        windows[f"{family}/calm.csv"] = []
+    (root / "windows.json").write_text(json.dumps(windows))
+
+
+def test_by_family_prints_each_family_and_its_held_out_score(tmp_path):
+    two_family_dataset(tmp_path / "set")
+    lines: list[str] = []
+    # A search in which the insensitive setting finds nothing: the choice must avoid it.
+    search = (Setting(0.05, 12, 100.0), Setting(1.0, 12, 0.05))
+    last = evaluate_by_family(tmp_path / "set", echo=lines.append, search=search)
+    text = "\n".join(lines)
+    assert lines[0].startswith("overall: series=4 ") and "recall=1.0000" in lines[0]
+    assert "family cloud: series=2 windows=1 fp=0 f1=1.0000" in text
+    assert "family queue: series=2 windows=1 fp=0 f1=1.0000" in text
+    for family in ("cloud", "queue"):
+        assert f"lofo {family}: chosen on the others sensitivity=1 cooldown=12h" in text
+    assert re.search(r"lofo pooled: f1=1\.0000 .* nab_standard=\d+\.\d\d", text)
+    assert last.startswith("lofo average over 2 families with windows: nab_standard=")
+    assert "f1=1.0000; minimum:" in last
+
+
+def test_by_family_names_a_family_without_windows_by_its_false_positives(tmp_path):
+    two_family_dataset(tmp_path / "set")
+    windows = json.loads((tmp_path / "set/windows.json").read_text())
+    windows["queue/spiky.csv"] = []  # the spike is now a false alarm
+    (tmp_path / "set/windows.json").write_text(json.dumps(windows))
+    lines: list[str] = []
+    last = evaluate_by_family(tmp_path / "set", echo=lines.append, search=(Setting(1.0, 12, 0.05),))
+    assert "family queue: series=2 windows=0 fp=1 (no windows" in "\n".join(lines)
+    assert last.startswith("lofo average over 1 families with windows:")
+    assert "(cloud)" in last and "queue" not in last
+
+
+def test_by_family_needs_two_families(tmp_path):
+    tiny_dataset(tmp_path / "set")
+    lines: list[str] = []
+    assert evaluate_by_family(tmp_path / "set", echo=lines.append).startswith("lofo: needs")
+    assert lines[1].startswith("family cloud: series=2")
