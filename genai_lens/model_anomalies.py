@@ -165,7 +165,7 @@ RATES = {"error_rate", "throttle_rate", "guardrail_intervention_rate", "cw_throt
 # Latency per output token is steady and a regression is a step that lasts hours: a half-day
 # level memory keeps it unusual for those hours (the default follows a new level within the
 # hour, right for spikes), and the 95th percentile of residuals is the steadier scale.
-SLOW = replace(detector.DEFAULT, level_window=timedelta(hours=12),
+SLOW = replace(detector.BUSINESS, level_window=timedelta(hours=12),
                shift_window=timedelta(hours=4), scale_quantile=0.95)  # fmt: skip
 SLOW_METRICS = {"ms_per_1k_output_tokens"}
 # Per model and output token, latency is steady: a lower floor than for amounts, so that a
@@ -200,7 +200,7 @@ def params_for(s: Series) -> detector.DetectorParams:
     before each hour (causal: an hour is never judged by what came after it), for cost and
     tokens never below what is worth a look, and for amounts never below a share of the
     hour's own expected value."""
-    base = SLOW if s.metric in SLOW_METRICS else detector.DEFAULT
+    base = SLOW if s.metric in SLOW_METRICS else detector.BUSINESS
     if s.metric in RATES:
         return replace(base, min_change=RATE_FLOOR)
     least = {"cost": MIN_COST_CHANGE, "tokens": MIN_TOKENS_CHANGE}.get(s.metric, 1e-9)
@@ -349,7 +349,7 @@ def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list
     out = []
     for s, _, eps in found:
         for ep in eps.iter_rows(named=True):
-            why = explain(con, s, ep)
+            why = explain(con, s, ep) | {"test": ep["reason"]}  # spike, shift, drift, record
             drv = why.get("driver") or {}
             out.append({
                 "series_key": s.key, "metric": s.metric, "lob": s.lob, "model": s.model,

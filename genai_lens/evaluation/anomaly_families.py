@@ -60,9 +60,9 @@ class Setting:
 SEARCH = tuple(
     Setting(s, c, r)
     for s, c, r in product(
-        (0.9, 1.0, 1.1),
+        (0.85, 1.0, 1.15),
         (6, 12, 24),
-        (0.02, 0.05, 0.1),
+        (0.01, 0.02, 0.05),
     )
 )
 
