@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from genai_lens.evaluation.anomaly import alerts, load
+from jobs.evaluation.anomaly import alerts, load
 from models import nab_score
 
 DEFAULT_DATASET = Path(__file__).parents[1] / "tests" / "data" / "nab-dev"

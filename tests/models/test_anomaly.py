@@ -11,8 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from genai_lens.evaluation.anomaly import evaluate
-from genai_lens.evaluation.anomaly_families import Setting, evaluate_by_family
+from jobs.evaluation.anomaly import evaluate
+from jobs.evaluation.anomaly_families import Setting, evaluate_by_family
 from models import anomaly
 
 HOUR = np.timedelta64(1, "h")
