@@ -41,7 +41,7 @@ ROLLUPS = (
     "usage_errors_hourly", "usage_guardrails_hourly", "usage_principals_hourly",
     "usage_metrics_hourly", "usage_changes",
 )  # fmt: skip
-STATUSES = ("open", "acknowledged", "muted", "resolved")
+STATUSES = ("open", "acknowledged", "expected", "muted", "resolved")  # expected: planned
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 

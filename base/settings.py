@@ -252,6 +252,12 @@ class Alerts(Strict):
         "high", pattern="^(low|medium|high|critical)$", description="Anomalies that notify"
     )
     retries: int = Field(3, ge=0, le=10, description="Attempts per channel before giving up")
+    base_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="Where readers open the dashboard; anomaly alerts link to "
+        "<base_url>/anomalies?anomaly=<id>",
+    )
 
 
 class Auth(Strict):

@@ -250,11 +250,21 @@ def eval_anomaly(
     scores_out: Annotated[
         Path | None, typer.Option(help="Write timestamp,anomaly_score CSVs here.")
     ] = None,
+    by_family: Annotated[
+        bool,
+        typer.Option(
+            "--by-family",
+            help="Figures per family (first sub-folder) and leave-one-family-out.",
+        ),
+    ] = False,
 ) -> None:
     """Score the anomaly detector on a labelled dataset (window F1 and NAB standard)."""
-    from jobs.evaluation import anomaly
+    from jobs.evaluation import anomaly, anomaly_families
 
-    _evaluate(lambda: anomaly.evaluate(dataset, scores_out, echo=_echo))
+    if by_family:
+        _evaluate(lambda: anomaly_families.evaluate_by_family(dataset, echo=_echo))
+    else:
+        _evaluate(lambda: anomaly.evaluate(dataset, scores_out, echo=_echo))
 
 
 @eval_app.command("forecast")

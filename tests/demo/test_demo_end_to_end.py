@@ -150,6 +150,7 @@ def _during(a: dict, inc: dict, lead_hours: int = 2) -> bool:
 # Which anomaly series show each kind of planted incident.
 EXPECTED = {
     "latency_regression": ({"ms_per_1k_output_tokens", "p95_latency_ms"}, "model"),
+    "ttft_regression": ({"ttft_ms"}, "model"),  # only time to first token shows a queue
     "guardrail_burst": ({"guardrail_intervention_rate"}, "lob"),
     "cost_runaway": ({"cost", "tokens"}, "lob"),
     "throttling_storm": ({"throttle_rate", "cw_throttle_rate"}, "model"),
