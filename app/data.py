@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -30,7 +30,7 @@ import streamlit as st
 
 from app import reduce
 from app.view import Window
-from genai_lens import runtime
+from genai_lens import clock, runtime
 from genai_lens.errors import WarehouseError
 from genai_lens.warehouse import sql, transaction
 
@@ -455,4 +455,4 @@ def _by_id(version: Freshness, anomaly_id: str) -> dict[str, Any]:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.utcnow()

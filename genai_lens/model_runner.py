@@ -16,11 +16,11 @@ import duckdb
 import polars as pl
 
 from genai_lens import logs, runs
+from genai_lens.clock import utcnow
 from genai_lens.errors import LensError
 from genai_lens.settings import Rule, Settings, glob_match
 from genai_lens.warehouse import insert_frame, sql, transaction
 from ingest.bookkeeping import RunStats
-from ingest.landing import utcnow
 from models import allocation
 
 log = logs.get("models")

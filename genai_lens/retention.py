@@ -11,10 +11,10 @@ from typing import Any
 
 import duckdb
 
+from genai_lens.clock import utcnow
 from genai_lens.settings import Settings
 from genai_lens.warehouse import transaction
 from ingest.bookkeeping import RunStats
-from ingest.landing import utcnow
 
 # Raw rows whose hour has a rollup row may go; an hour without one (a rollup never built,
 # say after a crash between the two) keeps its raw rows until a re-ingest rebuilds it. The

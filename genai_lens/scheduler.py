@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +27,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from genai_lens import jobs, logs, runs, status
 from genai_lens.settings import Settings
-from ingest.landing import utcnow
 
 log = logs.get("scheduler")
 # New data wakes the models, but not more often than this: a Prophet refit takes a while.
@@ -43,7 +43,9 @@ class LensScheduler:
         self.sources = jobs.configured(settings)
         self.failures: dict[str, int] = {}
         self.delays: dict[str, timedelta] = {}  # the last backoff given to each source
-        self.last_models: datetime | None = None
+        # time.monotonic() of the last models run: a gap, so not genai_lens.clock (which a
+        # demo may freeze); APScheduler's run times below are its own real-time timer.
+        self.last_models: float | None = None
         self._lock = threading.Lock()
         self._jobs_idle = threading.Condition()  # guards _running and _stopping
         self._running, self._stopping = 0, False
@@ -116,7 +118,7 @@ class LensScheduler:
         else:
             self.failures.pop(source, None)
             if source == "models":
-                self.last_models = utcnow()
+                self.last_models = time.monotonic()
             elif (
                 run.stats is not None
                 and run.stats.records
@@ -143,7 +145,8 @@ class LensScheduler:
         )
 
     def _wake_models(self) -> None:
-        if self.last_models and utcnow() - self.last_models < MODELS_MIN_GAP:
+        gap = MODELS_MIN_GAP.total_seconds()
+        if self.last_models is not None and time.monotonic() - self.last_models < gap:
             return
         job = self.scheduler.get_job("models")
         soon = datetime.now(UTC) + timedelta(seconds=30)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from genai_lens.clock import utcnow
 from genai_lens.jobs import JOBS, TABLES
 from genai_lens.settings import Settings
-from ingest.landing import utcnow
 
 
 @dataclass

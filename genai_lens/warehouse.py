@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from genai_lens import SQL_DIR
+from genai_lens import SQL_DIR, clock
 from genai_lens.errors import MigrationError, WarehouseError
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -70,8 +70,9 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_D
         try:
             con.execute(mig.path.read_text())
             con.execute(
-                "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
-                [mig.version, mig.name, mig.checksum],
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+                "VALUES (?, ?, ?, ?)",
+                [mig.version, mig.name, mig.checksum, clock.utcnow()],
             )
             con.execute("COMMIT")
         except duckdb.Error as exc:

@@ -147,7 +147,7 @@ def generate_estate(
     metric_files = write_metric_stream(frame, stream)
     bill = demo_bill.write_bill(frame, bill_root, end=stop)
     config_path = out_dir / "genai-lens.toml"
-    config_path.write_text(config_toml(out_dir, days, per_day))
+    config_path.write_text(config_toml(out_dir, days, per_day, now=end))
     truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
     truth["files"] = files
     truth["bad_records"] = bad

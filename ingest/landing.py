@@ -12,12 +12,13 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from genai_lens import clock
 from genai_lens.errors import SourceError
 from genai_lens.settings import LandingZone
 from ingest import aws
@@ -197,5 +198,4 @@ def open_landing(zone: LandingZone) -> Landing:
     return LocalLanding(Path(zone.uri).expanduser().resolve(), zone.label)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+utcnow = clock.utcnow  # ingest's name for the one clock (genai_lens.clock)

@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).parent))  # the factories module
 
-from genai_lens import runtime
+from genai_lens import clock, runtime
 from genai_lens.warehouse import connect
 
 FAKE_ENV = {
@@ -39,6 +39,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     monkeypatch.chdir(tmp_path)
     yield
     runtime.close()
+    clock.fix(None)  # a test that loaded a config with `now` must not freeze the next
 
 
 @pytest.fixture
