@@ -51,6 +51,7 @@ bench: install
 	$(VENV)/bin/python bench/ingest_invocations.py
 	$(VENV)/bin/python bench/backfill_memory.py
 	$(VENV)/bin/python bench/forecast.py
+	$(VENV)/bin/python bench/forecast_seeds.py
 	$(VENV)/bin/python bench/pages.py
 
 clean:
