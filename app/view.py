@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from genai_lens import clock
+from base import clock
 
 if TYPE_CHECKING:
-    from app.data import Freshness, Scope
+    from app.values import Freshness, Scope
 
 DEFAULT_PERIOD = "Last 30 days"
 PERIODS = (

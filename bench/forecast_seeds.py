@@ -6,7 +6,7 @@ so it is measured here over several seeds and demo end dates (fixed clocks), wit
 function the models step stores (`models.forecast_backtest.backtest`).
 
 The series are built by the real path, cut to what spend needs: the simulator's frame written
-as Bedrock's invocation logs and as the CUR/FOCUS bill (`ingest.demo`, at the demo's size),
+as Bedrock's invocation logs and as the CUR/FOCUS bill (`demo.estate`, at the demo's size),
 the `invocation-logs` and `cost` jobs, the allocation step, then the models' own query and
 `model_forecasts.histories`. The frame alone does not give them: the forecast series is the
 bill (EDP discount, logging gaps, unpriced models) allocated by estimated cost, which only the
@@ -38,13 +38,16 @@ MARGIN = 0.95  # "beats with a margin": model MAPE at most 95% of seasonal-naive
 
 def build(seed: int, end: datetime, days: int, per_day: int, work: Path) -> pl.DataFrame:
     """(series, date, value): the daily spend histories the models step would forecast."""
-    from genai_lens import clock, jobs, model_forecasts, model_runner
-    from genai_lens.settings import load_settings
-    from genai_lens.warehouse import connect, sql
-    from ingest import demo, demo_bill
-    from ingest.bookkeeping import RunStats
-    from ingest.demo_sim import estate_window
-    from ingest.demo_truth import config_toml
+    from base import clock
+    from base.settings import load_settings
+    from base.stats import RunStats
+    from demo import bill as demo_bill
+    from demo import estate as demo
+    from demo.sim import estate_window
+    from demo.truth import config_toml
+    from jobs import model_forecasts, model_runner
+    from jobs import runner as jobs
+    from warehouse.db import connect, sql
 
     if work.exists():
         shutil.rmtree(work)
@@ -73,7 +76,7 @@ def build(seed: int, end: datetime, days: int, per_day: int, work: Path) -> pl.D
 
 
 def histories(seed: int, end: str, days: int, per_day: int, rebuild: bool) -> pl.DataFrame:
-    from genai_lens import clock
+    from base import clock
 
     cached = OUT / f"seed{seed}-{end[:13].replace(':', '')}-{days}d-{per_day}.parquet"
     if cached.exists() and not rebuild:

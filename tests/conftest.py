@@ -15,8 +15,9 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).parent))  # the factories module
 
-from genai_lens import clock, runtime
-from genai_lens.warehouse import connect
+from base import clock
+from warehouse import runtime
+from warehouse.db import connect
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
