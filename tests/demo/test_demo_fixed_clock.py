@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.slow  # builds a small demo estate twice, end to end
+
 CLI = str(Path(sys.executable).parent / "genai-lens")
 NOW = "2026-06-30T12:00:00Z"
 FIXED = datetime(2026, 6, 30, 12)
