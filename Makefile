@@ -83,6 +83,7 @@ bench: install
 	$(VENV)/bin/python bench/backfill_memory.py
 	$(VENV)/bin/python bench/forecast.py
 	$(VENV)/bin/python bench/anomaly.py
+	$(VENV)/bin/python bench/forecast_seeds.py
 	$(VENV)/bin/python bench/pages.py
 
 clean:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -30,6 +30,7 @@ import streamlit as st
 from app import reduce
 from app.values import ADMIN, Freshness, Scope
 from app.view import Window
+from base import clock
 from base.errors import WarehouseError
 from models import coverage, focus, reconcile
 from warehouse import runtime
@@ -434,4 +435,4 @@ def _by_id(version: Freshness, anomaly_id: str) -> dict[str, Any]:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.utcnow()

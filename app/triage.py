@@ -4,13 +4,14 @@ and acknowledging, muting, resolving or reopening it. Writes go through app/data
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
 from app import data, findings
+from base import clock
 from base.errors import LensError
 
 FEED_IDS = "_anomaly_feed_ids"
@@ -81,7 +82,7 @@ def change(anomaly_id: str, status: str) -> None:
     try:
         if status == "muted":
             span = MUTES[st.session_state.get("mute_for") or "1 day"]
-            until = datetime.now(UTC).replace(tzinfo=None) + span
+            until = clock.utcnow() + span
             ok = data.mute_anomaly(anomaly_id, until, st.session_state.get("mute_reason") or "")
         else:
             ok = data.set_anomaly_status(anomaly_id, status)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -16,6 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from app import data, sidebar
 from app.context import CONTEXT, SOURCES, Context
 from app.view import Window
+from base import clock
 from base import format as fmt
 
 T = TypeVar("T")
@@ -159,7 +160,7 @@ def tiles(row: list[fmt.Tile | None]) -> None:
 
 def utc_now() -> datetime:
     """Now as the naive UTC timestamp the warehouse stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.utcnow()
 
 
 def _when(newest: datetime | date | None, *, daily: bool) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+
+from base import clock
 
 if TYPE_CHECKING:
     from app.values import Freshness, Scope
@@ -22,7 +24,7 @@ _ROLLING = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90}
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 def quarter_start(on: date) -> date:

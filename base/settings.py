@@ -9,13 +9,14 @@ import fnmatch
 import os
 import re
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from base import clock
 from base.errors import ConfigError
 
 DEFAULT_CONFIG = Path("genai-lens.toml")
@@ -312,6 +313,9 @@ class Settings(BaseSettings):
     capture_text: bool = Field(
         False, description="Store prompt/response text, PII-redacted (off: no text is stored)"
     )
+    now: datetime | None = Field(
+        None, description="Fix the clock at this instant (demos, tests); unset: the real time"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -354,9 +358,11 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(f"config error in {where}: {describe(exc)}") from None
+    clock.fix(settings.now)  # the whole process reads one clock (base.clock)
+    return settings
 
 
 def describe(exc: ValidationError) -> str:

@@ -150,7 +150,7 @@ def generate_estate(
     platform = demo_platform.write(bill_root, start.date(), (stop - timedelta(hours=1)).date(),
                                    bill.delivered)  # fmt: skip
     config_path = out_dir / "genai-lens.toml"
-    config_path.write_text(config_toml(out_dir, days, per_day))
+    config_path.write_text(config_toml(out_dir, days, per_day, now=end))
     truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
     truth["files"] = files
     truth["bad_records"] = bad

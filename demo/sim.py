@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from base import clock
 from base.errors import ConfigError
 from demo import world as w
 
@@ -40,7 +41,7 @@ def estate_window(days: int, end: datetime | None) -> tuple[datetime, datetime]:
     if days < 7:
         raise ConfigError(f"the demo estate needs at least 7 days to place its incidents, not "
                           f"{days}: pass --days 7 or more")  # fmt: skip
-    end = end or datetime.now(UTC)
+    end = end or clock.utcnow()
     end = (end if end.tzinfo else end.replace(tzinfo=UTC)).astimezone(UTC)
     end = end.replace(minute=0, second=0, microsecond=0)
     return end - timedelta(days=days), end

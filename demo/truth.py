@@ -29,11 +29,20 @@ BUDGETS = {"legal": 1000, "insurance": 800, "wealth": 650, "engineering": 700,
 TOTAL_BUDGET = 4200
 
 
-def config_toml(out_dir: Path, days: int, per_day: int = 6000) -> str:
-    """A genai-lens config that reads the demo landing zone and attributes most of it."""
+def config_toml(out_dir: Path, days: int, per_day: int = 6000, now: datetime | None = None) -> str:
+    """A genai-lens config that reads the demo landing zone and attributes most of it.
+
+    With `now` (the estate was written as of a fixed time), the config fixes the clock there:
+    read on a later day, the estate would otherwise look stopped since it was written.
+    """
     out = [
         "# genai-lens config for the demo estate, written by `demo.estate`. Safe to edit.",
         f"warehouse = {_q(str(out_dir / 'warehouse.duckdb'))}",
+    ]
+    if now is not None:
+        at = now.astimezone(UTC) if now.tzinfo else now
+        out += [f"now = {at:%Y-%m-%dT%H:%M:%S}Z  # the fixed clock the estate was written at"]
+    out += [
         "# Offline: application profiles resolve only from the list below, so one stays unknown.",
         "resolve_profiles_with_api = false",
         "",

@@ -20,6 +20,7 @@ from typing import Annotated, NoReturn
 import duckdb
 import typer
 
+from base import clock
 from base.errors import LensError
 from base.settings import Settings, load_settings
 from base.stats import RunStats
@@ -351,6 +352,17 @@ def migrate() -> None:
     )
 
 
+def _instant(value: str | None) -> str | None:
+    """--now as a usage error when it is not a time, like any other bad option value."""
+
+    if value is not None:
+        try:
+            clock.parse(value, "--now")
+        except LensError as exc:
+            raise typer.BadParameter(str(exc).removeprefix("--now: ")) from None
+    return value
+
+
 @app.command()
 def demo(
     days: Annotated[int, typer.Option(min=7, max=730, help="Days of history.")] = 90,
@@ -363,6 +375,14 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Serve the app afterwards.")
     ] = True,
     port: Annotated[int, typer.Option(help="Port for the app.")] = 8501,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="Fix the clock (ISO 8601, e.g. 2026-06-30T12:00:00Z): the estate ends at that "
+            "hour and everything after reads that time, so a seed gives the same demo any day.",
+            callback=_instant,
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic demo estate in AWS formats, ingest it, and serve the app."""
     from demo import estate as demo_estate
@@ -373,8 +393,12 @@ def demo(
         for held in sorted(out.glob("*.duckdb")):  # never from under a server serving it
             ensure_not_held(held)
         shutil.rmtree(out)
+    if now is not None:
+        clock.fix(clock.parse(now))
     started = time.perf_counter()
-    summary = demo_estate.generate_estate(out, days=days, seed=seed, per_day=per_day)
+    summary = demo_estate.generate_estate(
+        out, days=days, seed=seed, per_day=per_day, end=clock.fixed()
+    )
     typer.echo(
         f"demo: wrote {summary.invocations:,} invocations in {summary.files:,} files "
         f"to {summary.landing} in {time.perf_counter() - started:.1f}s"

@@ -16,7 +16,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from base import clock
 from base.errors import LensError
 from base.settings import ApiSource, LandingZone, LogGroup, Settings
 from ingest import aws
@@ -506,7 +507,7 @@ def metrics_probe(api: ApiSource, settings: Settings, make: Callable[..., Any]) 
 
     def data() -> Check:
         cw = client(make, "cloudwatch", api)
-        end = datetime.now(UTC).replace(second=0, microsecond=0)
+        end = clock.utcnow().replace(second=0, microsecond=0, tzinfo=UTC)
         stat = {"Namespace": "AWS/Bedrock", "MetricName": "Invocations"}
         cw.get_metric_data(
             MetricDataQueries=[
@@ -550,7 +551,7 @@ def cost_probe(api: ApiSource, settings: Settings, make: Callable[..., Any], ask
     place = Via(api.role_arn, api.endpoint_url, api.region or "us-east-1")
 
     def usage() -> Check:
-        today = date.today()
+        today = clock.today()
         period = {"Start": (today - timedelta(days=1)).isoformat(), "End": today.isoformat()}
         client(make, "ce", place).get_cost_and_usage(
             TimePeriod=period, Granularity="DAILY", Metrics=["UnblendedCost"]
@@ -558,7 +559,7 @@ def cost_probe(api: ApiSource, settings: Settings, make: Callable[..., Any], ask
         return Check("ok", f"{what} GetCostAndUsage", "readable (USD 0.01 billed)")
 
     def forecast() -> Check:
-        start = date.today() + timedelta(days=1)
+        start = clock.today() + timedelta(days=1)
         end = cost_explorer.next_month(start.replace(day=1))
         try:
             client(make, "ce", place).get_cost_forecast(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from base import logs
-from base.clock import utcnow
 from base.settings import Settings
 from jobs import runner as jobs
 from jobs import status
@@ -46,7 +46,9 @@ class LensScheduler:
         self.sources = jobs.configured(settings)
         self.failures: dict[str, int] = {}
         self.delays: dict[str, timedelta] = {}  # the last backoff given to each source
-        self.last_models: datetime | None = None
+        # time.monotonic() of the last models run: a gap, so not base.clock (which a
+        # demo may freeze); APScheduler's run times below are its own real-time timer.
+        self.last_models: float | None = None
         self._lock = threading.Lock()
         self._jobs_idle = threading.Condition()  # guards _running and _stopping
         self._running, self._stopping = 0, False
@@ -119,7 +121,7 @@ class LensScheduler:
         else:
             self.failures.pop(source, None)
             if source == "models":
-                self.last_models = utcnow()
+                self.last_models = time.monotonic()
             elif (
                 run.stats is not None
                 and run.stats.records
@@ -146,7 +148,8 @@ class LensScheduler:
         )
 
     def _wake_models(self) -> None:
-        if self.last_models and utcnow() - self.last_models < MODELS_MIN_GAP:
+        gap = MODELS_MIN_GAP.total_seconds()
+        if self.last_models is not None and time.monotonic() - self.last_models < gap:
             return
         job = self.scheduler.get_job("models")
         soon = datetime.now(UTC) + timedelta(seconds=30)

@@ -2,7 +2,8 @@
 
 Prophet (weekly seasonality, trend changepoints) when there are at least four weeks of
 history, fitted without one-off days (a cost runaway) and averaged with last week's level
-times the recent weekday profile (models.forecast_local says why); below four weeks a
+times the recent weekday profile, and over the first weeks with last week's days
+(models.forecast_local says why, bench/forecast_seeds.py measures it); below four weeks a
 weekday-profile or mean fallback, and the result says which method ran and why. A series
 without spend for `quiet_days` has stopped and is forecast as zero.
 
@@ -26,7 +27,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from models.forecast_local import outlier_days, weekday_level
+from models.forecast_local import last_week, last_week_share, outlier_days, weekday_level
 
 Period = Literal["month", "quarter"]
 QUANTILES = (0.025, 0.10, 0.90, 0.975)  # lo95, lo80, hi80, hi95
@@ -313,7 +314,8 @@ def _combined(
     the slope and the weekly shape. The paths are then a pool of both models: every other one
     is moved to the weekday-level forecast (scaled where Prophet forecasts spend, shifted
     where it forecasts none). The pool's mean is the average, and its spread holds the chance
-    that either model is right, not only Prophet's noise.
+    that either model is right, not only Prophet's noise. Last week's days then take their
+    share of the first weeks (`last_week_share`), the paths scaled to the new mean.
     """
     odd, expected = outlier_days(y, weekdays)
     if (~odd).sum() < params.min_prophet_days:  # too jumpy to tell one-off days: keep them
@@ -330,11 +332,18 @@ def _combined(
     scale = np.divide(local, own, out=np.ones_like(own), where=own > 1e-9)
     paths[:, 1::2] = np.where((own > 1e-9)[:, None], moved * scale[:, None],
                               moved + (local - own)[:, None])  # fmt: skip
-    yhat = np.clip((own + local) / 2, 0, None)
+    pair = (own + local) / 2
+    share = last_week_share(len(ahead))
+    mixed = (1 - share) * pair + share * last_week(clean, len(ahead))
+    ratio = np.divide(mixed, pair, out=np.ones_like(pair), where=pair > 1e-9)
+    paths = np.where((pair > 1e-9)[:, None], paths * ratio[:, None],
+                     paths + (mixed - pair)[:, None])  # fmt: skip
+    yhat = np.clip(mixed, 0, None)
     left_out = f", {int(odd.sum())} one-off days left out" if odd.any() else ""
     note = (f"Prophet on {len(y)} days (weekly seasonality, trend changepoints{left_out}; "
             f"re-levelled to the last week), averaged with last week's level times the weekday "
-            f"profile of the last {params.profile_weeks} weeks")  # fmt: skip
+            f"profile of the last {params.profile_weeks} weeks and, over the first weeks, with "
+            "last week's days")  # fmt: skip
     return yhat, paths, "prophet", note
 
 

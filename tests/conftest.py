@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).parent))  # the factories module
 
+from base import clock
 from warehouse import runtime
 from warehouse.db import connect
 
@@ -39,6 +40,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     monkeypatch.chdir(tmp_path)
     yield
     runtime.close()
+    clock.fix(None)  # a test that loaded a config with `now` must not freeze the next
 
 
 @pytest.fixture

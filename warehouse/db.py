@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from base import clock
 from base.errors import MigrationError, WarehouseError
 
 # sql/ is a package of data files, found where it is installed: the checkout (editable) or
@@ -73,8 +74,9 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_D
         try:
             con.execute(mig.path.read_text())
             con.execute(
-                "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)",
-                [mig.version, mig.name, mig.checksum],
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+                "VALUES (?, ?, ?, ?)",
+                [mig.version, mig.name, mig.checksum, clock.utcnow()],
             )
             con.execute("COMMIT")
         except duckdb.Error as exc:

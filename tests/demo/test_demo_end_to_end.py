@@ -21,13 +21,14 @@ pytestmark = pytest.mark.slow  # builds the whole 90-day demo estate
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 DAYS, PER_DAY = 90, 6000  # the defaults of `genai-lens demo`
+NOW = "2026-06-30T12:00:00Z"  # a fixed clock: the same demo, and the same checks, any day
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
     cwd = tmp_path_factory.mktemp("demo")
     res = subprocess.run(
-        [CLI, "demo", "--no-serve"],
+        [CLI, "demo", "--no-serve", "--now", NOW],
         cwd=cwd,
         capture_output=True,
         text=True,

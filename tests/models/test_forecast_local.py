@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.forecast_local import outlier_days, weekday_level
+from models.forecast_local import last_week, last_week_share, outlier_days, weekday_level
 
 WEEKDAYS = np.arange(70) % 7  # day 0 is a Monday
 
@@ -38,3 +38,16 @@ def test_weekday_level_is_last_weeks_level_times_the_recent_profile() -> None:
     assert abs(got.mean() - y[-7:].mean()) < 1e-9  # the profile averages to one
     assert got[5] / got[0] < 0.45  # the weekend share of the last two weeks
     assert weekday_level(y[:5], WEEKDAYS[:5], ahead).tolist() == [y[:5].mean()] * 7
+
+
+def test_last_week_repeats_the_last_seven_days_in_weekday_order() -> None:
+    y = np.arange(1.0, 16.0)  # 15 days: the last seven are 9..15
+    assert last_week(y, 10).tolist() == [9, 10, 11, 12, 13, 14, 15, 9, 10, 11]
+    assert last_week(y[:3], 2).tolist() == [2.0, 2.0]  # under a week: the mean
+
+
+def test_last_weeks_share_is_a_third_for_a_week_then_fades_out_by_four() -> None:
+    share = last_week_share(40)
+    assert np.allclose(share[:7], 1 / 3)
+    assert 0 < share[14] < share[7] < 1 / 3
+    assert not share[27:].any()
