@@ -509,7 +509,14 @@ def main() -> None:
             error=True,
         )
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        # click turns an EOFError into Abort as it does Ctrl-C; outside a prompt it is a bug
+        # (a truncated gzip read), not the user stopping the run.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, EOFError):
+            if state.debug:
+                raise cause from None
+            _unexpected(cause)
         _echo("genai-lens: aborted")
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own exit codes

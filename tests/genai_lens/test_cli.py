@@ -319,3 +319,33 @@ def test_a_value_out_of_range_is_a_usage_error_not_a_traceback(tmp_path, log_for
     if log_format == "json":
         assert json.loads(res.stderr.strip())["level"] == "error"
     assert not (tmp_path / "data").exists()  # nothing was written
+
+
+def test_an_eoferror_inside_a_command_is_a_bug_report_not_aborted(tmp_path, monkeypatch, capsys):
+    """click turns EOFError into Abort (as if Ctrl-C): a truncated gzip read printed
+    'genai-lens: aborted' with exit 130, even with --debug. It is an unexpected error (exit 1)
+    naming the EOFError; Ctrl-C stays 'aborted'."""
+    from genai_lens import cli as lens_cli
+    from genai_lens import jobs
+
+    def broken(*_args, **_kwargs):
+        raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+
+    monkeypatch.setattr(jobs, "run_job", broken)  # a job failing so; main() is under test
+    monkeypatch.setattr(sys, "argv", ["genai-lens", "--warehouse", str(tmp_path / "w.duckdb"),
+                                      "models", "run"])  # fmt: skip
+    with pytest.raises(SystemExit) as done:
+        lens_cli.main()
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert "EOFError: Compressed file ended before the end-of-stream marker" in err
+    assert "aborted" not in err
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs, "run_job", interrupted)
+    with pytest.raises(SystemExit) as done:
+        lens_cli.main()
+    shown = capsys.readouterr()
+    assert done.value.code == 130 and "aborted" in shown.out + shown.err
