@@ -8,12 +8,12 @@ UV := $(or $(shell command -v uv 2>/dev/null),.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test install lint bench browser clean
+.PHONY: demo test install lint bench browser oidc-mock clean
 
 demo: install
 	$(VENV)/bin/genai-lens demo
 
-test: install browser
+test: install browser oidc-mock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=15
@@ -42,6 +42,20 @@ browser:
 	    exit 1; \
 	  fi; }
 
+# The sign-in test signs in through a real OpenID Connect provider (oidc-provider-mock), which
+# needs Python >= 3.12: its own venv from pyenv's 3.12, rebuilt only when its pin list changes.
+PYTHON312 ?= $(HOME)/.pyenv/versions/3.12.1/bin/python
+OIDC_VENV := .venv-oidc
+
+oidc-mock: $(OIDC_VENV)/.installed
+
+$(OIDC_VENV)/.installed: tests/tools/oidc-provider-mock.txt
+	rm -rf $(OIDC_VENV)
+	$(PYTHON312) -m venv $(OIDC_VENV)
+	$(OIDC_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps \
+	  -r tests/tools/oidc-provider-mock.txt
+	@touch $@
+
 lint: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -54,4 +68,4 @@ bench: install
 	$(VENV)/bin/python bench/pages.py
 
 clean:
-	rm -rf $(VENV) .uv-bootstrap data .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OIDC_VENV) .uv-bootstrap data .pytest_cache .ruff_cache

@@ -95,3 +95,15 @@ def settle() -> auth.Access:
         )
         st.stop()
     return access
+
+
+def denied_page(name: str, title: str, icon: str, url: str) -> st.Page:
+    """A page outside the reader's role: hidden from the menu, and a refusal when its URL is
+    opened (logged for the audit trail)."""
+
+    def refuse() -> None:
+        st.error(f"{title} is not part of your role.", icon=":material/block:")
+
+    refuse.__name__ = f"denied_{name}"
+    return st.Page(refuse, title=title, icon=f":material/{icon}:", url_path=url,
+                   visibility="hidden")  # fmt: skip

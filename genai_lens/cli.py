@@ -362,23 +362,42 @@ def serve(
             help="Serve on a non-loopback address without sign-in (a proxy authenticates).",
         ),
     ] = False,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets",
+            envvar="GENAI_LENS_SECRETS",
+            help="Streamlit secrets file with [auth] (default: .streamlit/secrets.toml in the "
+            "home, project and working directories).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard and run the scheduled jobs, in one process on one warehouse."""
     settings = state.settings()
+    if secrets is not None and not secrets.is_file():
+        raise LensError(f"--secrets {secrets}: no such file")
     _serve(settings, port, address, scheduler=not no_scheduler and settings.schedule.enabled,
-           allow_anonymous=allow_anonymous)  # fmt: skip
+           allow_anonymous=allow_anonymous, secrets=secrets)  # fmt: skip
 
 
 def _serve(
-    settings: Settings, port: int, address: str, *, scheduler: bool, allow_anonymous: bool = False
+    settings: Settings,
+    port: int,
+    address: str,
+    *,
+    scheduler: bool,
+    allow_anonymous: bool = False,
+    secrets: Path | None = None,
 ) -> None:
     from streamlit.web import bootstrap
 
     from genai_lens import PROJECT_ROOT, auth, logs, runs, runtime
     from genai_lens.scheduler import LensScheduler
 
-    secrets = auth.secrets_files(PROJECT_ROOT)
-    refusal = auth.refuse_anonymous(address, auth.sign_in_configured(secrets), allow_anonymous)
+    secrets_files = [secrets.resolve()] if secrets else auth.secrets_files(PROJECT_ROOT)
+    refusal = auth.refuse_anonymous(
+        address, auth.sign_in_configured(secrets_files), allow_anonymous
+    )
     if refusal:
         raise LensError(refusal)
 
@@ -395,7 +414,7 @@ def _serve(
         for key, value in opts.items()
     }
     flags |= {"server.port": port, "server.address": address,
-              "secrets.files": [str(p) for p in secrets]}  # fmt: skip
+              "secrets.files": [str(p) for p in secrets_files]}  # fmt: skip
     jobs_note = "with the scheduler" if scheduler else "without the scheduler"
     typer.echo(
         f"serving http://{address}:{port} on {settings.warehouse} {jobs_note} (Ctrl-C stops)"
