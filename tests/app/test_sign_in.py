@@ -77,8 +77,8 @@ def provider() -> Iterator[str]:
     assert PROVIDER.exists(), "the OIDC provider's venv is missing: run `make oidc-mock`"
     port = free_port()
     users = [a for r in READERS for a in ("--user-claims", r.user_claims())]
-    proc = subprocess.Popen([str(PROVIDER), "--host", "127.0.0.1", "--port", str(port), *users],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    cmd = [str(PROVIDER), "--host", "127.0.0.1", "--port", str(port), *users]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     issuer = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -127,8 +127,9 @@ def signed_in_server(tmp_path: Path, provider: str, make_estate, factory) -> Ite
     port = free_port()
     secrets, config = write_sign_in(tmp_path / "etc", provider, port)
     log = (tmp_path / "serve.log").open("w")
-    cmd = [str(CLI), "--config", str(config), "--warehouse", str(path), "serve", "--port",
-           str(port), "--address", "127.0.0.1", "--secrets", str(secrets), "--no-scheduler"]  # fmt: skip
+    cmd = [str(CLI), "--config", str(config), "--warehouse", str(path), "serve",
+           "--port", str(port), "--address", "127.0.0.1", "--secrets", str(secrets),
+           "--no-scheduler"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -196,7 +197,7 @@ def download_lobs(page: Page, label: str) -> set[str]:
 def test_a_reader_signs_in_at_the_provider_and_gets_exactly_their_lobs(
     reader: Reader, signed_in_server, browser: Browser
 ):
-    url, log = signed_in_server
+    url, _log = signed_in_server
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
     outside: list[str] = []  # nothing but 127.0.0.1 is reachable (the provider's CSS is not)
     context.route(
