@@ -202,9 +202,11 @@ def test_a_reader_signs_in_at_the_provider_and_gets_exactly_their_lobs(
     outside: list[str] = []  # nothing but 127.0.0.1 is reachable (the provider's CSS is not)
     context.route(
         "**/*",
-        lambda route: route.continue_()
-        if route.request.url.startswith("http://127.0.0.1")
-        else (outside.append(route.request.url), route.abort()),
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("http://127.0.0.1")
+            else (outside.append(route.request.url), route.abort())
+        ),
     )
     page = context.new_page()
     wire = Wire(page)
