@@ -395,11 +395,7 @@ def _serve(
     from genai_lens.scheduler import LensScheduler
 
     secrets_files = [secrets.resolve()] if secrets else auth.secrets_files(PROJECT_ROOT)
-    refusal = auth.refuse_anonymous(
-        address, auth.sign_in_configured(secrets_files), allow_anonymous
-    )
-    if refusal:
-        raise LensError(refusal)
+    _check_sign_in(secrets_files, address, port, allow_anonymous)
 
     logs.get("jobs").setLevel(logging.INFO)  # unattended: every job run leaves its line
     runtime.use_settings(settings)
@@ -429,6 +425,28 @@ def _serve(
     finally:
         if sched is not None:
             sched.shutdown()
+
+
+def _check_sign_in(files: list[Path], address: str, port: int, allow_anonymous: bool) -> None:
+    """Refuse to serve a network a sign-in that cannot work (one line: what to fix); on
+    localhost, or with --allow-anonymous, log what is wrong and serve."""
+    from genai_lens import auth, logs, sign_in
+
+    _, section = sign_in.read_auth(files)
+    refusal = auth.refuse_anonymous(address, auth.sign_in_configured(files), allow_anonymous)
+    if section is None:
+        if refusal:
+            raise LensError(refusal)
+        return
+    found = sign_in.checks(files, address=address, port=port)
+    logs.hide([str(section.get("client_secret") or ""), str(section.get("cookie_secret") or "")])
+    problem = sign_in.refusal(found) or refusal
+    if problem and address not in auth.LOOPBACK and not allow_anonymous:
+        raise LensError(f"refusing to serve on {address}: {problem}")
+    log = logs.get("serve")
+    for finding in found:
+        if finding.status != "ok":
+            log.warning(finding.line(), extra={"figures": {"check": finding.what}})
 
 
 @app.command()
@@ -462,12 +480,26 @@ def doctor(
         bool,
         typer.Option("--cost-explorer", help="Also check Cost Explorer (USD 0.01 per request)."),
     ] = False,
+    port: Annotated[int, typer.Option(help="The port serve will listen on.")] = 8501,
+    address: Annotated[str, typer.Option(help="The address serve will bind.")] = "localhost",
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets",
+            envvar="GENAI_LENS_SECRETS",
+            help="The secrets file serve will read (as serve --secrets).",
+        ),
+    ] = None,
 ) -> None:
-    """Check the config, the warehouse and every configured AWS source; exit 1 on a failure."""
+    """Check the config, the warehouse, sign-in and every configured AWS source; exit 1 on a
+    failure."""
     from genai_lens import doctor as checks
 
     settings = state.settings()
-    code = checks.main(settings, settings.warehouse, typer.echo, cost_explorer=cost_explorer)
+    serving = checks.Serving((secrets.resolve(),) if secrets else None, address, port)
+    code = checks.main(
+        settings, settings.warehouse, typer.echo, cost_explorer=cost_explorer, serving=serving
+    )
     raise typer.Exit(code)
 
 

@@ -123,13 +123,33 @@ def run_checks(
     *,
     cost_explorer: bool = False,
     make: Callable[..., Any] = doctor_client,
+    serving: Serving | None = None,
 ) -> list[Check]:
     """Every check, in the order they are printed. `make` builds clients (tests stub it)."""
     return [
         *config_checks(settings),
         *warehouse_checks(warehouse_path),
+        *sign_in_checks(settings, warehouse_path, serving or Serving()),
         *aws_checks(settings, make, cost_explorer=cost_explorer),
     ]
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How `serve` will run: the secrets files it reads and where it listens."""
+
+    secrets: tuple[Path, ...] | None = None  # None: where serve looks by default
+    address: str = "localhost"
+    port: int = 8501
+
+
+def sign_in_checks(settings: Settings, warehouse_path: Path, serving: Serving) -> list[Check]:
+    """Can readers sign in (genai_lens/sign_in.py), and do the roles name known LOBs?"""
+    from genai_lens import PROJECT_ROOT, auth, sign_in
+
+    files = list(serving.secrets or auth.secrets_files(PROJECT_ROOT))
+    found = sign_in.checks(files, address=serving.address, port=serving.port)
+    return [Check(f.status, f.what, f.detail, f.fix) for f in found]
 
 
 def main(
@@ -139,9 +159,12 @@ def main(
     *,
     cost_explorer: bool = False,
     make: Callable[..., Any] = doctor_client,
+    serving: Serving | None = None,
 ) -> int:
     """Print one line per check and a summary; 0 when nothing failed, else 1."""
-    checks = run_checks(settings, warehouse_path, cost_explorer=cost_explorer, make=make)
+    checks = run_checks(
+        settings, warehouse_path, cost_explorer=cost_explorer, make=make, serving=serving
+    )
     for check in checks:
         echo(check.line())
     count = {s: sum(c.status == s for c in checks) for s in ("ok", "warn", "FAIL")}

@@ -15,21 +15,19 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import factories as F
 import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, CLI, ROOT, free_port, settle, wait_healthy
+from test_browser import CHROMIUM, CHROMIUM_ARGS, CLI, free_port, settle, wait_healthy
 
 pytestmark = pytest.mark.browser
 
-PROVIDER = ROOT / ".venv-oidc" / "bin" / "oidc-provider-mock"
 LOBS = ("retail-banking", "wealth", "insurance", "customer-service", "marketing")
 # What names a LOB in what the server sends: the LOB, its applications, its IAM principal.
 # ("risk" and "unattributed" are left out: both are also plain English on the pages.)
@@ -72,44 +70,12 @@ READERS = (
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[str]:
-    """oidc-provider-mock on a free port of 127.0.0.1, the four readers predefined."""
-    assert PROVIDER.exists(), "the OIDC provider's venv is missing: run `make oidc-mock`"
-    port = free_port()
-    users = [a for r in READERS for a in ("--user-claims", r.user_claims())]
-    cmd = [str(PROVIDER), "--host", "127.0.0.1", "--port", str(port), *users]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    issuer = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-        try:
-            with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration") as r:
-                assert json.load(r)["issuer"] == issuer
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "the OIDC provider did not start"
-            time.sleep(0.2)
-    yield issuer
-    proc.terminate()
-    proc.wait(timeout=10)
+def provider(oidc_provider) -> str:
+    return oidc_provider([json.loads(r.user_claims()) for r in READERS])
 
 
-def write_sign_in(folder: Path, issuer: str, app_port: int, **extra: str) -> tuple[Path, Path]:
-    """The platform engineer's two files: Streamlit's secrets ([auth]) and genai-lens.toml
-    ([auth] roles)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    secrets = folder / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        f'redirect_uri = "http://127.0.0.1:{app_port}/oauth2callback"\n'
-        'cookie_secret = "a-long-random-string-only-the-server-knows-0123456789"\n'
-        'client_id = "genai-lens"\n'
-        'client_secret = "genai-lens-secret"\n'
-        f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
-        'client_kwargs = { scope = "openid profile email" }\n'
-    )
-    secrets.chmod(0o600)
+def write_config(folder: Path, **extra: Any) -> Path:
+    """genai-lens.toml with the [auth] roles (and any other [auth] keys given)."""
     config = folder / "genai-lens.toml"
     config.write_text(
         "[schedule]\nenabled = false\n[auth]\n"
@@ -117,7 +83,7 @@ def write_sign_in(folder: Path, issuer: str, app_port: int, **extra: str) -> tup
         + "[auth.roles]\n"
         + "".join(f"{json.dumps(g)} = {json.dumps(r)}\n" for g, r in ROLES.items())
     )
-    return secrets, config
+    return config
 
 
 @pytest.fixture
@@ -125,7 +91,8 @@ def signed_in_server(tmp_path: Path, provider: str, make_estate, factory) -> Ite
     """`genai-lens serve` with sign-in through the provider, on a free port; its log kept."""
     path, _ = make_estate(factory.estate(30, seed=5))
     port = free_port()
-    secrets, config = write_sign_in(tmp_path / "etc", provider, port)
+    secrets = F.auth_secrets(tmp_path / "etc", provider, port)
+    config = write_config(tmp_path / "etc")
     log = (tmp_path / "serve.log").open("w")
     cmd = [str(CLI), "--config", str(config), "--warehouse", str(path), "serve",
            "--port", str(port), "--address", "127.0.0.1", "--secrets", str(secrets),
