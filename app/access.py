@@ -9,12 +9,14 @@ sign-in configured (the demo), the app runs as admin and says so in a banner.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
 from app.data import ADMIN, Scope
-from genai_lens import auth, runtime
+from app.view import Window
+from genai_lens import audit, auth, runtime
 
 BANNER = (
     "Sign-in is not configured: everyone who can reach this app sees every line of business. "
@@ -68,6 +70,10 @@ def _claims() -> dict[str, Any]:
     return dict(st.user.to_dict())
 
 
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def settle() -> auth.Access:
     """The reader's access; stops the script at a sign-in screen when needed."""
     names = providers()
@@ -81,12 +87,23 @@ def settle() -> auth.Access:
         sign_in_screen(names)
     cfg = runtime.settings().auth
     claims = _claims()
-    access = auth.access_for(claims.get(cfg.groups_claim), cfg.roles)
     who = str(claims.get("email") or claims.get("name") or claims.get("sub") or "user")
+    if auth.session_expired(claims, _now(), cfg.max_session_hours):
+        # Signed in too long ago: sign in again, so a group removed at the IdP takes effect.
+        audit.record("session-expired", who, max_session_hours=cfg.max_session_hours)
+        st.session_state.pop(AUDITED, None)
+        st.logout()
+        st.stop()
+    groups = auth.groups_in(claims, cfg.groups_claim)
+    access = auth.NO_ACCESS if groups is None else auth.access_for(groups, cfg.roles)
+    _audit_sign_in(who, claims, groups, access)
     st.session_state["scope"] = Scope(None if access.all_lobs else access.lobs, who)
     with st.sidebar:
         st.caption(f"Signed in as {who} ({access.role})")
         st.button("Sign out", on_click=st.logout)
+    if groups is None:
+        st.error(f"{who}: {auth.OVERAGE}", icon=":material/block:")
+        st.stop()
     if access.nothing:
         st.error(
             f"{who} is in no group that genai-lens maps to a role: ask the platform team to "
@@ -97,13 +114,50 @@ def settle() -> auth.Access:
     return access
 
 
+AUDITED = "_audited_sign_in"
+
+
+def _audit_sign_in(
+    who: str, claims: dict[str, Any], groups: list[str] | None, access: auth.Access
+) -> None:
+    """A sign-in and its role decision, once per sign-in (not on every rerun)."""
+    token = (who, claims.get("iat"))
+    if st.session_state.get(AUDITED) == token:
+        return
+    st.session_state[AUDITED] = token
+    signed_in = auth.signed_in_at(claims)
+    audit.record("sign-in", who, provider=claims.get("provider"), sub=claims.get("sub"),
+                 signed_in_at=signed_in.isoformat() if signed_in else None)  # fmt: skip
+    decision = {"role": access.role, "lobs": "*" if access.all_lobs else list(access.lobs),
+                "pages": list(access.pages), "groups": groups}  # fmt: skip
+    if groups is None:
+        audit.record("denied", who, reason="group overage: the token lists no groups", **decision)
+    elif access.nothing:
+        audit.record("denied", who, reason="no group maps to a role", **decision)
+    else:
+        audit.record("role", who, **decision)
+
+
 def denied_page(name: str, title: str, icon: str, url: str) -> st.Page:
     """A page outside the reader's role: hidden from the menu, and a refusal when its URL is
     opened (logged for the audit trail)."""
 
     def refuse() -> None:
+        reader = st.session_state.get("scope")
+        audit.record("page-denied", getattr(reader, "user", "anonymous"), page=url)
         st.error(f"{title} is not part of your role.", icon=":material/block:")
 
     refuse.__name__ = f"denied_{name}"
     return st.Page(refuse, title=title, icon=f":material/{icon}:", url_path=url,
                    visibility="hidden")  # fmt: skip
+
+
+def downloaded(file_name: str, w: Window, rows: int) -> None:
+    """A download button's callback: who took which file, under which filters, how many rows."""
+    reader = st.session_state.get("scope") or ADMIN
+    f = w.filters
+    filters = {"days": f"{f.first_day}..{f.last_day}"} | {
+        dim: list(values) for dim, values in f.dimensions.items() if values
+    }
+    audit.record("download", reader.user, file=file_name, rows=rows, filters=filters,
+                 lobs="*" if reader.all_lobs else list(reader.lobs or ()))  # fmt: skip

@@ -401,6 +401,7 @@ def _serve(
     runtime.use_settings(settings)
     con = runtime.open_warehouse(settings.warehouse, settings.memory_limit)
     runs.mark_interrupted(con)
+    _warn_unknown_lobs(settings, con)
     # Streamlit reads .streamlit/config.toml from the working directory only; serve from
     # anywhere with the project's settings, the command line winning over them.
     shipped = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
@@ -447,6 +448,25 @@ def _check_sign_in(files: list[Path], address: str, port: int, allow_anonymous: 
     for finding in found:
         if finding.status != "ok":
             log.warning(finding.line(), extra={"figures": {"check": finding.what}})
+
+
+def _warn_unknown_lobs(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
+    """A role naming a LOB the warehouse has never seen is a typo until proven otherwise: say
+    so at start, not as a reader's silently empty dashboard."""
+    from genai_lens import auth, logs
+
+    known = {
+        lob
+        for (lob,) in con.execute(
+            "SELECT DISTINCT lob FROM usage_hourly WHERE lob IS NOT NULL"
+        ).fetchall()
+    }
+    for group, lobs in auth.unknown_lobs(settings.auth.roles, known).items():
+        logs.get("serve").warning(
+            f"config: [auth.roles] group {group!r} names LOBs the warehouse has never seen: "
+            f"{', '.join(lobs)} (known: {', '.join(sorted(known))})",
+            extra={"figures": {"group": group, "unknown_lobs": lobs}},
+        )
 
 
 @app.command()

@@ -4,7 +4,7 @@ matches the invoice. FinOps' page."""
 import polars as pl
 import streamlit as st
 
-from app import charts, data, figures, focus, tables, tiles, ui, view
+from app import access, charts, data, figures, focus, tables, tiles, ui, view
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
 PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}
@@ -99,5 +99,7 @@ with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows th
             ("FOCUS 1.2 Parquet", "focus", "parquet", focus.focus_parquet(chargeback)),
             ("FOCUS 1.2 CSV", "focus", "csv", focus.focus_csv(chargeback)),
         ], strict=True):  # fmt: skip
-            column.download_button(label, payload, focus.file_name(kind, w.days, suffix),
-                                   icon=":material/download:", on_click="ignore")  # fmt: skip
+            name = focus.file_name(kind, w.days, suffix)
+            column.download_button(label, payload, name, icon=":material/download:",
+                                   on_click=access.downloaded,
+                                   args=(name, w, chargeback.height))  # fmt: skip
