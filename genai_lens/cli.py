@@ -9,7 +9,6 @@ import logging
 import shutil
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -391,7 +390,7 @@ def _serve(
 ) -> None:
     from streamlit.web import bootstrap
 
-    from genai_lens import PROJECT_ROOT, auth, logs, runs, runtime
+    from genai_lens import PROJECT_ROOT, auth, logs, runs, runtime, server_options, sign_in
     from genai_lens.scheduler import LensScheduler
 
     secrets_files = [secrets.resolve()] if secrets else auth.secrets_files(PROJECT_ROOT)
@@ -403,19 +402,17 @@ def _serve(
     runs.mark_interrupted(con)
     _warn_unknown_lobs(settings, con)
     # Streamlit reads .streamlit/config.toml from the working directory only; serve from
-    # anywhere with the project's settings, the command line winning over them.
-    shipped = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
-    flags = {
-        f"{section}.{key}": value
-        for section, opts in shipped.items()
-        for key, value in opts.items()
-    }
-    flags |= {"server.port": port, "server.address": address,
-              "secrets.files": [str(p) for p in secrets_files]}  # fmt: skip
+    # anywhere with the project's settings, the command line and production's needs winning.
+    flags = server_options.streamlit_flags(
+        PROJECT_ROOT / ".streamlit" / "config.toml", address=address, port=port,
+        secrets_files=secrets_files, auth=sign_in.read_auth(secrets_files)[1],
+    )  # fmt: skip
     jobs_note = "with the scheduler" if scheduler else "without the scheduler"
-    typer.echo(
-        f"serving http://{address}:{port} on {settings.warehouse} {jobs_note} (Ctrl-C stops)"
-    )
+    line = f"serving http://{address}:{port} on {settings.warehouse} {jobs_note} (Ctrl-C stops)"
+    if logs.json_mode():  # stdout too: every line a log shipper reads is JSON
+        _echo(line)
+    else:
+        typer.echo(line)
     sched = LensScheduler(settings, con, settings.warehouse) if scheduler else None
     if sched is not None:
         sched.start()
