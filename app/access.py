@@ -8,6 +8,8 @@ sign-in configured (the demo), the app runs as admin and says so in a banner.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -91,7 +93,6 @@ def settle() -> auth.Access:
     if auth.session_expired(claims, _now(), cfg.max_session_hours):
         # Signed in too long ago: sign in again, so a group removed at the IdP takes effect.
         audit.record("session-expired", who, max_session_hours=cfg.max_session_hours)
-        st.session_state.pop(AUDITED, None)
         st.logout()
         st.stop()
     groups = auth.groups_in(claims, cfg.groups_claim)
@@ -114,17 +115,24 @@ def settle() -> auth.Access:
     return access
 
 
-AUDITED = "_audited_sign_in"
+# The sign-ins already audited, by (user, token issued at): every page load is a new
+# Streamlit session, but one sign-in is one line. Bounded: the oldest are forgotten first.
+_AUDITED: OrderedDict[tuple[str, Any], None] = OrderedDict()
+_AUDITED_MAX = 10_000
+_audited_lock = threading.Lock()
 
 
 def _audit_sign_in(
     who: str, claims: dict[str, Any], groups: list[str] | None, access: auth.Access
 ) -> None:
-    """A sign-in and its role decision, once per sign-in (not on every rerun)."""
+    """A sign-in and its role decision, once per sign-in (not per page load or rerun)."""
     token = (who, claims.get("iat"))
-    if st.session_state.get(AUDITED) == token:
-        return
-    st.session_state[AUDITED] = token
+    with _audited_lock:
+        if token in _AUDITED:
+            return
+        _AUDITED[token] = None
+        while len(_AUDITED) > _AUDITED_MAX:
+            _AUDITED.popitem(last=False)
     signed_in = auth.signed_in_at(claims)
     audit.record("sign-in", who, provider=claims.get("provider"), sub=claims.get("sub"),
                  signed_in_at=signed_in.isoformat() if signed_in else None)  # fmt: skip
