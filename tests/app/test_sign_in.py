@@ -238,7 +238,7 @@ def check_audit(reader: Reader, log: Path) -> None:
     decision = next(ln for ln in found if ln["event"] in ("role", "denied"))
     if reader.pages:
         assert decision["event"] == "role"
-        assert decision["lobs"] == ("*" if set(reader.lobs) == set(LOBS) else list(reader.lobs))
+        assert decision["lobs"] == ("*" if set(reader.lobs) == set(LOBS) else sorted(reader.lobs))
         denied = sorted(ln["page"] for ln in found if ln["event"] == "page-denied")
         assert denied == sorted(set(PAGES) - set(reader.pages)), denied
     else:
