@@ -145,8 +145,9 @@ def test_doctor_prints_one_line_per_sign_in_check(tmp_path, oidc_provider):
     done = subprocess.run([CLI, "--warehouse", "w.duckdb", "doctor", "--secrets", str(good)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
     lines = [ln for ln in done.stdout.splitlines() if " sign-in" in ln]
-    assert len(lines) == 6, done.stdout
-    assert all(ln.startswith("ok ") for ln in lines), lines
+    assert len(lines) == 7, done.stdout  # six checks and the roles (none mapped: a warning)
+    assert all(ln.startswith("ok ") for ln in lines[:-1]), lines
+    assert lines[-1].startswith("warn  sign-in roles: no group maps to a role"), lines
     assert f"ok    sign-in provider (default): issuer {issuer}" in lines
     bad = F.auth_secrets(tmp_path / "bad", issuer, 9999)
     done = subprocess.run([CLI, "--warehouse", "w.duckdb", "doctor", "--secrets", str(bad)],
@@ -154,3 +155,30 @@ def test_doctor_prints_one_line_per_sign_in_check(tmp_path, oidc_provider):
     assert done.returncode == 1
     assert ("FAIL  sign-in redirect_uri: http://127.0.0.1:9999/oauth2callback is port 9999, "
             "but serve listens on 8501") in done.stdout  # fmt: skip
+
+
+def test_doctor_warns_of_a_role_naming_a_lob_the_warehouse_never_saw(tmp_path, oidc_provider):
+    from genai_lens import doctor
+    from genai_lens.settings import Settings
+    from genai_lens.warehouse import connect
+
+    con = connect(tmp_path / "w.duckdb")
+    zeros = ", ".join(f"0 AS {c}" for c in (
+        "invocations", "errors", "throttles", "input_tokens", "output_tokens",
+        "cache_read_tokens", "cache_write_tokens", "unpriced_invocations",
+        "guardrail_invocations", "guardrail_interventions", "latency_count"))  # fmt: skip
+    for lob in ("wealth", "insurance"):
+        con.execute(f"INSERT INTO usage_hourly BY NAME SELECT TIMESTAMP '2026-11-02 10:00' AS "
+                    f"hour, '{lob}' AS lob, {zeros}")  # fmt: skip
+    con.close()
+    secrets = F.auth_secrets(tmp_path, oidc_provider(), 8501)
+    settings = Settings(auth={"roles": {"wl": "viewer:wealth,welth", "ops": "finops"}})
+    serving = doctor.Serving((secrets,), "localhost", 8501)
+    found = doctor.sign_in_checks(settings, tmp_path / "w.duckdb", serving)
+    roles = next(c for c in found if c.what == "sign-in roles")
+    assert roles.status == "warn" and "wl: welth" in roles.detail
+    assert "known: insurance, wealth" in roles.fix
+    fixed = Settings(auth={"roles": {"wl": "viewer:wealth,insurance"}})
+    roles = next(c for c in doctor.sign_in_checks(fixed, tmp_path / "w.duckdb", serving)
+                 if c.what == "sign-in roles")  # fmt: skip
+    assert roles.status == "ok"
