@@ -10,6 +10,12 @@ client_id, client_secret, server_metadata_url). The config maps each group to a 
 
 A user in several groups gets the union. A user in no mapped group sees nothing. The scope
 reaches every query as bound parameters ($all_lobs, $allowed_lobs) in the data-access layer.
+
+Groups as real providers send them: a list of names (Okta, Keycloak: full paths such as
+"/lob/readers" match a role key with or without the leading slash), object ids (Entra ID:
+map the ids), another claim name (Cognito's "cognito:groups", Entra app roles' "roles":
+`groups_claim`). Entra ID's overage (a token that points at Graph instead of listing the
+groups) is told apart from "no group", so the reader is told why they are refused.
 """
 
 from __future__ import annotations
