@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,12 +160,23 @@ def denied_page(name: str, title: str, icon: str, url: str) -> st.Page:
                    visibility="hidden")  # fmt: skip
 
 
-def downloaded(file_name: str, w: Window, rows: int) -> None:
-    """A download button's callback: who took which file, under which filters, how many rows."""
+def audited_download(
+    file_name: str, w: Window, build: Callable[[], bytes], rows: int
+) -> Callable[[], bytes]:
+    """A download button's deferred data: builds the file when clicked and writes its audit
+    line then (who, which file, under which filters, how many rows). The reader and filters
+    are taken now: the callable runs on another thread, outside the script's session."""
     reader = st.session_state.get("scope") or ADMIN
     f = w.filters
     filters = {"days": f"{f.first_day}..{f.last_day}"} | {
         dim: list(values) for dim, values in f.dimensions.items() if values
     }
-    audit.record("download", reader.user, file=file_name, rows=rows, filters=filters,
-                 lobs="*" if reader.all_lobs else list(reader.lobs or ()))  # fmt: skip
+    lobs = "*" if reader.all_lobs else list(reader.lobs or ())
+
+    def deliver() -> bytes:
+        payload = build()
+        audit.record("download", reader.user, file=file_name, rows=rows, filters=filters,
+                     lobs=lobs, bytes=len(payload))  # fmt: skip
+        return payload
+
+    return deliver

@@ -106,5 +106,8 @@ def focus_parquet(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
 def file_name(kind: str, days: tuple[date, date], suffix: str) -> str:
     return f"genai-lens-{kind}-{days[0]:%Y%m%d}-{days[1]:%Y%m%d}.{suffix}"

@@ -1,6 +1,8 @@
 """Spend: who spends what on which model, where the month lands, and a chargeback that
 matches the invoice. FinOps' page."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -94,12 +96,15 @@ with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows th
         ui.nothing("allocated bill", ctx, "Allocation runs with `genai-lens models run`.")
     else:
         st.markdown(tiles.chargeback_summary(chargeback))
-        for column, (label, kind, suffix, payload) in zip(st.columns(3), [
-            ("Chargeback CSV", "chargeback", "csv", focus.chargeback_csv(chargeback)),
-            ("FOCUS 1.2 Parquet", "focus", "parquet", focus.focus_parquet(chargeback)),
-            ("FOCUS 1.2 CSV", "focus", "csv", focus.focus_csv(chargeback)),
+        # Each file is built when its button is clicked (and audited then), without a rerun:
+        # a rerun would replace the file under a download still in flight.
+        for column, (label, kind, suffix, build) in zip(st.columns(3), [
+            ("Chargeback CSV", "chargeback", "csv", focus.chargeback_csv),
+            ("FOCUS 1.2 Parquet", "focus", "parquet", focus.focus_parquet),
+            ("FOCUS 1.2 CSV", "focus", "csv", focus.focus_csv),
         ], strict=True):  # fmt: skip
             name = focus.file_name(kind, w.days, suffix)
-            column.download_button(label, payload, name, icon=":material/download:",
-                                   on_click=access.downloaded,
-                                   args=(name, w, chargeback.height))  # fmt: skip
+            payload = access.audited_download(name, w, partial(build, chargeback),
+                                              chargeback.height)  # fmt: skip
+            column.download_button(label, payload, name, mime=focus.MIME[suffix],
+                                   icon=":material/download:", on_click="ignore")  # fmt: skip
