@@ -24,7 +24,7 @@ import factories as F
 import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, CLI, free_port, settle, wait_healthy
+from test_browser import CHROMIUM, CHROMIUM_ARGS, CLI, free_port, keep, settle, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -218,6 +218,7 @@ def test_a_reader_signs_in_at_the_provider_and_gets_exactly_their_lobs(
         if name not in reader.pages:  # (the sidebar's LOB picker still lists their own)
             refusals = ("not part of your role", "in no group", "left your groups out")
             assert any(r in main for r in refusals), (reader.sub, name, main)
+            page.screenshot(path=keep(Path(f"sign-in-{reader.sub}-{name}.png")))  # to look at
             continue
         assert page.locator("[data-testid=stException]").count() == 0, (reader.sub, name)
         seen |= lobs
