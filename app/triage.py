@@ -10,8 +10,9 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app import data, findings, format
-from genai_lens.errors import LensError
+from app import data, findings
+from base import format
+from base.errors import LensError
 
 FEED_IDS = "_anomaly_feed_ids"
 FLASH = "_anomaly_flash"

@@ -26,7 +26,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from test_browser import CHROMIUM, CHROMIUM_ARGS, CLI, free_port, keep, settle, wait_healthy
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOBS = ("retail-banking", "wealth", "insurance", "customer-service", "marketing")
 # What names a LOB in what the server sends: the LOB, its applications, its IAM principal.

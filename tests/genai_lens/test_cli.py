@@ -225,7 +225,7 @@ def test_json_logs_of_failed_runs_are_json_and_carry_no_secret_or_prompt(
                            text=True)  # fmt: skip
     # A bug mid-run, after the records were parsed: the traceback as one JSON object.
     crash = (
-        "import sys; import ingest.invocation_logs as m; "
+        "import sys; import ingest.invocation_logs.ingester as m; "
         "m.refresh_hours = lambda con, hours: 1 / 0; "
         "from genai_lens.cli import main; sys.argv[0] = 'genai-lens'; main()"
     )
@@ -326,7 +326,7 @@ def test_an_eoferror_inside_a_command_is_a_bug_report_not_aborted(tmp_path, monk
     'genai-lens: aborted' with exit 130, even with --debug. It is an unexpected error (exit 1)
     naming the EOFError; Ctrl-C still exits 130."""
     from genai_lens import cli as lens_cli
-    from genai_lens import jobs
+    from jobs import runner as jobs
 
     def broken(*_args, **_kwargs):
         raise EOFError("Compressed file ended before the end-of-stream marker was reached")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import factories as F
 
-from genai_lens import PROJECT_ROOT, server_options
+from app import server_options
+from genai_lens import PROJECT_ROOT
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 

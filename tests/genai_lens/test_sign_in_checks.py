@@ -14,7 +14,7 @@ from pathlib import Path
 import factories as F
 import pytest
 
-from genai_lens import sign_in
+from base import sign_in
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 APP_PORT = 8765  # what the checks compare redirect_uri with; nothing listens in these tests
@@ -158,9 +158,9 @@ def test_doctor_prints_one_line_per_sign_in_check(tmp_path, oidc_provider):
 
 
 def test_doctor_warns_of_a_role_naming_a_lob_the_warehouse_never_saw(tmp_path, oidc_provider):
-    from genai_lens import doctor
-    from genai_lens.settings import Settings
-    from genai_lens.warehouse import connect
+    from base.settings import Settings
+    from jobs import doctor
+    from warehouse.db import connect
 
     con = connect(tmp_path / "w.duckdb")
     zeros = ", ".join(f"0 AS {c}" for c in (
