@@ -253,6 +253,7 @@ def test_json_logs_of_failed_runs_are_json_and_carry_no_secret_or_prompt(
 def test_serve_in_json_mode_writes_nothing_but_json_to_stderr(tmp_path):
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     root = tmp_path / "landing"
@@ -277,8 +278,14 @@ def test_serve_in_json_mode_writes_nothing_but_json_to_stderr(tmp_path):
         while "job invocation-logs" not in (tmp_path / "stderr.log").read_text():
             assert server.poll() is None and time.monotonic() < deadline, "no job ran"
             time.sleep(0.5)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
-            assert page.status == 200
+        while True:  # the job may finish before Streamlit listens (a loaded machine)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+                    assert page.status == 200
+                    break
+            except urllib.error.URLError:
+                assert server.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.5)
     finally:
         server.terminate()
         server.wait(timeout=90)
