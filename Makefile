@@ -9,13 +9,13 @@ UV := $(or $(shell command -v uv 2>/dev/null),.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test check install product lint bench browser focus-validator clean
+.PHONY: demo test check install product lint bench browser focus-validator oidc-mock clean
 
 demo: product
 	$(VENV)/bin/genai-lens demo
 
 # Everything: lint, import contracts and the whole suite (CI runs this).
-test: install browser focus-validator
+test: install browser focus-validator oidc-mock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -23,7 +23,7 @@ test: install browser focus-validator
 
 # The inner loop: lint, import contracts and the tests not marked slow (no end-to-end demo,
 # browser, load or kill -9 runs).
-check: install
+check: install oidc-mock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -61,15 +61,28 @@ browser:
 	    exit 1; \
 	  fi; }
 
+# The sign-in test signs in through a real OpenID Connect provider (oidc-provider-mock), which
+# needs Python >= 3.12: its own venv from pyenv's 3.12, rebuilt only when its pin list changes.
+PYTHON312 ?= $(HOME)/.pyenv/versions/3.12.1/bin/python
+OIDC_VENV := .venv-oidc
+
+oidc-mock: $(OIDC_VENV)/.installed
+
+$(OIDC_VENV)/.installed: tests/tools/oidc-provider-mock.txt
+	rm -rf $(OIDC_VENV)
+	$(PYTHON312) -m venv $(OIDC_VENV)
+	$(OIDC_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps \
+	  -r tests/tools/oidc-provider-mock.txt
+	@touch $@
+
 # The FinOps Foundation's FOCUS validator needs Python >= 3.12 (ours is 3.11+), so it gets a side
 # venv the FOCUS export test runs (tests/app/test_focus_validator.py). Release 2.2.1 pins numpy<2,
 # whose wheels need pyarrow<21. Re-running is a no-op once the stamp exists.
-FOCUS_PYTHON ?= $(HOME)/.pyenv/versions/3.12.1/bin/python
 FOCUS_VENV := .venv-focus
 focus-validator: $(FOCUS_VENV)/.installed
 
 $(FOCUS_VENV)/.installed:
-	$(FOCUS_PYTHON) -m venv $(FOCUS_VENV)
+	$(PYTHON312) -m venv $(FOCUS_VENV)
 	$(FOCUS_VENV)/bin/pip install --quiet "focus-validator==2.2.1" "pyarrow<21"
 	@touch $@
 
@@ -87,4 +100,4 @@ bench: install
 	$(VENV)/bin/python bench/pages.py
 
 clean:
-	rm -rf $(VENV) $(FOCUS_VENV) .uv-bootstrap data .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OIDC_VENV) $(FOCUS_VENV) .uv-bootstrap data .pytest_cache .ruff_cache

@@ -16,7 +16,11 @@ def page(name: str, title: str, icon: str, url: str) -> st.Page:
     return st.Page(PAGES / f"{name}.py", title=title, icon=f":material/{icon}:", url_path=url)
 
 
-st.set_page_config(page_title="genai-lens", page_icon=":material/monitoring:", layout="wide")
+# The icon is a file shipped here: a :material/...: icon makes every browser fetch it from
+# fonts.gstatic.com, and nothing of the app may reach outside the network.
+st.set_page_config(
+    page_title="genai-lens", page_icon=str(PAGES.parent / "favicon.png"), layout="wide"
+)
 # The default page is served at "/" only, so links to /overview?... would be "not found": the
 # root gets its own (hidden) registration of the same script.
 home = st.Page(
@@ -31,12 +35,14 @@ SECTIONS = {
     "Risk": [("governance", "Governance", "policy", "governance")],
     "Platform": [("data_health", "Data health", "health_and_safety", "data-health")],
 }  # fmt: skip
-# A role sees only its pages: a viewer has no Data health, FinOps only Overview and Spend.
+# A role sees only its pages: a viewer has no Data health, FinOps only Overview and Spend. A
+# page outside the role stays routed, hidden, to a refusal that is logged (a shared link or an
+# edited URL lands there, not silently on the overview).
 visible = {
-    section: [page(*spec) for spec in specs if spec[3] in access.pages]
+    section: [page(*spec) if spec[3] in access.pages else access_gate.denied_page(*spec)
+              for spec in specs]
     for section, specs in SECTIONS.items()
-}
-visible = {section: pages for section, pages in visible.items() if pages}
+}  # fmt: skip
 visible.setdefault("Leadership", []).insert(0, home)
 current = st.navigation(visible)
 sidebar.render()  # the filters live here, not in the pages, so they survive page switches

@@ -6,9 +6,11 @@ Streamlit is imported here, in the app, so no floor below it needs it.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
+from streamlit import cli_util
 from streamlit import logger as st_logger
 from streamlit.web import bootstrap
 
@@ -44,3 +46,26 @@ def route_logs() -> None:
     st_logger.setup_formatter = setup_formatter
     for log in list(st_logger._loggers.values()):
         ours(log)
+    _route_banner()
+
+
+def _route_banner() -> None:
+    """Streamlit prints its banner ("You can now view…", the URL) and "Stopping..." with
+    click, coloured, to stdout: in json mode they become log records of `streamlit.banner`,
+    a line each (fragments printed with nl=False are joined), blank lines dropped."""
+    banner = logging.getLogger("streamlit.banner")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logs.JsonFormatter())
+    banner.handlers, banner.propagate = [handler], False
+    banner.setLevel(logging.INFO)
+    pending: list[str] = []
+
+    def print_to_cli(message: str, **kwargs: Any) -> None:
+        pending.append(str(message))
+        if kwargs.get("nl", True):
+            line = " ".join("".join(pending).split())
+            pending.clear()
+            if line:
+                banner.info(line)
+
+    cli_util.print_to_cli = print_to_cli

@@ -4,14 +4,14 @@ and acknowledging, muting, resolving or reopening it. Writes go through app/data
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
 from app import data, findings
-from base import clock
+from base import clock, format
 from base.errors import LensError
 
 FEED_IDS = "_anomaly_feed_ids"
@@ -21,6 +21,10 @@ NO_TEXT = (
     "their text is past retention.text_days."
 )
 NO_DETECTION = "No anomaly detection yet — run `genai-lens models run`."
+DETECTION_FAILED = (
+    "The last models run failed, so anomalies may be missing: the platform team sees why on "
+    "Data health."
+)
 MUTES = {
     "1 hour": timedelta(hours=1), "1 day": timedelta(days=1), "7 days": timedelta(days=7),
     "30 days": timedelta(days=30),
@@ -29,6 +33,14 @@ MUTES = {
 # that the series' band is too narrow for such changes.
 ACTIONS = (("acknowledged", "Acknowledge"), ("expected", "Expected — planned change"),
            ("resolved", "Resolve"), ("open", "Reopen"))  # fmt: skip
+
+
+def detection_note(models: dict[str, Any], ran: datetime | None) -> str:
+    """Why an empty feed is empty: detection never ran, its last run failed, or it ran and
+    found nothing here (a LOB viewer must be able to tell these apart)."""
+    if models.get("last_status") in ("error", "interrupted"):
+        return DETECTION_FAILED
+    return f"Anomaly detection last ran {format.hour(ran)}." if ran else NO_DETECTION
 
 
 def pick(*_: Any) -> None:

@@ -10,6 +10,12 @@ client_id, client_secret, server_metadata_url). The config maps each group to a 
 
 A user in several groups gets the union. A user in no mapped group sees nothing. The scope
 reaches every query as bound parameters ($all_lobs, $allowed_lobs) in the data-access layer.
+
+Groups as real providers send them: a list of names (Okta, Keycloak: full paths such as
+"/lob/readers" match a role key with or without the leading slash), object ids (Entra ID:
+map the ids), another claim name (Cognito's "cognito:groups", Entra app roles' "roles":
+`groups_claim`). Entra ID's overage (a token that points at Graph instead of listing the
+groups) is told apart from "no group", so the reader is told why they are refused.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +66,39 @@ def parse_role(role: str) -> Access:
     raise ValueError(f"role {role!r}: use admin, finops or viewer:<lob>[,<lob>...]")
 
 
+def group_key(group: str) -> str:
+    """A group as roles are looked up: Keycloak's full paths ("/lob/wealth-readers", with its
+    "Full group path" mapper option on) match a role written with or without the leading
+    slash. The whole path must match: "/a/readers" is not "/b/readers"."""
+    return str(group).strip().lstrip("/")
+
+
+OVERAGE = (
+    "Your identity provider left your groups out of the sign-in token: you are in more groups "
+    "than a token holds (Entra ID's group overage, over 200). Ask the platform team to send "
+    "only the groups assigned to this app (Entra: Token configuration > groups claim > "
+    '"Groups assigned to the application"), or to use app roles (groups_claim = "roles").'
+)
+
+
+def groups_in(claims: Mapping[str, Any], claim: str) -> list[str] | None:
+    """The groups an ID token's claims list under `claim`; None when the provider says they
+    did not fit (Entra ID's overage: `_claim_names` points at Graph instead, or `hasgroups`),
+    which must deny with its reason rather than look like "in no group"."""
+    value = claims.get(claim)
+    if value is None and (claim in (claims.get("_claim_names") or {}) or claims.get("hasgroups")):
+        return None
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
 def access_for(groups: list[str] | str | None, roles: dict[str, str]) -> Access:
     """The union of the roles of the user's groups (admin wins); no mapped group: nothing."""
     if isinstance(groups, str):
         groups = [groups]
-    found = [parse_role(roles[g]) for g in groups or [] if g in roles]
+    keyed = {group_key(g): role for g, role in roles.items()}
+    found = [parse_role(keyed[k]) for g in groups or [] if (k := group_key(g)) in keyed]
     if not found:
         return NO_ACCESS
     if any(a.role == "admin" for a in found):
@@ -117,3 +152,31 @@ def refuse_anonymous(address: str, configured: bool, allow_anonymous: bool) -> s
         "bind to localhost, or pass --allow-anonymous if a proxy in front already "
         "authenticates"
     )
+
+
+def unknown_lobs(roles: Mapping[str, str], known: set[str]) -> dict[str, list[str]]:
+    """Per group, the LOBs its viewer role names that the warehouse has never seen: a typo or a
+    LOB not yet ingested, which would otherwise be a silently empty dashboard."""
+    out: dict[str, list[str]] = {}
+    for group, role in roles.items():
+        missing = [lob for lob in parse_role(role).lobs if lob not in known]
+        if missing:
+            out[group] = missing
+    return out
+
+
+def signed_in_at(claims: Mapping[str, Any]) -> datetime | None:
+    """When the reader signed in at the provider (`auth_time`, else the token's `iat`), as the
+    naive UTC time the rest of genai-lens uses."""
+    for key in ("auth_time", "iat"):
+        value = claims.get(key)
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
+    return None
+
+
+def session_expired(claims: Mapping[str, Any], now: datetime, max_hours: float) -> bool:
+    """Whether the sign-in is older than `max_hours` (or undated): then the reader signs in
+    again, and their groups are read afresh from a new token."""
+    at = signed_in_at(claims)
+    return at is None or now - at > timedelta(hours=max_hours)

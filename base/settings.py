@@ -264,9 +264,16 @@ class Alerts(Strict):
 class Auth(Strict):
     """Roles for signed-in users (sign-in itself: [auth] in .streamlit/secrets.toml)."""
 
-    groups_claim: str = Field("groups", description="ID token claim that lists the groups")
+    groups_claim: str = Field(
+        "groups",
+        description="ID token claim that lists the groups (Cognito: cognito:groups; Entra ID app "
+        "roles: roles)",
+    )
     roles: dict[str, str] = Field(
         {}, description="group -> admin | finops | viewer:<lob>[,<lob>...]"
+    )
+    max_session_hours: float = Field(
+        8, gt=0, le=720, description="A reader signs in again after this long (groups re-read)"
     )
 
     @model_validator(mode="after")

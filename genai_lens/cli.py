@@ -9,7 +9,6 @@ import logging
 import shutil
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -430,44 +429,59 @@ def serve(
             help="Serve on a non-loopback address without sign-in (a proxy authenticates).",
         ),
     ] = False,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets",
+            envvar="GENAI_LENS_SECRETS",
+            help="Streamlit secrets file with [auth] (default: .streamlit/secrets.toml in the "
+            "home, project and working directories).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard and run the scheduled jobs, in one process on one warehouse."""
     settings = state.settings()
+    if secrets is not None and not secrets.is_file():
+        raise LensError(f"--secrets {secrets}: no such file")
     _serve(settings, port, address, scheduler=not no_scheduler and settings.schedule.enabled,
-           allow_anonymous=allow_anonymous)  # fmt: skip
+           allow_anonymous=allow_anonymous, secrets=secrets)  # fmt: skip
 
 
 def _serve(
-    settings: Settings, port: int, address: str, *, scheduler: bool, allow_anonymous: bool = False
+    settings: Settings,
+    port: int,
+    address: str,
+    *,
+    scheduler: bool,
+    allow_anonymous: bool = False,
+    secrets: Path | None = None,
 ) -> None:
-    from base import auth, logs
+    from app import server_options
+    from base import auth, logs, sign_in
     from genai_lens import PROJECT_ROOT
     from jobs.scheduler import LensScheduler
     from warehouse import runs, runtime
 
-    secrets = auth.secrets_files(PROJECT_ROOT)
-    refusal = auth.refuse_anonymous(address, auth.sign_in_configured(secrets), allow_anonymous)
-    if refusal:
-        raise LensError(refusal)
+    secrets_files = [secrets.resolve()] if secrets else auth.secrets_files(PROJECT_ROOT)
+    _check_sign_in(secrets_files, address, port, allow_anonymous)
 
     logs.get("jobs").setLevel(logging.INFO)  # unattended: every job run leaves its line
     runtime.use_settings(settings)
     con = runtime.open_warehouse(settings.warehouse, settings.memory_limit)
     runs.mark_interrupted(con)
+    _warn_unknown_lobs(settings, con)
     # Streamlit reads .streamlit/config.toml from the working directory only; serve from
-    # anywhere with the project's settings, the command line winning over them.
-    shipped = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
-    flags = {
-        f"{section}.{key}": value
-        for section, opts in shipped.items()
-        for key, value in opts.items()
-    }
-    flags |= {"server.port": port, "server.address": address,
-              "secrets.files": [str(p) for p in secrets]}  # fmt: skip
+    # anywhere with the project's settings, the command line and production's needs winning.
+    flags = server_options.streamlit_flags(
+        PROJECT_ROOT / ".streamlit" / "config.toml", address=address, port=port,
+        secrets_files=secrets_files, auth=sign_in.read_auth(secrets_files)[1],
+    )  # fmt: skip
     jobs_note = "with the scheduler" if scheduler else "without the scheduler"
-    typer.echo(
-        f"serving http://{address}:{port} on {settings.warehouse} {jobs_note} (Ctrl-C stops)"
-    )
+    line = f"serving http://{address}:{port} on {settings.warehouse} {jobs_note} (Ctrl-C stops)"
+    if logs.json_mode():  # stdout too: every line a log shipper reads is JSON
+        _echo(line)
+    else:
+        typer.echo(line)
     sched = LensScheduler(settings, con, settings.warehouse) if scheduler else None
     if sched is not None:
         sched.start()
@@ -478,6 +492,47 @@ def _serve(
     finally:
         if sched is not None:
             sched.shutdown()
+
+
+def _check_sign_in(files: list[Path], address: str, port: int, allow_anonymous: bool) -> None:
+    """Refuse to serve a network a sign-in that cannot work (one line: what to fix); on
+    localhost, or with --allow-anonymous, log what is wrong and serve."""
+    from base import auth, logs, sign_in
+
+    _, section = sign_in.read_auth(files)
+    refusal = auth.refuse_anonymous(address, auth.sign_in_configured(files), allow_anonymous)
+    if section is None:
+        if refusal:
+            raise LensError(refusal)
+        return
+    found = sign_in.checks(files, address=address, port=port)
+    logs.hide([str(section.get("client_secret") or ""), str(section.get("cookie_secret") or "")])
+    problem = sign_in.refusal(found) or refusal
+    if problem and address not in auth.LOOPBACK and not allow_anonymous:
+        raise LensError(f"refusing to serve on {address}: {problem}")
+    log = logs.get("serve")
+    for finding in found:
+        if finding.status != "ok":
+            log.warning(finding.line(), extra={"figures": {"check": finding.what}})
+
+
+def _warn_unknown_lobs(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
+    """A role naming a LOB the warehouse has never seen is a typo until proven otherwise: say
+    so at start, not as a reader's silently empty dashboard."""
+    from base import auth, logs
+
+    known = {
+        lob
+        for (lob,) in con.execute(
+            "SELECT DISTINCT lob FROM usage_hourly WHERE lob IS NOT NULL"
+        ).fetchall()
+    }
+    for group, lobs in auth.unknown_lobs(settings.auth.roles, known).items():
+        logs.get("serve").warning(
+            f"config: [auth.roles] group {group!r} names LOBs the warehouse has never seen: "
+            f"{', '.join(lobs)} (known: {', '.join(sorted(known))})",
+            extra={"figures": {"group": group, "unknown_lobs": lobs}},
+        )
 
 
 @app.command()
@@ -511,12 +566,29 @@ def doctor(
         bool,
         typer.Option("--cost-explorer", help="Also check Cost Explorer (USD 0.01 per request)."),
     ] = False,
+    port: Annotated[int, typer.Option(help="The port serve will listen on.")] = 8501,
+    address: Annotated[str, typer.Option(help="The address serve will bind.")] = "localhost",
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets",
+            envvar="GENAI_LENS_SECRETS",
+            help="The secrets file serve will read (as serve --secrets).",
+        ),
+    ] = None,
 ) -> None:
-    """Check the config, the warehouse and every configured AWS source; exit 1 on a failure."""
+    """Check the config, the warehouse, sign-in and every configured AWS source; exit 1 on a
+    failure."""
+    from base import auth
+    from genai_lens import PROJECT_ROOT
     from jobs import doctor as checks
 
     settings = state.settings()
-    code = checks.main(settings, settings.warehouse, typer.echo, cost_explorer=cost_explorer)
+    files = [secrets.resolve()] if secrets else auth.secrets_files(PROJECT_ROOT)
+    serving = checks.Serving(tuple(files), address, port)
+    code = checks.main(
+        settings, settings.warehouse, typer.echo, cost_explorer=cost_explorer, serving=serving
+    )
     raise typer.Exit(code)
 
 
@@ -577,7 +649,14 @@ def main() -> None:
             error=True,
         )
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        # click turns an EOFError into Abort as it does Ctrl-C; outside a prompt it is a bug
+        # (a truncated gzip read), not the user stopping the run.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, EOFError):
+            if state.debug:
+                raise cause from None
+            _unexpected(cause)
         _echo("genai-lens: aborted")
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own exit codes

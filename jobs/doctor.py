@@ -126,13 +126,80 @@ def run_checks(
     *,
     cost_explorer: bool = False,
     make: Callable[..., Any] = doctor_client,
+    serving: Serving | None = None,
 ) -> list[Check]:
     """Every check, in the order they are printed. `make` builds clients (tests stub it)."""
     return [
         *config_checks(settings),
         *warehouse_checks(warehouse_path),
+        *sign_in_checks(settings, warehouse_path, serving or Serving()),
         *aws_checks(settings, make, cost_explorer=cost_explorer),
     ]
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How `serve` will run: the secrets files it reads (the CLI finds them) and where it
+    listens."""
+
+    secrets: tuple[Path, ...] = ()
+    address: str = "localhost"
+    port: int = 8501
+
+
+def sign_in_checks(settings: Settings, warehouse_path: Path, serving: Serving) -> list[Check]:
+    """Can readers sign in (base/sign_in.py), and do the roles name known LOBs?"""
+    from base import sign_in
+
+    files = list(serving.secrets)
+    found = [
+        Check(f.status, f.what, f.detail, f.fix)
+        for f in sign_in.checks(files, address=serving.address, port=serving.port)
+    ]
+    if sign_in.read_auth(files)[1] is not None:
+        found.append(roles_check(settings, warehouse_path))
+    return found
+
+
+def roles_check(settings: Settings, warehouse_path: Path) -> Check:
+    """Every group maps to a role naming LOBs the warehouse knows (a typo is an empty view)."""
+    from base import auth
+
+    what, roles = "sign-in roles", settings.auth.roles
+    if not roles:
+        return Check("warn", what, "no group maps to a role: every signed-in reader is refused",
+                     "map your IdP's groups under [auth.roles] in genai-lens.toml")  # fmt: skip
+    known = warehouse_lobs(warehouse_path)
+    if known is None:
+        return Check("ok", what, f"{len(roles)} groups mapped (LOB names not checked: no "
+                     "warehouse to compare with)")  # fmt: skip
+    unknown = auth.unknown_lobs(roles, known)
+    if unknown:
+        named = "; ".join(f"{g}: {', '.join(lobs)}" for g, lobs in unknown.items())
+        return Check("warn", what, f"roles name LOBs the warehouse has never seen ({named})",
+                     f"correct the LOB names (known: {', '.join(sorted(known))})")  # fmt: skip
+    return Check("ok", what, f"{len(roles)} groups mapped, every LOB they name is known")
+
+
+def warehouse_lobs(path: Path) -> set[str] | None:
+    """The LOBs the warehouse has seen; None when it cannot be read now (absent, or held)."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return {
+            lob
+            for (lob,) in con.execute(
+                "SELECT DISTINCT lob FROM usage_hourly WHERE lob IS NOT NULL"
+            ).fetchall()
+        }
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
 
 
 def main(
@@ -142,9 +209,12 @@ def main(
     *,
     cost_explorer: bool = False,
     make: Callable[..., Any] = doctor_client,
+    serving: Serving | None = None,
 ) -> int:
     """Print one line per check and a summary; 0 when nothing failed, else 1."""
-    checks = run_checks(settings, warehouse_path, cost_explorer=cost_explorer, make=make)
+    checks = run_checks(
+        settings, warehouse_path, cost_explorer=cost_explorer, make=make, serving=serving
+    )
     for check in checks:
         echo(check.line())
     count = {s: sum(c.status == s for c in checks) for s in ("ok", "warn", "FAIL")}

@@ -310,5 +310,8 @@ def accounts_of(cost: object) -> Accounts:
     )  # fmt: skip
 
 
+MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
 def file_name(kind: str, days: tuple[date, date], suffix: str) -> str:
     return f"genai-lens-{kind}-{days[0]:%Y%m%d}-{days[1]:%Y%m%d}.{suffix}"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
 import sys
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,7 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).parent))  # the factories module
 
 from base import clock
+from genai_lens import PROJECT_ROOT
 from warehouse import runtime
 from warehouse.db import connect
 
@@ -72,3 +78,46 @@ def aws_client(moto_endpoint: str) -> Any:
         )
 
     return make
+
+
+OIDC_PROVIDER = PROJECT_ROOT / ".venv-oidc" / "bin" / "oidc-provider-mock"
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[Callable[..., str]]:
+    """A real OpenID Connect provider (oidc-provider-mock, from `make oidc-mock`) on a free port
+    of 127.0.0.1: `oidc_provider(users)` starts one with these predefined users (claims with
+    a "sub"; one process per distinct list) and returns its issuer URL."""
+    assert OIDC_PROVIDER.exists(), "the OIDC provider's venv is missing: run `make oidc-mock`"
+    started: dict[str, tuple[str, subprocess.Popen[str]]] = {}
+
+    def start(users: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+        key = json.dumps(list(users), sort_keys=True)
+        if key not in started:
+            started[key] = _start_provider(list(users))
+        return started[key][0]
+
+    yield start
+    for _, proc in started.values():
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _start_provider(users: list[dict[str, Any]]) -> tuple[str, subprocess.Popen[str]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    claims = [a for u in users for a in ("--user-claims", json.dumps(u))]
+    cmd = [str(OIDC_PROVIDER), "--host", "127.0.0.1", "--port", str(port), *claims]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    issuer = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        try:
+            with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration") as r:
+                assert json.load(r)["issuer"] == issuer
+                return issuer, proc
+        except OSError:
+            assert time.monotonic() < deadline, "the OIDC provider did not start"
+            time.sleep(0.2)

@@ -254,3 +254,23 @@ def land(root: Path, records: list[Any], ts: datetime | None = None, **key_args:
     """Write records as one log object of a local landing zone; returns the object path."""
     ts = ts or datetime(2025, 6, 2, 10)
     return write_object(root, log_key(ts, **key_args), ndjson_gz(records))
+
+
+def auth_secrets(folder: Path, issuer: str, app_port: int, **overrides: Any) -> Path:
+    """A `.streamlit/secrets.toml` with a working [auth] for the provider at `issuer` and an app
+    on 127.0.0.1:`app_port` (mode 600, as the README asks); keys overridden or (None) left out."""
+    keys: dict[str, Any] = {
+        "redirect_uri": f"http://127.0.0.1:{app_port}/oauth2callback",
+        "cookie_secret": "a-long-random-string-only-the-server-knows-0123456789",
+        "client_id": "genai-lens",
+        "client_secret": "genai-lens-client-secret",
+        "server_metadata_url": f"{issuer}/.well-known/openid-configuration",
+    } | overrides
+    lines = [f"{k} = {json.dumps(v)}" for k, v in keys.items() if v is not None]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secrets.toml"
+    path.write_text(
+        "[auth]\n" + "\n".join(lines) + '\nclient_kwargs = { scope = "openid profile email" }\n'
+    )
+    path.chmod(0o600)
+    return path

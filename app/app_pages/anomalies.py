@@ -18,7 +18,8 @@ shown = st.pills("Status", data.STATUSES, selection_mode="multi", key="status",
 feed = feed.filter(feed["status"].is_in(shown or data.STATUSES))
 with ui.panel("Triage feed", "models", **PER_SERIES):
     if feed.is_empty():
-        ui.nothing("anomalies", ctx, "" if ctx.newest("models") else triage.NO_DETECTION)
+        note = triage.detection_note(ctx.sources.get("models", {}), ctx.newest("models"))
+        ui.nothing("anomalies", ctx, note)
     else:
         st.session_state[triage.FEED_IDS] = feed["anomaly_id"].to_list()
         ui.table(findings.feed(feed), findings.FEED, key="feed", on_select=triage.pick,

@@ -1,10 +1,12 @@
 """Spend: who spends what on which model, where the month lands, and a chargeback that
 matches the invoice. FinOps' page."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
-from app import charts, data, figures, tables, tiles, ui, view
+from app import access, charts, data, figures, tables, tiles, ui, view
 from models import focus
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
@@ -107,11 +109,15 @@ with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows th
     else:
         st.markdown(tiles.chargeback_summary(chargeback))
         accounts = data.accounts()
+        # Each file is built when its button is clicked (and audited then), without a rerun:
+        # a rerun would replace the file under a download still in flight.
         for column, (label, kind, suffix) in zip(st.columns(3), [
             ("Chargeback CSV", "chargeback", "csv"),
             ("FOCUS 1.2 Parquet", "focus", "parquet"),
             ("FOCUS 1.2 CSV", "focus", "csv"),
         ], strict=True):  # fmt: skip
-            payload = focus.render(kind, suffix, chargeback, accounts)
-            column.download_button(label, payload, focus.file_name(kind, w.days, suffix),
+            name = focus.file_name(kind, w.days, suffix)
+            build = partial(focus.render, kind, suffix, chargeback, accounts)
+            payload = access.audited_download(name, w, build, chargeback.height)
+            column.download_button(label, payload, name, mime=focus.MIME[suffix],
                                    icon=":material/download:", on_click="ignore")  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -53,13 +54,16 @@ def texts(record: dict[str, Any]) -> tuple[str | None, str | None]:
 def _records(path: Path) -> Iterator[dict[str, Any]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as fh:  # type: ignore[operator]
-        for line in fh:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue  # the ingester quarantines it; no text to keep
-            if isinstance(rec, dict) and rec.get("requestId"):
-                yield rec
+        try:
+            for line in fh:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue  # the ingester quarantines it; no text to keep
+                if isinstance(rec, dict) and rec.get("requestId"):
+                    yield rec
+        except (EOFError, OSError, zlib.error):
+            return  # a broken stream: the ingester quarantines the object with its reason
 
 
 def capture(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]]) -> int:

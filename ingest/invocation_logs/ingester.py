@@ -183,6 +183,7 @@ class BatchLoader:
         self.md_keys = attribution.metadata_keys(settings.attribution)
         self.bedrock_client = bedrock_client
         self.parsed_files: dict[str, BatchFile] = {}
+        self.unread: set[str] = set()  # broken originals, salvaged into files of their own
         self._n = 0
         self.readers = Readers(self.md_keys, readers, settings.memory_limit)
 
@@ -230,6 +231,9 @@ class BatchLoader:
         ]
         for f in bad:
             problems += self._salvage(f)
+        # Their good lines were salvaged into files of their own: capture reads those, never
+        # the broken original (a truncated gzip raises EOFError, which is no ValueError).
+        self.unread = {str(f.local) for f in bad}
         return problems
 
     def _fill(self, tables: list[pa.Table]) -> None:
@@ -297,7 +301,9 @@ class BatchLoader:
             if hours:
                 refresh_hours(self.con, hours)
             if self.settings.capture_text:  # opt-in: redacted text, in the same transaction
-                capture.capture(self.con, [(Path(p), f.source_object) for p, f in files_.items()])
+                read = [(Path(p), f.source_object) for p, f in files_.items()
+                        if p not in self.unread]  # fmt: skip
+                capture.capture(self.con, read)
             if bookkeeping:
                 bookkeeping()
         return loaded, len(problems)

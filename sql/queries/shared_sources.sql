@@ -3,7 +3,10 @@
 -- Grain: one row per source (invocation-logs, metrics, cloudtrail, cost, models).
 -- newest: the end of the newest data the pages can show (an hour's or a day's end).
 -- Usage and allocation are within the reader's LOB scope; metrics, CloudTrail, the bill and the
--- job runs carry no LOB, so a LOB-scoped reader ($all_lobs false) gets NULL for them.
+-- ingest runs carry no LOB, so a LOB-scoped reader ($all_lobs false) gets NULL for them. The
+-- models run is the exception: when it last ran and whether that run failed say nothing about
+-- another LOB, and without them a viewer could not tell "nothing in your LOBs" from "the
+-- pipeline is broken". Its error text stays with readers of every LOB (it may name paths).
 -- Parameters: $all_lobs/$allowed_lobs.
 WITH newest (source, newest) AS (
     SELECT 'invocation-logs', max(hour) + INTERVAL 1 HOUR FROM usage_hourly
@@ -15,9 +18,11 @@ WITH newest (source, newest) AS (
     UNION ALL
     SELECT 'cost', (max(usage_date) + INTERVAL 1 DAY)::TIMESTAMP FROM cost_daily WHERE $all_lobs
     UNION ALL
-    SELECT 'models', greatest((SELECT max(run_at) FROM forecasts),
-                              (SELECT max(detected_at) FROM anomalies))
-    WHERE $all_lobs
+    SELECT 'models', CASE WHEN $all_lobs
+        THEN greatest((SELECT max(run_at) FROM forecasts), (SELECT max(detected_at) FROM anomalies))
+        ELSE greatest((SELECT max(run_at) FROM forecasts),
+                      (SELECT max(finished_at) FROM ingest_runs
+                       WHERE source = 'models' AND status = 'ok')) END
 ),
 covered AS (
     SELECT replace(source, '_', '-') AS source, max(covered_until) AS covered_until,
@@ -30,11 +35,11 @@ runs AS (
         source,
         max(started_at) AS last_run_at,
         arg_max(status, started_at) AS last_status,
-        arg_max(error, started_at) AS last_error,
+        arg_max(error, started_at) FILTER (WHERE $all_lobs) AS last_error,
         max(finished_at) FILTER (WHERE status = 'ok') AS last_ok_at,
         count(*) FILTER (WHERE status IN ('error', 'interrupted')
                          AND started_at >= (now() AT TIME ZONE 'UTC') - INTERVAL 1 DAY) AS failed_24h
-    FROM ingest_runs WHERE $all_lobs
+    FROM ingest_runs WHERE $all_lobs OR source = 'models'
     GROUP BY source
 ),
 allocated AS (

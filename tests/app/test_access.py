@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -340,7 +341,8 @@ def test_a_signed_in_users_claims_give_role_scope_and_pages(
     roles = {"lob-wealth": "viewer:wealth", "finance": "finops", "platform": "admin"}
     monkeypatch.setattr(runtime, "_settings", load_settings(auth={"roles": roles}))
     use_warehouse(estate_path)
-    user = {"is_logged_in": True, "email": "ann@example.com", "groups": [group, "unmapped"]}
+    user = {"is_logged_in": True, "email": "ann@example.com", "groups": [group, "unmapped"],
+            "iat": int(time.time())}  # fmt: skip
     at = app_with(SHARED | {"okta": PROVIDER}, user)
     assert not at.exception, [e.value for e in at.exception]
     assert f"Signed in as ann@example.com ({role})" in [c.value for c in at.sidebar.caption]
@@ -351,7 +353,7 @@ def test_a_signed_in_users_claims_give_role_scope_and_pages(
         if page in pages:
             at.switch_page(path).run()
             assert not at.exception, (page, [e.value for e in at.exception])
-        else:
+        else:  # its URL leads to a refusal (tests/app/test_sign_in.py), never to its script
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 at.switch_page(path)
 
@@ -359,7 +361,8 @@ def test_a_signed_in_users_claims_give_role_scope_and_pages(
 def test_a_user_in_no_mapped_group_sees_nothing(estate_path, use_warehouse, monkeypatch):
     monkeypatch.setattr(runtime, "_settings", load_settings(auth={"roles": {"x": "admin"}}))
     use_warehouse(estate_path)
-    user = {"is_logged_in": True, "email": "eve@example.com", "groups": ["strangers"]}
+    user = {"is_logged_in": True, "email": "eve@example.com", "groups": ["strangers"],
+            "iat": int(time.time())}  # fmt: skip
     at = app_with(SHARED | PROVIDER, user)
     assert any("no group that genai-lens maps" in e.value for e in at.error)
     assert not at.dataframe and not at.metric

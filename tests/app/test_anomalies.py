@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import pytest
 
 from app import data, triage
@@ -250,3 +251,36 @@ def test_with_capture_off_no_text_is_read_or_shown(estate, open_page, use_wareho
     assert not any("Prompt" in d.value.columns for d in at.dataframe)
     assert not at.expander
     assert data.anomaly_text(data.freshness(), ids[0], captured).is_empty()
+
+
+def test_a_viewer_without_anomalies_in_their_lobs_is_told_detection_ran(estate, open_page):
+    """The models ran; the viewer's LOB just had no anomaly: that is not 'run the models'."""
+    path, _ids = estate
+    at = open_page(path, "anomalies", scope=data.Scope(lobs=("marketing",), user="mia"))
+    shown = " ".join(i.value for i in at.info)
+    assert "No anomaly detection yet" not in shown
+    assert "No anomalies" in shown and "Anomaly detection last ran" in shown
+
+
+def test_a_viewer_is_told_when_detection_never_ran(make_estate, factory, open_page):
+    path, _ = make_estate(factory.estate(10, lobs=["wealth"]), models=False)
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM ingest_runs WHERE source = 'models'")  # never ran, not even once
+    con.close()
+    at = open_page(path, "anomalies", scope=data.Scope(lobs=("wealth",), user="wes"))
+    assert any("No anomaly detection yet" in i.value for i in at.info)
+
+
+def test_a_viewer_is_told_when_the_last_models_run_failed(estate, open_page):
+    path, _ids = estate
+    con = duckdb.connect(str(path))
+    con.execute(
+        "INSERT INTO ingest_runs (run_id, source, trigger, started_at, finished_at, status, "
+        "error) SELECT 'run-failed', 'models', 'schedule', now()::TIMESTAMP, "
+        "now()::TIMESTAMP, 'error', 'Prophet: /srv/genai-lens/x.py line 3'"
+    )
+    con.close()
+    at = open_page(path, "anomalies", scope=data.Scope(lobs=("marketing",), user="mia"))
+    shown = " ".join(i.value for i in [*at.info, *at.warning])
+    assert "last models run failed" in shown
+    assert "/srv/genai-lens" not in shown  # the error's details are for Data health, not readers

@@ -253,6 +253,7 @@ def test_json_logs_of_failed_runs_are_json_and_carry_no_secret_or_prompt(
 def test_serve_in_json_mode_writes_nothing_but_json_to_stderr(tmp_path):
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     root = tmp_path / "landing"
@@ -277,8 +278,14 @@ def test_serve_in_json_mode_writes_nothing_but_json_to_stderr(tmp_path):
         while "job invocation-logs" not in (tmp_path / "stderr.log").read_text():
             assert server.poll() is None and time.monotonic() < deadline, "no job ran"
             time.sleep(0.5)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
-            assert page.status == 200
+        while True:  # the job may finish before Streamlit listens (a loaded machine)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+                    assert page.status == 200
+                    break
+            except urllib.error.URLError:
+                assert server.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.5)
     finally:
         server.terminate()
         server.wait(timeout=90)
@@ -338,3 +345,32 @@ def test_eval_anomaly_by_family_prints_families_and_the_held_out_average(tmp_pat
     out = res.stdout + res.stderr
     assert "family cloud: series=1 windows=1" in out and "lofo queue: chosen on the others" in out
     assert "lofo average over 2 families with windows: nab_standard=" in res.stdout
+
+
+def test_an_eoferror_inside_a_command_is_a_bug_report_not_aborted(tmp_path, monkeypatch, capfd):
+    """click turns EOFError into Abort (as if Ctrl-C): a truncated gzip read printed
+    'genai-lens: aborted' with exit 130, even with --debug. It is an unexpected error (exit 1)
+    naming the EOFError; Ctrl-C still exits 130."""
+    from genai_lens import cli as lens_cli
+    from jobs import runner as jobs
+
+    def broken(*_args, **_kwargs):
+        raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+
+    monkeypatch.setattr(jobs, "run_job", broken)  # a job failing so; main() is under test
+    monkeypatch.setattr(sys, "argv", ["genai-lens", "--warehouse", str(tmp_path / "w.duckdb"),
+                                      "models", "run"])  # fmt: skip
+    with pytest.raises(SystemExit) as done:
+        lens_cli.main()
+    err = capfd.readouterr().err
+    assert done.value.code == 1
+    assert "EOFError: Compressed file ended before the end-of-stream marker" in err
+    assert "aborted" not in err
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs, "run_job", interrupted)
+    with pytest.raises(SystemExit) as done:
+        lens_cli.main()
+    assert done.value.code == 130 and "Traceback" not in capfd.readouterr().err

@@ -71,3 +71,46 @@ def test_the_ingester_captures_only_when_asked(tmp_path):
         con.close()
         if not capture_text:  # no text anywhere in the file, not just not in the table
             assert PII["email"].encode() not in (tmp_path / "False.duckdb").read_bytes()
+
+
+def test_the_demos_broken_files_are_quarantined_alike_with_capture_on_or_off(tmp_path):
+    """A truncated .json.gz raised EOFError inside capture (gzip's, not a ValueError): the batch
+    rolled back and the CLI printed 'genai-lens: aborted' (exit 130). Now the same quarantine,
+    the same loaded records and the good records' text, through the CLI as a user runs it."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    from demo.estate import generate_estate
+
+    estate = generate_estate(tmp_path / "demo", days=7, seed=3, per_day=60,
+                             end=datetime(2026, 3, 2, 17))  # fmt: skip
+    truth = json.loads(estate.ground_truth_path.read_text())
+    cut = next(b["file"] for b in truth["bad_records"] if b["kind"] == "truncated_gzip")
+    cli = Path(sys.executable).parent / "genai-lens"
+    found = {}
+    for capture_text in (False, True):
+        config = tmp_path / f"capture-{capture_text}.toml"
+        config.write_text(f"capture_text = {str(capture_text).lower()}\n"
+                          + estate.config_path.read_text())  # fmt: skip
+        warehouse = tmp_path / f"capture-{capture_text}.duckdb"
+        done = subprocess.run(
+            [str(cli), "--config", str(config), "--warehouse", str(warehouse), "ingest",
+             "invocation-logs", "--since", "2026-02-20", "--until", "2026-03-03"],
+            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        con = duckdb.connect(str(warehouse), read_only=True)
+        found[capture_text] = (
+            con.execute("SELECT count(*) FROM invocations").fetchone()[0],
+            sorted(con.execute("SELECT source_object, line, reason FROM quarantine").fetchall()),
+            con.execute("SELECT count(*) FROM invocation_text").fetchone()[0],
+        )
+        con.close()
+    (loaded_off, quarantine_off, text_off), (loaded_on, quarantine_on, text_on) = found.values()
+    assert loaded_on == loaded_off > 0 and quarantine_on == quarantine_off
+    assert any(obj.endswith(cut) and "truncated" in reason for obj, _, reason in quarantine_on)
+    assert text_off == 0 and text_on > 0
