@@ -35,6 +35,7 @@ from ingest.bookkeeping import (
     run_sources,
     watermark,
 )
+from ingest.cost_tiers import cache_ttl, service_tier
 from ingest.cost_usage_types import classify
 from ingest.landing import Landing, LandingObject, open_landing, utcnow
 
@@ -63,6 +64,8 @@ def _classify_staged(con: duckdb.DuckDBPyConnection) -> int:
             "token_kind": [c.token_kind for _, c in classes],
             "pricing_scope": [c.pricing_scope for _, c in classes],
             "region": [c.region for _, c in classes],
+            "service_tier": [service_tier(k[1]) for k, _ in classes],
+            "cache_ttl": [cache_ttl(k[1], c.token_kind) for k, c in classes],
         },
     )
     run_script(con, "ingest/cost_ready")

@@ -11,7 +11,7 @@ How the bill relates to the invocations (what tests and the product can rely on)
   an application inference profile carry its ARN and its cost-allocation tags (`user_<key>` in
   CUR, `user:<key>` in FOCUS); other calls have no resource id and no tags.
 - CUR `line_item_unblended_cost` = tokens x the catalog's list price (ingest/data/
-  bedrock_prices.csv, in force that day, with its geo premium for geo cross-region profiles),
+  bedrock_prices.csv, in force that day, with its geo premium for every call but global ones),
   rounded to 1e-10 USD per line: per (day, model, token kind) it equals the estimate up to that
   rounding. FOCUS `ListCost` is the same figure.
 - An enterprise discount (EDP_DISCOUNT, 3%) lowers what AWS itself bills (first-party models):
@@ -189,7 +189,8 @@ def billable(frame: pl.DataFrame, delivered: datetime) -> pl.DataFrame:
         metered=pl.col("ts").dt.epoch("s") + lag.cast(pl.Int64),
         scope=pl.when(form == "global_profile").then(pl.lit("global"))
         .otherwise(pl.lit("regional")),
-        geo=form.is_in(["system_profile", "system_profile_arn"]),
+        # Geo profiles and in-region calls both pay the premium over global ones.
+        geo=form != "global_profile",
         resource=pl.when(form == "application_profile").then("model_id").otherwise(pl.lit("")),
     ).filter(pl.col("metered") <= int(delivered.timestamp()))  # fmt: skip
     keys = ["day", "account_id", "region", "model", "scope", "geo", "resource"]

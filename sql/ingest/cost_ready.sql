@@ -4,7 +4,7 @@
 CREATE OR REPLACE TEMP TABLE cost_ready AS
 SELECT
     r.usage_date, r.account_id, r.service, r.usage_type,
-    c.model, c.token_kind, c.pricing_scope,
+    c.model, c.token_kind, c.pricing_scope, c.service_tier, c.cache_ttl,
     coalesce(r.region, c.region) AS region,
     r.tags, r.breakdown,
     CAST(sum(r.unblended_cost) AS DECIMAL(18, 10)) AS unblended_cost,

@@ -26,5 +26,7 @@ CREATE OR REPLACE TEMP TABLE cost_classes (
     model           VARCHAR,
     token_kind      VARCHAR,
     pricing_scope   VARCHAR,
-    region          VARCHAR
+    region          VARCHAR,
+    service_tier    VARCHAR,
+    cache_ttl       VARCHAR
 );
