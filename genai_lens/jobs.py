@@ -42,6 +42,8 @@ RUNNERS = {
     "cost": "ingest.cost:run",
     "models": "genai_lens.model_runner:run",
     "vacuum": "genai_lens.retention:vacuum",
+    # Weekly when pricing.refresh is on; not in JOBS: it reads no source of the estate.
+    "prices": "ingest.price_list:run",
 }
 
 

@@ -192,7 +192,9 @@ class Pricing(Strict):
     regions: list[str] = Field(
         ["us-east-1"], description="Regions whose list prices `prices refresh` reads"
     )
-    refresh: bool = Field(True, description="`serve` refreshes list prices weekly")
+    refresh: bool = Field(
+        False, description="`serve` refreshes list prices weekly (calls the AWS Price List API)"
+    )
     rate_basis: str = Field(
         "net", pattern=r"^(net|unblended)$",
         description="Learned rates net of discounts and credits (net) or before them (unblended)",

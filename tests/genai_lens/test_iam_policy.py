@@ -61,6 +61,7 @@ IAM_PREFIX = {
     "ce": "ce",
     "bedrock": "bedrock",
     "sts": "sts",
+    "pricing": "pricing",
 }
 # Operations whose IAM action has another name (S3's list and read permissions).
 ACTION_OF = {
@@ -89,6 +90,7 @@ STAR_ONLY = {
     "cloudwatch:GetMetricData",
     "cloudtrail:LookupEvents",
     "ce:GetCostAndUsage",
+    "pricing:GetProducts",
     "ce:GetCostForecast",
     "bedrock:GetModelInvocationLoggingConfiguration",
 }
