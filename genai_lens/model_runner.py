@@ -2,8 +2,9 @@
 
 The models in `models/` are pure functions over polars frames; this module is their I/O.
 Each step replaces its output tables whole in one transaction, so a re-run is harmless and a
-page never sees half a result. Steps: allocation and reconciliation (needs a bill),
-forecasts with backtests and landing, anomalies with explanations, then alerts.
+page never sees half a result. Steps: effective rates learned from the bill, allocation and
+reconciliation (both need a bill), forecasts with backtests and landing, anomalies with
+explanations, then alerts.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class ModelStepsFailed(LensError):
     """Some steps of a models run failed; the others ran and wrote their tables."""
 
 
-STEPS = ("allocation", "forecasts", "anomalies", "alerts")
+STEPS = ("rates", "allocation", "forecasts", "anomalies", "alerts")
 
 
 def run(
@@ -72,6 +73,10 @@ def _step(
     stats: RunStats,
     dry_run: bool,
 ) -> int:
+    if name == "rates":
+        from genai_lens import model_rates
+
+        return model_rates.run(con, settings, now, stats)
     if name == "allocation":
         return allocate(con, settings, (now - timedelta(days=HISTORY_DAYS)).date(), stats)
     if name == "forecasts":
