@@ -368,3 +368,15 @@ def missing_logs(frame: pl.DataFrame) -> pl.DataFrame:
 def _sum_or_null(column: str) -> pl.Expr:
     """The sum, or null when every value is null (not billed yet is not $0)."""
     return pl.when(pl.col(column).count() > 0).then(pl.col(column).sum()).alias(column)
+
+
+UNPRICED_BILL: Config = {"Bill spend": money(), "Share of bill": col.NumberColumn(format="percent"),
+                         "Log tokens": col.NumberColumn(format="compact")}  # fmt: skip
+
+
+def unpriced_bill(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("item").alias("Model or usage type"), pl.col("why").alias("Why"),
+        pl.col("region").alias("Region"), pl.col("bill_usd").alias("Bill spend"),
+        pl.col("share").alias("Share of bill"), pl.col("log_tokens").alias("Log tokens"),
+    )  # fmt: skip

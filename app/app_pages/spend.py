@@ -5,6 +5,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, data, figures, focus, tables, tiles, ui, view
+from app import format as fmt
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
 PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}
@@ -81,6 +82,12 @@ with ui.panel("Unit economics per application", "estimate"):
 
 recon = data.reconciliation(w)
 with ui.panel("Estimate vs bill", "bill", applies=("model",), why="the bill has no LOB"):
+    accuracy, unpriced = tiles.estimate_accuracy(data.estimate_accuracy(w)), data.unpriced_share(w)
+    if accuracy:
+        st.markdown(accuracy)
+    st.metric("Unpriced share of the bill", fmt.percent(unpriced["bill_share"]),
+              help="Bill spend on a model, usage type or tier the price catalog does not know "
+              "(Data health lists them).")  # fmt: skip
     if recon.is_empty():
         st.info(tiles.no_reconciliation(ctx), icon=":material/receipt_long:")
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -240,3 +240,25 @@ def test_landing_backtests_and_cost_explorer_say_what_they_are(estate, open_page
     total = landing[(landing["Series"] == "All LOBs (total)") & (landing["Period"] == "Month")]
     assert str(total["Actuals to"].iloc[0])[:10] == str(through)
     assert any(c.value.startswith("To date: the forecast's actuals") for c in at.caption)
+
+
+def test_spend_says_how_close_the_learned_rate_estimate_came_to_the_bill(estate, open_page):
+    path, _, _ = estate
+    from genai_lens.warehouse import connect
+
+    con = connect(path)
+    try:
+        day, ran = view.today(), datetime(2026, 1, 1)
+        rows = [("(total)", 1004.0, 1000.0), ("m-a", 603.0, 600.0), ("m-b", 401.0, 400.0)]
+        con.executemany(
+            "INSERT INTO estimate_backtest VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            [[ran, m, day - timedelta(days=15), day - timedelta(days=2), e, b, (e - b) / b]
+             for m, e, b in rows],
+        )  # fmt: skip
+    finally:
+        con.close()
+    at = open_page(path, "spend")
+    text = " ".join(m.value for m in at.markdown)
+    assert "Estimate vs bill: +0.40% over the last 14 days" in text
+    assert "furthest model m-a: +0.50%" in text
+    assert tile(at, "Unpriced share of the bill") != ""
