@@ -213,3 +213,23 @@ def test_current_and_legacy_models_of_real_logs_are_priced(warehouse, tmp_path):
         "anthropic.claude-v2:1", "global.anthropic.claude-sonnet-4-6")]  # fmt: skip
     rows = load(warehouse, tmp_path, recs)
     assert all(r["est_cost_usd"] and r["est_cost_usd"] > 0 for r in rows.values()), rows
+
+
+def test_fresh_invocations_are_priced_at_the_rate_learned_from_the_bill(warehouse, tmp_path):
+    # What `models run` learned: this organisation pays 2.70 per 1M input tokens of Sonnet 4.5
+    # on global profiles in us-east-1 (a discount the catalog does not know); no output line.
+    warehouse.execute(
+        "INSERT INTO effective_rates VALUES (?, 'input', '', 'default', 'global', 'us-east-1', "
+        "2.70, 'net', DATE '2025-11-20', DATE '2025-11-26', 7, 1e9, 2700, now()::TIMESTAMP)",
+        [SONNET45],
+    )
+    both = F.converse(modelId="global." + SONNET45, **tokens(100_000, 10_000))
+    only_in = F.converse(modelId="global." + SONNET45, **tokens(100_000))
+    geo = F.converse(modelId="us." + SONNET45, **tokens(100_000))  # regional: no learned rate
+    rows = load(warehouse, tmp_path, [both, only_in, geo])
+    assert rows[only_in["requestId"]]["est_cost_usd"] == pytest.approx(0.27)
+    assert rows[only_in["requestId"]]["price_basis"] == "bill"
+    assert rows[both["requestId"]]["est_cost_usd"] == pytest.approx(0.27 + 10_000 * 15 / 1e6)
+    assert rows[both["requestId"]]["price_basis"] == "bill+list"
+    assert rows[geo["requestId"]]["est_cost_usd"] == pytest.approx(0.33)
+    assert rows[geo["requestId"]]["price_basis"] == "list"
