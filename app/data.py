@@ -193,6 +193,11 @@ def estimate_accuracy(w: Window) -> pl.DataFrame:
     return _query("spend_estimate_accuracy", w)
 
 
+def reserved(w: Window) -> pl.DataFrame:
+    """Reserved-tier capacity per model x region and how much of it its calls use."""
+    return _query("spend_reserved", w)
+
+
 def unpriced_share(w: Window) -> dict[str, float | None]:
     """Share of the window's bill, and of its logged calls, the catalog cannot price."""
     row = _query("health_unpriced_share", w)

@@ -380,3 +380,19 @@ def unpriced_bill(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("region").alias("Region"), pl.col("bill_usd").alias("Bill spend"),
         pl.col("share").alias("Share of bill"), pl.col("log_tokens").alias("Log tokens"),
     )  # fmt: skip
+
+
+RESERVED: Config = {
+    "Monthly charge": money(), "Reserved TPM": col.NumberColumn(format="compact"),
+    "Mean use": col.NumberColumn(format="percent"), "Peak use": col.NumberColumn(format="percent"),
+    "Calls": count(),
+}  # fmt: skip
+
+
+def reserved(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("model").alias("Model"), pl.col("region").alias("Region"),
+        pl.col("reserved_tpm").alias("Reserved TPM"), pl.col("monthly_usd").alias("Monthly charge"),
+        pl.col("calls").alias("Calls"), pl.col("mean_use").alias("Mean use"),
+        pl.col("peak_use").alias("Peak use"),
+    )  # fmt: skip

@@ -55,14 +55,50 @@ def gap_cells(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.Data
     ).unique()
 
 
+RESERVED_WINDOW = timedelta(days=30)
+
+
+def reserved(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats: RunStats
+) -> int:
+    """Utilisation of each configured reservation over the last RESERVED_WINDOW: its calls
+    cost nothing more (the price rules give the reserved tier 0), the month's charge is fixed."""
+    start = now - RESERVED_WINDOW
+    used = con.sql(sql("models/reserved_usage"), params={"start": start, "end": now}).pl()
+    got = {(r["model"], r["region"]): r for r in used.iter_rows(named=True)}
+    minutes = RESERVED_WINDOW.total_seconds() / 60
+    rows = []
+    for res in settings.pricing.reservations:
+        u = got.get((res.model, res.region), {"calls": 0, "tokens": 0, "peak_tpm": 0.0})
+        rows.append({
+            "computed_at": now, "model": res.model, "region": res.region,
+            "window_from": start, "window_to": now, "reserved_tpm": res.tpm_thousands * 1000,
+            "monthly_usd": res.tpm_thousands * res.monthly_usd_per_1k_tpm,
+            "calls": u["calls"], "tokens": u["tokens"], "mean_tpm": u["tokens"] / minutes,
+            "peak_tpm": float(u["peak_tpm"]),
+        })  # fmt: skip
+    with transaction(con):
+        con.execute("DELETE FROM reserved_utilisation")
+        if rows:
+            insert_frame(con, "reserved_utilisation", pl.DataFrame(rows))
+    for r in rows:
+        mean, peak = r["mean_tpm"] / r["reserved_tpm"], r["peak_tpm"] / r["reserved_tpm"]
+        stats.notes.append(
+            f"reserved {r['model']} {r['region']}: {mean:.1%} of {r['reserved_tpm']:,.0f} TPM "
+            f"used on average, {peak:.1%} at the busiest minute"
+        )
+    return len(rows)
+
+
 def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats: RunStats) -> int:
     cfg = settings.pricing
+    held = reserved(con, settings, now, stats)
     start = (now - timedelta(days=HISTORY_DAYS)).date()
     params = {"start": start, "basis": cfg.rate_basis}
     bill = con.sql(sql("models/rates_bill"), params=params).pl().cast(R.BILL_COLUMNS)  # type: ignore[arg-type]
     if bill.is_empty():
         stats.notes.append("no bill token lines yet: invocations are priced at list price")
-        return 0
+        return held
     last = bill["usage_date"].max()
     assert isinstance(last, date)
     complete = last - timedelta(days=cfg.settle_days)  # the newest day the bill has settled
@@ -81,7 +117,7 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats
         insert_frame(con, "estimate_backtest", test.with_columns(
             computed_at=pl.lit(now), excluded_cells=pl.lit(excluded.height)))  # fmt: skip
     stats.notes.append(summary(test, excluded.height))
-    return rates.height + test.height
+    return held + rates.height + test.height
 
 
 def summary(test: pl.DataFrame, excluded: int) -> str:

@@ -186,6 +186,15 @@ class PriceRule(Strict):
     source: str = "genai-lens.toml"
 
 
+class Reservation(Strict):
+    """Reserved-tier capacity: a fixed monthly charge per 1K tokens per minute (TPM)."""
+
+    model: str = Field(description="Foundation model id the capacity is reserved for")
+    region: str = Field(description="Region of the reservation")
+    tpm_thousands: float = Field(gt=0, description="Reserved capacity in 1K tokens per minute")
+    monthly_usd_per_1k_tpm: float = Field(ge=0, description="The fixed monthly charge per 1K TPM")
+
+
 class Pricing(Strict):
     """How calls are priced: the Price List refresh and the rates learned from the bill."""
 
@@ -202,6 +211,7 @@ class Pricing(Strict):
     learn_days: int = Field(7, ge=1, le=90, description="Complete billed days rates learn from")
     settle_days: int = Field(2, ge=0, le=14, description="Latest bill days still filling in")
     held_out_days: int = Field(14, ge=1, le=90, description="Days the estimate is checked on")
+    reservations: list[Reservation] = []
 
 
 class Schedule(Strict):

@@ -95,6 +95,11 @@ with ui.panel("Estimate vs bill", "bill", applies=("model",), why="the bill has 
         left.plotly_chart(figures.reconciliation(recon, days))
         ui.table(tables.reconciliation(recon), tables.RECONCILIATION, where=right)
 
+if len(held := data.reserved(w)):
+    with ui.panel("Reserved capacity", "models", applies=(), why="a reservation has no LOB"):
+        st.caption("A fixed monthly charge per 1K tokens per minute: its calls cost nothing more.")
+        ui.table(tables.reserved(held), tables.RESERVED)
+
 chargeback = data.chargeback(w)
 with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows the invoice"):
     if chargeback.is_empty():

@@ -72,3 +72,20 @@ CREATE TABLE estimate_backtest (
     pct             DOUBLE,
     excluded_cells  INTEGER NOT NULL        -- account x region x days left out for a logging gap
 );
+
+-- How much of each configured reservation its reserved-tier calls use (grain: model x region,
+-- newest models run). Tokens per minute count input, output and cache tokens of the calls
+-- that ran on the reserved tier; mean over the window's minutes, peak the busiest minute.
+CREATE TABLE reserved_utilisation (
+    computed_at     TIMESTAMP NOT NULL,
+    model           VARCHAR NOT NULL,
+    region          VARCHAR NOT NULL,
+    window_from     TIMESTAMP NOT NULL,
+    window_to       TIMESTAMP NOT NULL,
+    reserved_tpm    DOUBLE NOT NULL,
+    monthly_usd     DOUBLE NOT NULL,
+    calls           BIGINT NOT NULL,
+    tokens          BIGINT NOT NULL,
+    mean_tpm        DOUBLE NOT NULL,
+    peak_tpm        DOUBLE NOT NULL
+);
