@@ -48,6 +48,9 @@ LANDED = {
     "0012_create_cw_calls_hourly.sql": (
         "4acac7399279dcd880110fe8761b2662b30194ebf8ecd2d516d636484c0e058f"
     ),
+    "0013_add_service_tiers_and_price_rules.sql": (
+        "f794fd6f908ad90b9e977a4fdc2c42f6dd84e87bddc414dbcb2a917f9ab93ad3"
+    ),
 }
 
 
