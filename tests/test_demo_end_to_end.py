@@ -87,7 +87,8 @@ def test_unpriced_and_unresolved_are_counted_not_zero(demo_run):
     # then at the rate learned from the bill (calls ingested after `models run`).
     row = con.execute(
         "SELECT count(*), count(est_cost_usd) FILTER (WHERE price_basis IS DISTINCT FROM 'bill'),"
-        " count(*) FILTER (WHERE est_cost_usd = 0) FROM invocations WHERE model = ?",
+        " count(*) FILTER (WHERE est_cost_usd = 0 AND input_tokens + output_tokens > 0)"
+        " FROM invocations WHERE model = ?",
         [unpriced_model],
     ).fetchone()
     assert row[0] > 0 and row[1] == 0 and row[2] == 0

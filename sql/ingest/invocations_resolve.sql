@@ -147,12 +147,16 @@ SELECT
     g.policies AS guardrail_policies,
     p.input_body_bytes, p.output_body_bytes, p.input_body_md5,
     p.input_body_s3_path, p.output_body_s3_path,
-    -- A token kind without a price makes the whole estimate unknown, never a silent $0.
-    p.c_in + p.c_out + p.c_cr + p.c_cw5 + p.c_cw1h AS est_cost_usd,
+    -- A token kind without a price makes the whole estimate unknown, never a silent $0; so
+    -- does a model (or tier, or latency mode) neither the catalog nor the bill prices, even
+    -- on a call without tokens.
+    CASE WHEN (p.p_in IS NOT NULL AND p.f_in IS NOT NULL)
+              OR (p.learnable AND coalesce(p.b_in, p.b_out, p.b_cr, p.b_cw, p.b_cw1h) IS NOT NULL)
+         THEN p.c_in + p.c_out + p.c_cr + p.c_cw5 + p.c_cw1h END AS est_cost_usd,
     p.service_tier, p.latency_mode, p.cache_write_5m_tokens, p.cache_write_1h_tokens,
     CASE WHEN est_cost_usd IS NULL THEN NULL
          WHEN p.service_tier = 'reserved' THEN 'reserved'
-         WHEN NOT p.used THEN 'list'
+         WHEN NOT p.used THEN CASE WHEN p.p_in IS NOT NULL THEN 'list' ELSE 'bill' END
          WHEN list_bool_and(p.from_bill) THEN 'bill'
          WHEN list_bool_or(p.from_bill) THEN 'bill+list'
          ELSE 'list' END AS price_basis,

@@ -233,3 +233,15 @@ def test_fresh_invocations_are_priced_at_the_rate_learned_from_the_bill(warehous
     assert rows[both["requestId"]]["price_basis"] == "bill+list"
     assert rows[geo["requestId"]]["est_cost_usd"] == pytest.approx(0.33)
     assert rows[geo["requestId"]]["price_basis"] == "list"
+
+
+def test_a_call_without_tokens_of_an_unknown_model_or_tier_is_still_unpriced(warehouse, tmp_path):
+    none = {"input": {"inputTokenCount": 0}, "timestamp": WHEN}
+    throttled = F.error_record(modelId="ai21.jamba-1-5-large-v1:0", **none)
+    odd_tier = F.converse(modelId=SONNET45, **tokens(0, output={"outputTokenCount": 0,
+                          "outputBodyJson": {"serviceTier": {"type": "turbo"}}}))  # fmt: skip
+    known = F.error_record(modelId=SONNET45, **none)
+    rows = load(warehouse, tmp_path, [throttled, odd_tier, known])
+    assert rows[throttled["requestId"]]["est_cost_usd"] is None
+    assert rows[odd_tier["requestId"]]["est_cost_usd"] is None
+    assert rows[known["requestId"]]["est_cost_usd"] == 0  # a known price of no tokens
