@@ -11,7 +11,7 @@ is right; they are skipped only because a day can be restated).
 A price change inside the window would blend two prices; the rate is therefore taken over the
 latest *run* of days whose own daily rate agrees (within CHANGE_TOLERANCE) with the newest
 day's. A key with no bill line yet has no learned rate: the estimate uses the list price, and
-says so. Pure functions over polars frames; the I/O is genai_lens.model_rates.
+says so. Pure functions over polars frames; the I/O is jobs.model_rates.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, data, figures, focus, tables, tiles, ui, view
-from app import format as fmt
+from base import format as fmt
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
 PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from app import data, focus, view
-from app import format as fmt
-from genai_lens import runtime
+from base import format as fmt
+from warehouse import runtime
 
 FOCUS_COLUMNS = json.loads(Path(__file__).with_name("focus_1_2_columns.json").read_text())
 
@@ -244,7 +244,7 @@ def test_landing_backtests_and_cost_explorer_say_what_they_are(estate, open_page
 
 def test_spend_says_how_close_the_learned_rate_estimate_came_to_the_bill(estate, open_page):
     path, _, _ = estate
-    from genai_lens.warehouse import connect
+    from warehouse.db import connect
 
     con = connect(path)
     try:
