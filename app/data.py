@@ -158,6 +158,27 @@ def accounts() -> focus.Accounts:
     return focus.accounts_of(runtime.settings().cost)
 
 
+def estimate_accuracy(w: Window) -> pl.DataFrame:
+    """The learned-rate estimate against the final bill on held-out days, per model + total."""
+    return _query("spend_estimate_accuracy", w)
+
+
+def reserved(w: Window) -> pl.DataFrame:
+    """Reserved-tier capacity per model x region and how much of it its calls use."""
+    return _query("spend_reserved", w)
+
+
+def unpriced_share(w: Window) -> dict[str, float | None]:
+    """Share of the window's bill, and of its logged calls, the catalog cannot price."""
+    row = _query("health_unpriced_share", w)
+    return row.row(0, named=True) if len(row) else {"bill_share": None, "call_share": None}
+
+
+def unpriced_bill(w: Window) -> pl.DataFrame:
+    """Bill spend the catalog cannot price, per model or usage type x why x region."""
+    return _query("health_unpriced_bill", w)
+
+
 def chargeback(w: Window) -> pl.DataFrame:
     """The bill split per day x LOB x model x token kind (what the downloads hold)."""
     return _query("spend_chargeback", w)

@@ -404,3 +404,31 @@ def missing_logs(frame: pl.DataFrame) -> pl.DataFrame:
 def _sum_or_null(column: str) -> pl.Expr:
     """The sum, or null when every value is null (not billed yet is not $0)."""
     return pl.when(pl.col(column).count() > 0).then(pl.col(column).sum()).alias(column)
+
+
+UNPRICED_BILL: Config = {"Bill spend": money(), "Share of bill": col.NumberColumn(format="percent"),
+                         "Log tokens": col.NumberColumn(format="compact")}  # fmt: skip
+
+
+def unpriced_bill(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("item").alias("Model or usage type"), pl.col("why").alias("Why"),
+        pl.col("region").alias("Region"), pl.col("bill_usd").alias("Bill spend"),
+        pl.col("share").alias("Share of bill"), pl.col("log_tokens").alias("Log tokens"),
+    )  # fmt: skip
+
+
+RESERVED: Config = {
+    "Monthly charge": money(), "Reserved TPM": col.NumberColumn(format="compact"),
+    "Mean use": col.NumberColumn(format="percent"), "Peak use": col.NumberColumn(format="percent"),
+    "Calls": count(),
+}  # fmt: skip
+
+
+def reserved(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("model").alias("Model"), pl.col("region").alias("Region"),
+        pl.col("reserved_tpm").alias("Reserved TPM"), pl.col("monthly_usd").alias("Monthly charge"),
+        pl.col("calls").alias("Calls"), pl.col("mean_use").alias("Mean use"),
+        pl.col("peak_use").alias("Peak use"),
+    )  # fmt: skip

@@ -290,3 +290,22 @@ def unlogged_latency(apps: list[str], timing: str = "latency") -> str:
         f"No {what} logged for {len(apps)} application(s), left out of the ranking: {names}. "
         f"{NO_LOGGED[timing]}"
     )
+
+
+def estimate_accuracy(acc: pl.DataFrame) -> str | None:
+    """'Estimate vs bill: +0.40% over the last 14 days (worst model …)', from the newest
+    backtest of the learned rates; None before the models have run on a bill."""
+    total = acc.filter(pl.col("model") == "(total)")
+    if total.is_empty() or total["pct"][0] is None:
+        return None
+    t = total.row(0, named=True)
+    days = (t["held_to"] - t["held_from"]).days + 1
+    line = f"Estimate vs bill: {t['pct'] * 100:+.2f}% over the last {days} days"
+    models = acc.filter(pl.col("model") != "(total)", pl.col("pct").is_not_null())
+    if len(models):
+        worst = models.sort(pl.col("pct").abs(), descending=True).row(0, named=True)
+        line += f" (furthest model {worst['model']}: {worst['pct'] * 100:+.2f}%)"
+    return (
+        line
+        + ", priced at rates learned from the bill where it has the line, list price elsewhere."
+    )

@@ -177,6 +177,7 @@ class Price(Strict):
     output: float = Field(ge=0, description="USD per 1M output tokens")
     cache_read: float | None = Field(None, ge=0)
     cache_write: float | None = Field(None, ge=0)
+    cache_write_1h: float | None = Field(None, ge=0, description="1-hour cache write price")
     geo_premium: float = Field(0.0, ge=0, le=1)
     effective_from: date = date(2000, 1, 1)
     source: str = "genai-lens.toml"
@@ -203,6 +204,46 @@ class Export(Strict):
         if self.kind == "chargeback" and self.format != "csv":
             raise ValueError('the chargeback file is CSV only: set format = "csv"')
         return self
+
+
+class PriceRule(Strict):
+    """A multiplier on the standard on-demand price (tier, batch, latency, long context)."""
+
+    rule: str = Field(pattern=r"^(tier|mode|latency|context|cache_ttl)$")
+    value: str = Field(min_length=1, description="e.g. priority, flex, batch, optimized, long")
+    model: str = Field("*", description="Foundation model id, or * for every model")
+    input_factor: float = Field(ge=0)
+    output_factor: float = Field(ge=0)
+    min_input_tokens: int | None = Field(None, ge=1, description="context rules: from this size")
+    source: str = "genai-lens.toml"
+
+
+class Reservation(Strict):
+    """Reserved-tier capacity: a fixed monthly charge per 1K tokens per minute (TPM)."""
+
+    model: str = Field(description="Foundation model id the capacity is reserved for")
+    region: str = Field(description="Region of the reservation")
+    tpm_thousands: float = Field(gt=0, description="Reserved capacity in 1K tokens per minute")
+    monthly_usd_per_1k_tpm: float = Field(ge=0, description="The fixed monthly charge per 1K TPM")
+
+
+class Pricing(Strict):
+    """How calls are priced: the Price List refresh and the rates learned from the bill."""
+
+    regions: list[str] = Field(
+        ["us-east-1"], description="Regions whose list prices `prices refresh` reads"
+    )
+    refresh: bool = Field(
+        False, description="`serve` refreshes list prices weekly (calls the AWS Price List API)"
+    )
+    rate_basis: str = Field(
+        "net", pattern=r"^(net|unblended)$",
+        description="Learned rates net of discounts and credits (net) or before them (unblended)",
+    )  # fmt: skip
+    learn_days: int = Field(7, ge=1, le=90, description="Complete billed days rates learn from")
+    settle_days: int = Field(2, ge=0, le=14, description="Latest bill days still filling in")
+    held_out_days: int = Field(14, ge=1, le=90, description="Days the estimate is checked on")
+    reservations: list[Reservation] = []
 
 
 class Schedule(Strict):
@@ -311,6 +352,8 @@ class Settings(BaseSettings):
         True, description="Ask Bedrock GetInferenceProfile for application profiles not in config"
     )
     prices: list[Price] = []
+    price_rules: list[PriceRule] = []
+    pricing: Pricing = Pricing()
     schedule: Schedule = Schedule()
     exports: list[Export] = []
     retention: Retention = Retention()

@@ -11,13 +11,19 @@ How the bill relates to the invocations (what tests and the product can rely on)
   an application inference profile carry its ARN and its cost-allocation tags (`user_<key>` in
   CUR, `user:<key>` in FOCUS); other calls have no resource id and no tags.
 - CUR `line_item_unblended_cost` = tokens x the catalog's list price (ingest/invocation_logs/
-  data/bedrock_prices.csv, in force that day, with its geo premium for geo cross-region profiles),
-  rounded to 1e-10 USD per line: per (day, model, token kind) it equals the estimate up to that
-  rounding. FOCUS `ListCost` is the same figure.
+  data/bedrock_prices.csv, in force that day, with its geo premium for every call but global ones),
+  rounded to 1e-10 USD per line: per (day, model, token kind) it equals the list estimate up to
+  that rounding, except where PRICE_CHANGE applies. FOCUS `ListCost` is the same figure.
 - An enterprise discount (EDP_DISCOUNT, 3%) lowers what AWS itself bills (first-party models):
   CUR `line_item_net_unblended_cost` and FOCUS `BilledCost`/`EffectiveCost`/`ContractedCost` are
   3% under list on those lines. Marketplace lines are not discounted. So FOCUS billed cost sits
   0-3% under the estimate: the drift the product must show, not hide.
+- Service tiers and cache TTLs bill under their own usage types: a tier word after the meter
+  (`…-input-tokens-priority`, `…_input_tokens_flex-Units`; the standard tier none, or
+  `standard`), the 1-hour cache write as `…CacheWrite1hInputTokenCount…`; priced at the
+  catalog's price rules (tier factor, 1-hour write = input x the 1h rule where no price is set).
+- A mid-estate price cut the catalog does not know (PRICE_CHANGE: Nova Lite -20% from 40% of
+  the estate on) is on every export: only rates learned from the bill can follow it.
 - Token kinds the catalog does not price (Nova cache writes) are not charged; the model the
   catalog lacks (AI21 Jamba) is billed at EXTRA_PRICES, so the bill has spend with no estimate.
 - Usage reaches the bill late (a per-call metering lag, LAG_MEAN_H on average, at most
@@ -41,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +57,7 @@ import pyarrow.parquet as pq
 
 from demo import world as w
 from ingest.cost.usage_types import EDITION, REGIONS
-from ingest.invocation_logs.pricing import catalog_rows
+from ingest.invocation_logs.pricing import catalog_rows, rule_rows
 
 BILL_DIR = "bill"
 EXPORTS = {"cur": "bedrock-cur", "focus": "bedrock-focus"}  # zone folder -> export name
@@ -60,7 +66,11 @@ EDP_DISCOUNT = 0.03
 LAG_MEAN_H, LAG_MAX_H = 3.0, 30.0
 INVOICE_DELAY = timedelta(days=3)
 DECIMALS = 10
-KINDS = ("input", "output", "cache_read", "cache_write")
+KINDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+TIERS = ("default", "priority", "flex")
+# A price cut AWS made mid-estate that the catalog has not caught: the bill has it from this
+# fraction of the estate on, the list price (and so the estimate at list) does not.
+PRICE_CHANGE = {"model": w.NLITE, "at": 0.4, "factor": 0.8}
 # Models the catalog does not price, at the rate AWS bills them [3p: public rate-card copies].
 EXTRA_PRICES = {w.JAMBA: {"input": 2.0, "output": 8.0}}
 PREFIX = {region: code for code, region in REGIONS.items()}
@@ -113,9 +123,12 @@ _METERS = {
     "cache_read": ("cache-read-input-token-count", "CacheReadInputTokenCount", "cache_read_tokens"),
     "cache_write": ("cache-write-input-token-count", "CacheWriteInputTokenCount",
                     "cache_write_tokens"),
+    "cache_write_1h": ("cache-write-1h-input-token-count", "CacheWrite1hInputTokenCount",
+                       "cache_write_1h_tokens"),
 }
 _WORDS = {"input": "Input Tokens", "output": "Output Tokens",
-          "cache_read": "Cache Read Input Tokens", "cache_write": "Cache Write Input Tokens"}
+          "cache_read": "Cache Read Input Tokens", "cache_write": "Cache Write Input Tokens",
+          "cache_write_1h": "Cache Write 1h Input Tokens"}
 # fmt: on
 
 
@@ -129,26 +142,32 @@ class Bill:
     list_usd: float  # what the delivery bills at list price (CUR unblended)
 
 
-def usage_type(model: str, region: str, kind: str, scope: str) -> str:
-    """The usage type a model's tokens of `kind` bill under in `region` (scope: regional|global)."""
+def usage_type(model: str, region: str, kind: str, scope: str, tier: str = "default") -> str:
+    """The usage type a model's tokens of `kind` bill under in `region` (scope: regional|global)
+    on a service tier (a tier word after the meter; the standard tier has none, or `standard`
+    in the newer Marketplace generation)."""
     sku, reg, glob = SKUS[model], PREFIX[region], scope == "global"
     first_party, camel, snake = _METERS[kind]
     if not sku.marketplace:
-        return f"{reg}-{sku.name}-{'global-' if glob else ''}{first_party}"
+        suffix = "" if tier == "default" else f"-{tier}"
+        return f"{reg}-{sku.name}-{'global-' if glob else ''}{first_party}{suffix}"
+    word = "standard" if tier == "default" else tier
     meter = (
-        f"{snake}_{'global_' if glob else ''}standard" if sku.snake else camel + "_Global" * glob
-    )
+        f"{snake}_{'global_' if glob else ''}{word}" if sku.snake
+        else camel + "_Global" * glob + ("" if tier == "default" else f"_{tier.capitalize()}")
+    )  # fmt: skip
     return f"{reg}-MP:{reg}_{meter}-Units"
 
 
 def sku_table() -> pl.DataFrame:
     """(service, usage_type) -> demo model, for every name the bill can use."""
     rows = [
-        (SKUS[m].service, usage_type(m, region, kind, scope), m)
+        (SKUS[m].service, usage_type(m, region, kind, scope, tier), m)
         for m in SKUS
         for region in PREFIX
         for kind in KINDS
         for scope in ("regional", "global")
+        for tier in TIERS
     ]
     return pl.DataFrame(rows, schema=["service", "usage_type", "model"], orient="row").unique()
 
@@ -163,6 +182,8 @@ def _rates(pairs: pl.DataFrame) -> pl.DataFrame:
         if rows:
             p = ([r for r in rows if r.effective_from <= day] or rows[:1])[-1]
             price = {k: getattr(p, k) for k in (*KINDS, "geo_premium")}
+            if price["cache_write_1h"] is None and p.cache_write is not None:
+                price["cache_write_1h"] = p.input * _rule("cache_ttl", "1h")[0]
         else:
             price = {k: EXTRA_PRICES.get(model, {}).get(k) for k in KINDS} | {"geo_premium": 0.0}
         out.append({"model": model, "day": day, **price})
@@ -174,9 +195,36 @@ def _rates(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def billable(frame: pl.DataFrame, delivered: datetime) -> pl.DataFrame:
+def _rule(rule: str, value: str) -> tuple[float, float]:
+    """(input, output) factor of a '*' price rule of the catalog."""
+    for r, _ in rule_rows():
+        if (r.rule, r.value, r.model) == (rule, value, "*"):
+            return r.input_factor, r.output_factor
+    raise KeyError((rule, value))
+
+
+def change_day(frame: pl.DataFrame) -> date | None:
+    """The day PRICE_CHANGE takes effect: its fraction of the way through the estate."""
+    if frame.is_empty():
+        return None
+    first, last = frame["ts"].min(), frame["ts"].max()
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    return (first + (last - first) * float(PRICE_CHANGE["at"])).date()
+
+
+def _price_change(day: date | None) -> pl.Expr:
+    if day is None:
+        return pl.lit(1.0)
+    hit = (pl.col("model") == PRICE_CHANGE["model"]) & (pl.col("day") >= day)
+    return pl.when(hit).then(pl.lit(float(PRICE_CHANGE["factor"]))).otherwise(pl.lit(1.0))
+
+
+def billable(frame: pl.DataFrame, delivered: datetime, change: date | None = None) -> pl.DataFrame:
     """Token usage metered by `delivered`, priced: one row per (day, account, region, model,
-    scope, resource, kind) with tokens and list cost (USD)."""
+    scope, resource, tier, kind) with tokens and billed cost before discounts (USD): list
+    price, tier and geo premium, and PRICE_CHANGE from `change` (default: `frame`'s own
+    change_day; pass the whole estate's when `frame` is a part of it)."""
+    change = change or change_day(frame)
     delivered = delivered if delivered.tzinfo else delivered.replace(tzinfo=UTC)
     # Each call's metering lag comes from its requestId (random hex): the same call gets the
     # same lag in any subset of the frame, and no generator state is involved.
@@ -184,15 +232,18 @@ def billable(frame: pl.DataFrame, delivered: datetime) -> pl.DataFrame:
     lag = (-LAG_MEAN_H * 3600 * (1 - u).log()).clip(upper_bound=LAG_MAX_H * 3600)
     form = pl.col("model_id_form")
     calls = frame.select(
-        "account_id", "region", "model", *(f"{k}_tokens" for k in KINDS),
+        "account_id", "region", "model", "input_tokens", "output_tokens", "cache_read_tokens",
+        "cache_write_1h_tokens", "service_tier",
+        cache_write_tokens=pl.col("cache_write_tokens") - pl.col("cache_write_1h_tokens"),
         day=pl.col("ts").dt.date(),
         metered=pl.col("ts").dt.epoch("s") + lag.cast(pl.Int64),
         scope=pl.when(form == "global_profile").then(pl.lit("global"))
         .otherwise(pl.lit("regional")),
-        geo=form.is_in(["system_profile", "system_profile_arn"]),
+        # Geo profiles and in-region calls both pay the premium over global ones.
+        geo=form != "global_profile",
         resource=pl.when(form == "application_profile").then("model_id").otherwise(pl.lit("")),
     ).filter(pl.col("metered") <= int(delivered.timestamp()))  # fmt: skip
-    keys = ["day", "account_id", "region", "model", "scope", "geo", "resource"]
+    keys = ["day", "account_id", "region", "model", "scope", "geo", "resource", "service_tier"]
     used = (
         calls.drop("metered")
         .unpivot(index=keys, variable_name="kind", value_name="tokens")
@@ -203,10 +254,13 @@ def billable(frame: pl.DataFrame, delivered: datetime) -> pl.DataFrame:
     )
     rates = _rates(used.select("model", "day").unique().sort("model", "day"))
     premium = pl.when("geo").then(1 + pl.col("geo_premium")).otherwise(1.0)
+    tier = pl.col("service_tier").replace_strict({t: _rule("tier", t)[0] for t in TIERS})
     return (
         used.join(rates, on=["model", "day", "kind"])
         .filter(pl.col("per_1m").is_not_null())
-        .with_columns(cost=pl.col("tokens") * pl.col("per_1m") * premium / 1e6)
+        .with_columns(
+            cost=pl.col("tokens") * pl.col("per_1m") * premium * tier / 1e6 * _price_change(change)
+        )
         .group_by(*(k for k in keys if k != "geo"), "kind")
         .agg(pl.col("tokens").sum(), pl.col("cost").sum())
     )
@@ -214,7 +268,7 @@ def billable(frame: pl.DataFrame, delivered: datetime) -> pl.DataFrame:
 
 def line_items(usage: pl.DataFrame) -> pl.DataFrame:
     """`billable` rows named as the bill names them, one per line item, in a stable order."""
-    names = usage.select("model", "region", "kind", "scope").unique()
+    names = usage.select("model", "region", "kind", "scope", "service_tier").unique()
     named = names.with_columns(
         usage_type=pl.Series([usage_type(*r) for r in names.iter_rows()], dtype=pl.String),
         service=pl.col("model").replace_strict({m: s.service for m, s in SKUS.items()}),
@@ -223,7 +277,7 @@ def line_items(usage: pl.DataFrame) -> pl.DataFrame:
     )
     net = pl.when("marketplace").then(1.0).otherwise(1 - EDP_DISCOUNT)
     return (
-        usage.join(named, on=["model", "region", "kind", "scope"])
+        usage.join(named, on=["model", "region", "kind", "scope", "service_tier"])
         .with_columns(
             list_cost=pl.col("cost").round(DECIMALS),
             net_cost=(pl.col("cost") * net).round(DECIMALS),
@@ -447,7 +501,7 @@ def write_bill(
     `root`/cur and `root`/focus: one object per export and billing period, overwritten."""
     delivered = as_of or end + timedelta(hours=LAG_MAX_H)
     delivered = delivered if delivered.tzinfo else delivered.replace(tzinfo=UTC)
-    lines = line_items(billable(frame, delivered))
+    lines = line_items(billable(frame, delivered, change_day(frame)))
     files = 0
     periods = sorted(set(lines["period"]))
     for period in periods:
@@ -467,8 +521,9 @@ def write_bill(
 
 def truth(bill: Bill, frame: pl.DataFrame) -> dict[str, Any]:
     """What the bill holds, for tests: where, and the list cost of what no log shows."""
-    gap = billable(frame.filter(~pl.col("logged")), bill.delivered)
-    unpriced = billable(frame.filter(pl.col("model") == w.JAMBA), bill.delivered)
+    change = change_day(frame)
+    gap = billable(frame.filter(~pl.col("logged")), bill.delivered, change)
+    unpriced = billable(frame.filter(pl.col("model") == w.JAMBA), bill.delivered, change)
     return {
         "root": BILL_DIR,
         "exports": {f"{BILL_DIR}/{folder}": name for folder, name in EXPORTS.items()},
@@ -477,6 +532,11 @@ def truth(bill: Bill, frame: pl.DataFrame) -> dict[str, Any]:
         "delivered": f"{bill.delivered:%Y-%m-%dT%H:%M:%SZ}",
         "line_items": bill.lines,
         "edp_discount": EDP_DISCOUNT,
+        "price_change": {
+            "model": PRICE_CHANGE["model"],
+            "from": str(change),
+            "factor": PRICE_CHANGE["factor"],
+        },
         "list_usd": round(bill.list_usd, 6),
         "logging_gap_list_usd": round(gap["cost"].sum(), 6),
         "unpriced_model_list_usd": round(unpriced["cost"].sum(), 6),

@@ -23,6 +23,7 @@ import polars as pl
 
 from demo import bill as demo_bill
 from demo import platform as demo_platform
+from demo import tiers as demo_tiers
 from demo import world as w
 from demo.frame import expected_attribution, simulate_rows
 from demo.metrics import write_metric_stream
@@ -42,7 +43,7 @@ COLUMNS = (
     "error_code", "guardrail_id", "guardrail_version", "guardrail_action", "guardrail_policy",
     "guardrail_variant", "prompt_idx", "response_idx", "canary", "large_input", "large_output",
     "stream_done", "key_order", "cache_fields", "logged", "incident", "attributed_lob",
-    "attribution_rule",
+    "attribution_rule", "service_tier", "cache_write_1h_tokens",
 )  # fmt: skip
 
 
@@ -72,7 +73,7 @@ def simulate(
     tags = {p.arn: dict(p.tags) for p in w.PROFILES if p.listed}
     frame = expected_attribution(frame, w.RULES, tags)
     ts = pl.from_epoch("ts_s", time_unit="s").dt.replace_time_zone("UTC")
-    return frame.with_columns(ts=ts).select(COLUMNS)
+    return demo_tiers.assign(frame.with_columns(ts=ts)).select(COLUMNS)
 
 
 def _file_name(last: datetime, first_id: str) -> str:

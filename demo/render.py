@@ -27,7 +27,7 @@ MACROS = {
     '"identity":{"arn":"«identity_arn»"},"inferenceRegion":"«inference_region»",'
     '"schemaType":"ModelInvocationLog","schemaVersion":"1.0"}\n',
     "CALL": '"requestId":"«request_id»","operation":"«operation»","modelId":"«model_id»"«error»'
-    '«metadata»,"input":{"inputContentType":"application/json",«INPUT_BODY»,'
+    '«metadata»«tier_record»,"input":{"inputContentType":"application/json",«INPUT_BODY»,'
     '"inputTokenCount":«n_in»«cache_counts»},"output":«OUTPUT»',
     "IN_JSON": '"inputBodyJson":«REQUEST»',
     "IN_S3": '"inputBodyS3Path":"s3://' + w.LOG_BUCKET + '/«dir»/data/«request_id»_input.json.gz"',
@@ -47,10 +47,10 @@ CACHED_SYSTEM = (
 BODIES = {
     "converse": (
         '{"messages":[{"role":"user","content":[{"text":"«p»"}]}],"system":[{"text":"«SYS»"}'
-        '«cache_point»],"inferenceConfig":{"maxTokens":«n_max»,"temperature":0.2}«gr_request»}',
+        '«cache_point»],"inferenceConfig":{"maxTokens":«n_max»,"temperature":0.2}«gr_request»«tier_request»}',
         '{"output":{"message":{"role":"assistant","content":[{"text":"«r1»«r2»"}«tool_converse»]}},'
         '"stopReason":"«sr»","metrics":{"latencyMs":«n_lat»},"usage":{"inputTokens":«n_in»,'
-        '"outputTokens":«n_out»,"totalTokens":«n_total»«converse_cache»}«gr_converse»}',
+        '"outputTokens":«n_out»,"totalTokens":«n_total»«converse_cache»}«tier_converse»«gr_converse»}',
         None,
     ),
     "anthropic": (
@@ -163,6 +163,8 @@ def _opt(cond: pl.Expr | str, text: str) -> pl.Expr:
 def _fields() -> dict[str, pl.Expr]:
     """Per-row values that are not plain columns."""
     cached = "cached"
+    one_hour = pl.col("cache_write_1h_tokens") > 0
+    tiered = pl.col("service_tier") != "default"
     return {
         "error": _opt(pl.col("error_code").is_not_null(), ',"errorCode":"«error_code»"'),
         "metadata": _opt(
@@ -174,12 +176,30 @@ def _fields() -> dict[str, pl.Expr]:
         "cache_point": _opt(cached, ',{"cachePoint":{"type":"default"}}'),
         "converse_cache": _opt(
             cached, ',"cacheReadInputTokens":«n_cr»,"cacheWriteInputTokens":«n_cw»'
+        )
+        + _opt(
+            one_hour,
+            ',"cacheDetails":[{"ttl":"5m","inputTokens":«n_cw5»},'
+            '{"ttl":"1h","inputTokens":«n_cw1h»}]',
         ),
         "nova_cache": _opt(
             cached, ',"cacheReadInputTokenCount":«n_cr»,"cacheWriteInputTokenCount":«n_cw»'
         ),
         "anthropic_cache": _opt(
             cached, ',"cache_creation_input_tokens":«n_cw»,"cache_read_input_tokens":«n_cr»'
+        )
+        + _opt(
+            one_hour,
+            ',"cache_creation":{"ephemeral_5m_input_tokens":«n_cw5»,'
+            '"ephemeral_1h_input_tokens":«n_cw1h»}',
+        ),
+        # The tier that served the call: Converse has it in both bodies; InvokeModel passes it
+        # as a header, which the demo writes as a record field [assumed: no real record seen].
+        "tier_converse": _opt(tiered, ',"serviceTier":{"type":"«service_tier»"}'),
+        "tier_request": _opt(tiered, ',"serviceTier":{"type":"«service_tier»"}'),
+        "tier_record": _opt(
+            tiered & pl.col("operation").str.starts_with("Invoke"),
+            ',"serviceTier":"«service_tier»"',
         ),
         "system": pl.when(cached)
         .then(pl.lit(CACHED_SYSTEM))
@@ -264,6 +284,8 @@ def _texts(frame: pl.DataFrame) -> pl.DataFrame:
         dir=pl.concat_str(pl.lit("AWSLogs/"), "account_id", pl.lit("/BedrockModelInvocationLogs/"),
                           "region", pl.lit("/"), pl.col("ts").dt.strftime("%Y/%m/%d/%H")),
         **{k: pl.col(v).cast(pl.String) for k, v in numbers.items()},
+        n_cw1h=pl.col("cache_write_1h_tokens").cast(pl.String),
+        n_cw5=(pl.col("cache_write_tokens") - pl.col("cache_write_1h_tokens")).cast(pl.String),
     )  # fmt: skip
 
 

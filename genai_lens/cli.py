@@ -242,6 +242,21 @@ def models_run(
         typer.echo(f"  {note}")
 
 
+prices_app = typer.Typer(no_args_is_help=True, help="The price catalog.")
+app.add_typer(prices_app, name="prices")
+
+
+@prices_app.command("refresh")
+def prices_refresh() -> None:
+    """Read Bedrock list prices from the AWS Price List API into a dated catalog."""
+    from jobs import runner as jobs
+
+    settings, con = state.open()
+    run = jobs.run_job(con, settings, "prices", trigger="cli")
+    for note in run.stats.notes:
+        typer.echo(note)
+
+
 @eval_app.command("anomaly")
 def eval_anomaly(
     dataset: Annotated[

@@ -2,8 +2,9 @@
 
 The models in `models/` are pure functions over polars frames; this module is their I/O.
 Each step replaces its output tables whole in one transaction, so a re-run is harmless and a
-page never sees half a result. Steps: allocation and reconciliation (needs a bill),
-forecasts with backtests and landing, anomalies with explanations, then alerts.
+page never sees half a result. Steps: effective rates learned from the bill, allocation and
+reconciliation (both need a bill), forecasts with backtests and landing, anomalies with
+explanations, then alerts.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class ModelStepsFailed(LensError):
     """Some steps of a models run failed; the others ran and wrote their tables."""
 
 
-STEPS = ("allocation", "forecasts", "anomalies", "alerts", "exports")
+STEPS = ("rates", "allocation", "forecasts", "anomalies", "alerts", "exports")
 
 
 def run(
@@ -74,6 +75,10 @@ def _step(
     stats: RunStats,
     dry_run: bool,
 ) -> int:
+    if name == "rates":
+        from jobs import model_rates
+
+        return model_rates.run(con, settings, now, stats)
     if name == "allocation":
         return allocate(con, settings, (now - timedelta(days=HISTORY_DAYS)).date(), stats)
     if name == "forecasts":

@@ -36,11 +36,18 @@ def _vacuum(con: duckdb.DuckDBPyConnection, settings: Settings, **kwargs: Any) -
     return retention.vacuum(con, settings, **kwargs)
 
 
+def _prices(con: duckdb.DuckDBPyConnection, settings: Settings, **kwargs: Any) -> RunStats:
+    # Weekly when pricing.refresh is on; not in JOBS: it reads no source of the estate.
+    from ingest.invocation_logs import price_list
+
+    return price_list.run(con, settings, **kwargs)
+
+
 def runner(source: str) -> sources.Runner:
     """The function behind a job."""
     if source in sources.BY_NAME:
         return sources.BY_NAME[source].run
-    return {"models": _models, "vacuum": _vacuum}[source]
+    return {"models": _models, "vacuum": _vacuum, "prices": _prices}[source]
 
 
 def configured(settings: Settings) -> list[str]:

@@ -76,6 +76,12 @@ class LensScheduler:
                 name=source,
                 **first,
             )
+        if self.settings.pricing.refresh:
+            # List prices change a few times a year; a week is fresh enough and costs nothing.
+            self.scheduler.add_job(
+                self.tick, IntervalTrigger(weeks=1, jitter=jitter, timezone=UTC),
+                args=["prices", "schedule"], id="prices", name="prices",
+            )  # fmt: skip
         self.scheduler.start()
         _current = self
         log.info(f"scheduler started: {', '.join(self.sources) or 'no sources configured'}")

@@ -49,12 +49,23 @@ with ui.panel("Bill coverage by usage records", "bill", applies=(), why="the bil
         ui.table(tables.bill_coverage(covered), tables.COVERAGE)
 
 with ui.panel("Unpriced models", "logs"):
-    unpriced = data.unpriced(w)
+    unpriced, shares = data.unpriced(w), data.unpriced_share(w)
+    st.metric("Unpriced share of logged calls", fmt.percent(shares["call_share"]))
     if unpriced.is_empty():
         st.success("Every model used in the period has a price.")
     else:
-        st.caption("Their cost is unknown, not $0: add a price to genai-lens.toml [[prices]].")
+        st.caption("Their cost is unknown, not $0: add a price to genai-lens.toml [[prices]] "
+                   "(an unknown service tier: [[price_rules]]).")  # fmt: skip
         ui.table(tables.unpriced(unpriced), tables.UNPRICED)
+with ui.panel("Unpriced bill spend", "bill", applies=(), why="the bill has no LOB"):
+    billed = data.unpriced_bill(w)
+    st.metric("Unpriced share of the bill", fmt.percent(shares["bill_share"]))
+    if billed.is_empty():
+        st.success("The catalog prices every token line of the bill." if admin
+                   else tiles.ADMIN_ONLY)  # fmt: skip
+    else:
+        st.warning("The bill charges for these; the catalog cannot price their calls.")
+        ui.table(tables.unpriced_bill(billed), tables.UNPRICED_BILL)
 with ui.panel("Unattributed usage", "logs"):
     share, found = data.unattributed(w)
     st.metric("Share of estimated spend no rule claimed", fmt.percent(share))

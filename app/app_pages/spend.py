@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from app import access, charts, data, figures, tables, tiles, ui, view
+from base import format as fmt
 from models import focus
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
@@ -84,6 +85,12 @@ with ui.panel("Unit economics per application", "estimate"):
 
 recon = data.reconciliation(w)
 with ui.panel("Estimate vs bill", "bill", applies=("model",), why="the bill has no LOB"):
+    accuracy, unpriced = tiles.estimate_accuracy(data.estimate_accuracy(w)), data.unpriced_share(w)
+    if accuracy:
+        st.markdown(accuracy)
+    st.metric("Unpriced share of the bill", fmt.percent(unpriced["bill_share"]),
+              help="Bill spend on a model, usage type or tier the price catalog does not know "
+              "(Data health lists them).")  # fmt: skip
     if recon.is_empty():
         st.info(tiles.no_reconciliation(ctx), icon=":material/receipt_long:")
     else:
@@ -101,6 +108,11 @@ with ui.panel("Logs vs CloudWatch vs bill", "bill", applies=("model",),
                    "unlogged endpoint (billed, no call seen), price drift (estimate off the bill "
                    "at CloudWatch's calls), bill not final (AWS may restate it).")  # fmt: skip
         ui.table(tables.three_way(three), tables.THREE_WAY)
+
+if len(held := data.reserved(w)):
+    with ui.panel("Reserved capacity", "models", applies=(), why="a reservation has no LOB"):
+        st.caption("A fixed monthly charge per 1K tokens per minute: its calls cost nothing more.")
+        ui.table(tables.reserved(held), tables.RESERVED)
 
 chargeback = data.chargeback(w)
 with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows the invoice"):

@@ -26,6 +26,7 @@ from ingest.batches import run_sources
 from ingest.cost import explorer as CE
 from ingest.cost import exports as X
 from ingest.cost.kinds import usage_kind
+from ingest.cost.tiers import cache_ttl, service_tier
 from ingest.cost.usage_types import classify
 from ingest.landing import Landing, LandingObject, open_landing
 from ingest.window import client_for, start_of
@@ -64,6 +65,8 @@ def _classify_staged(con: duckdb.DuckDBPyConnection) -> int:
             "pricing_scope": [c.pricing_scope for _, c in classes],
             "region": [c.region for _, c in classes],
             "usage_kind": [usage_kind(k[0], k[1]) for k, _ in classes],
+            "service_tier": [service_tier(k[1]) for k, _ in classes],
+            "cache_ttl": [cache_ttl(k[1], c.token_kind) for k, c in classes],
         },
     )
     run_script(con, "ingest/cost_ready")

@@ -63,7 +63,7 @@ def prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Per-connection setup: SQL macros, the price catalog and configured profiles."""
     con.execute(sql("ingest/macros"))
     with transaction(con):
-        pricing.load_prices(con, settings.prices)
+        pricing.load_prices(con, settings.prices, settings.price_rules)
         profiles.load_configured(con, settings)
 
 

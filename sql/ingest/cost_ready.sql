@@ -4,7 +4,7 @@
 CREATE OR REPLACE TEMP TABLE cost_ready AS
 SELECT
     r.usage_date, r.account_id, r.service, r.usage_type,
-    c.model, c.token_kind, c.pricing_scope, c.usage_kind,
+    c.model, c.token_kind, c.pricing_scope, c.usage_kind, c.service_tier, c.cache_ttl,
     coalesce(r.region, c.region) AS region,
     r.tags, r.breakdown,
     r.payer_account_id, r.payer_account_name, r.account_name, r.invoice_id, r.invoice_issuer,

@@ -40,5 +40,7 @@ CREATE OR REPLACE TEMP TABLE cost_classes (
     token_kind      VARCHAR,
     pricing_scope   VARCHAR,
     region          VARCHAR,
-    usage_kind      VARCHAR
+    usage_kind      VARCHAR,
+    service_tier    VARCHAR,
+    cache_ttl       VARCHAR
 );

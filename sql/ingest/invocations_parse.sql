@@ -4,7 +4,8 @@
 -- envelope field is read by key in ONE pass (a multi-path extract), so any field order loads,
 -- unknown fields are ignored, and a field of the wrong type is a quarantine reason rather than
 -- a failed file. Bodies are parsed at most once more, for the few facts we keep (stop reason,
--- latency, guardrail outcome); their text goes no further than this query.
+-- latency, guardrail outcome, service tier, latency mode, the cache-write TTL split); their
+-- text goes no further than this query.
 -- `reason` is set for a record that must be quarantined instead of loaded.
 WITH raw AS (
     SELECT * EXCLUDE (_line), _line::BIGINT AS _line FROM gl_inv_raw($files, $tolerant)
@@ -20,7 +21,18 @@ WITH raw AS (
             '$.generations[0].finish_reason', '$.metrics.latencyMs',
             '$."amazon-bedrock-invocationMetrics".invocationLatency',
             '$."amazon-bedrock-invocationMetrics".firstByteLatency',
-            '$."amazon-bedrock-guardrailAction"']) END AS o,
+            '$."amazon-bedrock-guardrailAction"', '$.serviceTier', '$.usage.cacheDetails',
+            '$.usage.cache_creation.ephemeral_1h_input_tokens',
+            '$.usage.cache_creation.ephemeral_5m_input_tokens',
+            '$.performanceConfig.latency']) END AS o,
+        -- An Anthropic stream carries its cache split in message_start's usage.
+        CASE WHEN streamed AND contains(out_body, 'ephemeral_1h') THEN gl_first(
+            json_extract_string(out_body,
+                '$[*].message.usage.cache_creation.ephemeral_1h_input_tokens')) END AS s_cw1h,
+        -- The request names the tier and latency mode the caller asked for (Converse).
+        CASE WHEN contains(in_body, 'serviceTier') OR contains(in_body, 'performanceConfig')
+            THEN json_extract_string(in_body, ['$.serviceTier', '$.performanceConfig.latency'])
+            END AS req,
         -- A stream body is an array of chunks; the metrics and guardrail action sit in one.
         CASE WHEN streamed THEN json_extract_string(gl_first(json_extract(out_body,
             '$[*]."amazon-bedrock-invocationMetrics"')),
@@ -67,6 +79,16 @@ SELECT
     gl_count(out_tokens) AS output_tokens,
     gl_count(in_cache_read) AS cache_read_tokens,
     gl_count(in_cache_write) AS cache_write_tokens,
+    -- The log's cacheWriteInputTokenCount is the total; the body says how much was 1-hour.
+    least(gl_count(in_cache_write), coalesce(TRY_CAST(o[13] AS BIGINT), gl_cache_1h(o[12]),
+        TRY_CAST(s_cw1h AS BIGINT), 0)) AS cache_write_1h_tokens,
+    gl_count(in_cache_write) - cache_write_1h_tokens AS cache_write_5m_tokens,
+    -- What served the call (the response) over what was asked for (record, request); no
+    -- mention anywhere is the standard tier, which Bedrock calls 'default'.
+    coalesce(gl_tier(o[11]), gl_tier(tier_field), gl_tier(req[1]), 'default') AS service_tier,
+    lower(coalesce(o[15], CASE WHEN starts_with(ltrim(perf_field), '{')
+        THEN json_extract_string(perf_field, '$.latency') END, req[2], 'standard'))
+        AS latency_mode,
     TRY_CAST(coalesce(o[7], o[8], s_metrics[1]) AS DOUBLE) AS latency_ms,
     TRY_CAST(coalesce(o[9], s_metrics[2]) AS DOUBLE) AS first_byte_ms,
     stop_reason_raw AS stop_reason,

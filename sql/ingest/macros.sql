@@ -35,7 +35,8 @@ SELECT filename, requestId, timestamp, accountId, identity.arn AS identity_arn, 
     input.cacheWriteInputTokenCount AS in_cache_write, output.outputTokenCount AS out_tokens,
     input.inputBodyS3Path AS in_s3, output.outputBodyS3Path AS out_s3, _line,
     input.inputBodyJson AS in_body, output.outputBodyJson AS out_body,
-    NULL::VARCHAR AS md_json, requestMetadata, NULL::VARCHAR AS not_object
+    NULL::VARCHAR AS md_json, requestMetadata, NULL::VARCHAR AS not_object,
+    serviceTier AS tier_field, performanceConfig AS perf_field
 FROM read_json(files, format = 'newline_delimited', records = true, filename = true,
     maximum_object_size = 134217728, columns = {
         requestId: 'VARCHAR', timestamp: 'VARCHAR', accountId: 'VARCHAR',
@@ -46,13 +47,15 @@ FROM read_json(files, format = 'newline_delimited', records = true, filename = t
             cacheWriteInputTokenCount VARCHAR, inputBodyS3Path VARCHAR, inputBodyJson VARCHAR)',
         output: 'STRUCT(outputTokenCount VARCHAR, outputBodyS3Path VARCHAR,
             outputBodyJson VARCHAR)',
-        _line: 'VARCHAR', requestMetadata: 'MAP(VARCHAR, VARCHAR)'})
+        _line: 'VARCHAR', requestMetadata: 'MAP(VARCHAR, VARCHAR)',
+        serviceTier: 'VARCHAR', performanceConfig: 'VARCHAR'})
 WHERE NOT tolerant
 UNION ALL
 SELECT filename, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12],
     f[13], f[14], f[15], f[16], f[17], f[18], f[19], f[20], f[21],
     CASE WHEN f[21] IS NOT NULL THEN TRY_CAST(TRY_CAST(f[21] AS JSON) AS MAP(VARCHAR, VARCHAR)) END,
-    CASE WHEN NOT starts_with(ltrim(json), '{') THEN lower(json_type(json)) END
+    CASE WHEN NOT starts_with(ltrim(json), '{') THEN lower(json_type(json)) END,
+    f[22], f[23]
 FROM (
     SELECT json, filename,
         json_extract_string(json, [
@@ -61,7 +64,26 @@ FROM (
             '$.schemaVersion', '$.input.inputTokenCount', '$.input.cacheReadInputTokenCount',
             '$.input.cacheWriteInputTokenCount', '$.output.outputTokenCount',
             '$.input.inputBodyS3Path', '$.output.outputBodyS3Path', '$._line',
-            '$.input.inputBodyJson', '$.output.outputBodyJson', '$.requestMetadata']) AS f
+            '$.input.inputBodyJson', '$.output.outputBodyJson', '$.requestMetadata',
+            '$.serviceTier', '$.performanceConfig']) AS f
     FROM read_ndjson_objects(files, filename = true, maximum_object_size = 134217728)
 )
 WHERE tolerant;
+
+-- A service tier as Bedrock writes it: the Converse shape {"type": "priority"} or a bare
+-- string (the InvokeModel header's value); lower-cased. NULL when absent.
+CREATE OR REPLACE TEMP MACRO gl_tier(v) AS lower(nullif(trim(
+    CASE WHEN starts_with(ltrim(v), '{') THEN json_extract_string(v, '$.type') ELSE v END), ''));
+
+-- Tokens of the 1-hour TTL in a Converse usage.cacheDetails array ([{ttl, inputTokens}]).
+CREATE OR REPLACE TEMP MACRO gl_cache_1h(details) AS
+    CASE WHEN details IS NOT NULL AND starts_with(ltrim(details), '[') THEN
+        list_sum(list_transform(json_extract(details, '$[*]'), lambda e:
+            CASE WHEN json_extract_string(e, '$.ttl') = '1h'
+                 THEN TRY_CAST(json_extract_string(e, '$.inputTokens') AS BIGINT) ELSE 0 END))
+    END;
+
+-- One token kind's cost in USD: 0 without tokens, else tokens x the learned rate, else x the
+-- list price; NULL (unpriced) when neither prices tokens that were used.
+CREATE OR REPLACE TEMP MACRO gl_kind_cost(tokens, learned, list) AS
+    CASE WHEN tokens = 0 THEN 0 ELSE tokens * coalesce(learned, list) / 1e6 END;

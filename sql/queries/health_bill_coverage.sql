@@ -7,8 +7,8 @@
 WITH ranked AS (
     SELECT *, CASE source WHEN 'cur' THEN 0 WHEN 'focus' THEN 1 ELSE 2 END AS rank
     FROM cost_daily
-    WHERE breakdown = 'total' AND usage_date BETWEEN $first_day::DATE AND $last_day::DATE
-      AND $all_lobs
+    WHERE $all_lobs
+      AND breakdown = 'total' AND usage_date BETWEEN $first_day::DATE AND $last_day::DATE
 ), bill AS (
     SELECT usage_date, coalesce(usage_kind, 'tokens') AS kind, model, region,
         coalesce(net_unblended_cost, unblended_cost) AS cost

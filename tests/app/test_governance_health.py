@@ -215,3 +215,40 @@ def test_logging_coverage_counts_throttled_calls_and_never_passes_100_percent(es
             "SELECT sum(sum) FROM usage_metrics_hourly WHERE metric_name = 'InvocationThrottles'"
         ).fetchall()[0]
     assert throttled > 0  # the estate has throttles that the fix must add back
+
+
+def test_bill_spend_the_catalog_cannot_price_is_flagged_with_its_share(estate, open_page):
+    from ingest.invocation_logs import pricing
+    from warehouse.db import connect
+
+    con = connect(estate)
+    try:
+        pricing.load_prices(con, [])  # the catalog and its rules, as every ingest loads them
+        day = view.today() - timedelta(days=3)
+        lines = [  # a model the catalog lacks, and a tier no price rule knows
+            ("ai21.jamba-1-5-large-v1:0", "USE1-MP:USE1_InputTokenCount-Units", "default", 7.5),
+            ("anthropic.claude-3-haiku-20240307-v1:0", "USE1-MP:USE1_input_tokens_turbo-Units",
+             "turbo", 2.5),
+        ]  # fmt: skip
+        for model, usage_type, tier, usd in lines:
+            con.execute(
+                "INSERT INTO cost_daily BY NAME SELECT ?::DATE AS usage_date, 'x' AS service, "
+                "? AS usage_type, ? AS model, 'input' AS token_kind, 'regional' AS pricing_scope,"
+                " 'us-east-1' AS region, MAP {} AS tags, 'total' AS breakdown, "
+                "?::DECIMAL(18, 10) AS unblended_cost, 1000.0 AS usage_quantity, 'cur' AS source,"
+                " 's3://bill/x' AS source_object, ? AS service_tier",
+                [day, usage_type, model, usd, tier],
+            )
+        total = con.execute(
+            "SELECT sum(unblended_cost)::DOUBLE FROM cost_daily WHERE breakdown = 'total' AND "
+            "usage_date >= ? AND source = 'cur'", [since().date()]
+        ).fetchone()[0]  # fmt: skip
+    finally:
+        con.close()
+    at = open_page(estate, "data-health")
+    billed = table_with(at, "Why")
+    got = dict(zip(billed["Why"], billed["Bill spend"], strict=True))
+    assert got == {"model not in the price catalog": 7.5,
+                   "service tier not in the price rules": 2.5}  # fmt: skip
+    share = next(m.value for m in at.metric if m.label == "Unpriced share of the bill")
+    assert share == fmt.percent(10.0 / total)

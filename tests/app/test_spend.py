@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -272,3 +272,25 @@ def test_spend_says_how_much_was_allocated_by_tag_principal_share_and_unattribut
     assert f"{fmt.money(12.3456789012)} by the bill's caller (IAM principal)" in text
     assert f"{fmt.money(float(bases[0]))} by estimated share of logged usage" in text
     assert f"{fmt.money(float(bases[1]))} unattributed" in text
+
+
+def test_spend_says_how_close_the_learned_rate_estimate_came_to_the_bill(estate, open_page):
+    path, _, _ = estate
+    from warehouse.db import connect
+
+    con = connect(path)
+    try:
+        day, ran = view.today(), datetime(2026, 1, 1)
+        rows = [("(total)", 1004.0, 1000.0), ("m-a", 603.0, 600.0), ("m-b", 401.0, 400.0)]
+        con.executemany(
+            "INSERT INTO estimate_backtest VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            [[ran, m, day - timedelta(days=15), day - timedelta(days=2), e, b, (e - b) / b]
+             for m, e, b in rows],
+        )  # fmt: skip
+    finally:
+        con.close()
+    at = open_page(path, "spend")
+    text = " ".join(m.value for m in at.markdown)
+    assert "Estimate vs bill: +0.40% over the last 14 days" in text
+    assert "furthest model m-a: +0.50%" in text
+    assert tile(at, "Unpriced share of the bill") != ""

@@ -73,33 +73,42 @@ def days_of(inc: dict[str, Any]) -> set[date]:
 
 def comparison(con: Any) -> pl.DataFrame:
     """Per (day, account, region, model, token kind): CUR and FOCUS billed cost, and the
-    estimate from the invocations table (tokens x the price catalog in force, geo premium)."""
+    estimate from the invocations table (tokens x the price catalog in force x the tier's
+    price rule, geo premium on every call but global ones; 1-hour cache writes at their own
+    price)."""
     profiles = pl.DataFrame({"arn": [p.arn for p in w.PROFILES],
                              "profile_model": [p.model for p in w.PROFILES]})  # fmt: skip
     con.register("profile_models", profiles.to_arrow())
     return con.sql("""
         WITH inv AS (
-            SELECT CAST(ts AS DATE) AS day, account_id, region, profile_scope,
+            SELECT CAST(ts AS DATE) AS day, account_id, region, profile_scope, service_tier,
                 -- The one profile the config does not list is resolved here from the estate.
                 coalesce(model, p.profile_model) AS model,
                 input_tokens AS input, output_tokens AS output,
-                cache_read_tokens AS cache_read, cache_write_tokens AS cache_write
+                cache_read_tokens AS cache_read, cache_write_5m_tokens AS cache_write,
+                cache_write_1h_tokens AS cache_write_1h
             FROM invocations LEFT JOIN profile_models p ON p.arn = model_id
         ), tokens AS (
-            UNPIVOT inv ON input, output, cache_read, cache_write INTO NAME kind VALUE tokens
+            UNPIVOT inv ON input, output, cache_read, cache_write, cache_write_1h
+            INTO NAME kind VALUE tokens
         ), est AS (
             SELECT t.day, t.account_id, t.region, t.model, t.kind,
                 sum(t.tokens * CASE t.kind WHEN 'input' THEN p.input_per_1m
                     WHEN 'output' THEN p.output_per_1m WHEN 'cache_read' THEN p.cache_read_per_1m
-                    ELSE p.cache_write_per_1m END
-                    * CASE WHEN t.profile_scope = 'geo' THEN 1 + p.geo_premium ELSE 1 END) / 1e6
-                    AS est
+                    WHEN 'cache_write' THEN p.cache_write_per_1m
+                    ELSE coalesce(p.cache_write_1h_per_1m, CASE WHEN p.cache_write_per_1m
+                        IS NOT NULL THEN p.input_per_1m * 2 END) END
+                    * r.input_factor
+                    * CASE WHEN t.profile_scope = 'global' THEN 1 ELSE 1 + p.geo_premium END)
+                    / 1e6 AS est
             FROM tokens t ASOF JOIN prices p
                 ON p.model = t.model AND p.region = '*' AND p.effective_from <= t.day
+            JOIN price_rules r ON r.rule = 'tier' AND r.value = t.service_tier AND r.model = '*'
             WHERE t.tokens > 0
             GROUP BY ALL
         ), billed AS (
-            SELECT usage_date AS day, account_id, c.region, s.model, token_kind AS kind,
+            SELECT usage_date AS day, account_id, c.region, s.model,
+                CASE WHEN cache_ttl = '1h' THEN 'cache_write_1h' ELSE token_kind END AS kind,
                 sum(unblended_cost) FILTER (source = 'cur') AS cur,
                 sum(unblended_cost) FILTER (source = 'focus') AS focus
             FROM cost_daily c LEFT JOIN skus s USING (service, usage_type)
@@ -142,6 +151,11 @@ def test_every_line_classifies_and_the_model_agrees(loaded):
     assert rows and all(r[3] is not None for r in rows)  # every line is a demo model's
     assert all(r[2] in (None, r[3]) for r in rows)  # the classifier never names another model
     assert {r[4] for r in rows} == {"input", "output", "cache_read", "cache_write"}
+    tiers = (
+        loaded["con"].execute("SELECT DISTINCT service_tier, cache_ttl FROM cost_daily").fetchall()
+    )
+    assert {t for t, _ in tiers} == {"default", "priority", "flex"}
+    assert {ttl for _, ttl in tiers} == {None, "5m", "1h"}
     assert {r[5] for r in rows} == {"regional", "global"}
     generations = {("_standard-" in r[1], "InputTokenCount" in r[1]) for r in rows}
     assert {(True, False), (False, True)} <= generations  # both Marketplace naming generations
@@ -159,7 +173,14 @@ def test_billed_equals_the_estimate_where_logs_exist(loaded, compared):
     # Nova cache writes have no catalog price: neither billed nor estimated.
     unpriced = pl.col("cur").is_null() & pl.col("est").is_null()
     assert (compared.filter(unpriced)["kind"] == "cache_write").all()
-    priced = compared.filter(pl.col("model") != w.UNPRICED_MODEL, ~dark, ~unpriced)
+    # The mid-estate price cut is billed, not in the catalog: 20% under the list estimate.
+    cut = pl.col("model") == demo_bill.PRICE_CHANGE["model"]
+    cut &= pl.col("day") >= date.fromisoformat(loaded["truth"]["bill"]["price_change"]["from"])
+    after = compared.filter(cut, ~dark, ~unpriced)
+    assert (
+        after.height and ((after["cur"].cast(pl.Float64) - 0.8 * after["est"]).abs() < 1e-8).all()
+    )
+    priced = compared.filter(pl.col("model") != w.UNPRICED_MODEL, ~dark, ~unpriced, ~cut)
     assert priced.filter(pl.col("cur").is_null() | pl.col("est").is_null()).is_empty()
     cur, est = priced["cur"].cast(pl.Float64), priced["est"]
     assert ((cur - est).abs() <= 1e-9 + 1e-9 * est).all()  # per-line rounding only
@@ -187,10 +208,14 @@ def test_the_logging_gap_is_billed_but_not_logged(loaded, compared):
         pl.col("day").is_in(days_of(gap)),
         pl.col("account_id") == gap["account"],
         pl.col("region") == gap["region"],
-        pl.col("model") != w.UNPRICED_MODEL,
+        # Models the list estimate cannot price as billed: the unpriced one, the price cut.
+        ~pl.col("model").is_in([w.UNPRICED_MODEL, demo_bill.PRICE_CHANGE["model"]]),
     )
     billed, est = float(dark["cur"].cast(pl.Float64).sum()), float(dark["est"].fill_null(0).sum())
-    unlogged = frame.filter(~pl.col("logged"), pl.col("model") != w.UNPRICED_MODEL)
+    unlogged = frame.filter(
+        ~pl.col("logged"),
+        ~pl.col("model").is_in([w.UNPRICED_MODEL, demo_bill.PRICE_CHANGE["model"]]),
+    )
     settled = END + timedelta(hours=demo_bill.LAG_MAX_H)
     expected = float(demo_bill.billable(unlogged, settled)["cost"].sum())
     assert expected > 0 and billed > est

@@ -87,10 +87,15 @@ def test_unpriced_and_unresolved_are_counted_not_zero(demo_run):
     truth = json.loads((out / "ground_truth.json").read_text())
     con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
     unpriced_model = truth["unpriced_model"]["model"]
+    # Never at a list price it does not have, never $0: unpriced until the bill has its line,
+    # then at the rate learned from the bill (calls ingested after `models run`).
     row = con.execute(
-        "SELECT count(*), count(est_cost_usd) FROM invocations WHERE model = ?", [unpriced_model]
+        "SELECT count(*), count(est_cost_usd) FILTER (WHERE price_basis IS DISTINCT FROM 'bill'),"
+        " count(*) FILTER (WHERE est_cost_usd = 0 AND input_tokens + output_tokens > 0)"
+        " FROM invocations WHERE model = ?",
+        [unpriced_model],
     ).fetchone()
-    assert row[0] > 0 and row[1] == 0
+    assert row[0] > 0 and row[1] == 0 and row[2] == 0
     unresolved = con.execute(
         "SELECT count(*) FROM invocations WHERE model IS NULL AND model_unresolved IS NOT NULL"
     ).fetchone()[0]

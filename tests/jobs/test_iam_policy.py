@@ -21,6 +21,11 @@ The policy's placeholders, replaced per installation:
 | `<LOG_GROUP>`      | the log group Bedrock delivers invocation logs to                 |
 | `<READER_ROLE>`    | a `role_arn` named in the config (drop the statement if none)     |
 
+Writing chargeback/FOCUS files to S3 (`genai-lens export --out s3://...` and `[[exports]]`) is the
+one write the product makes; it has a policy of its own, docs/iam-policy-exports.json, attached only
+to the role that exports (`<EXPORT_BUCKET>`/`<EXPORT_PREFIX>`: the destination's bucket and prefix),
+so the reader's policy stays read-only.
+
 Repeat a statement's resources per landing zone, log group or role. For a landing zone at a
 bucket's root, drop the `s3:prefix` condition and use `arn:aws:s3:::<LANDING_BUCKET>/*`.
 Buckets encrypted with SSE-KMS also need `kms:Decrypt` on their key, which no call names.
@@ -62,6 +67,7 @@ IAM_PREFIX = {
     "ce": "ce",
     "bedrock": "bedrock",
     "sts": "sts",
+    "pricing": "pricing",
 }
 # Operations whose IAM action has another name (S3's list and read permissions).
 ACTION_OF = {
@@ -90,6 +96,7 @@ STAR_ONLY = {
     "cloudwatch:GetMetricData",
     "cloudtrail:LookupEvents",
     "ce:GetCostAndUsage",
+    "pricing:GetProducts",
     "ce:GetCostForecast",
     "bedrock:GetModelInvocationLoggingConfiguration",
 }
@@ -602,8 +609,13 @@ def test_the_calls_found_are_the_ones_the_ingesters_and_doctor_make() -> None:
         assert expected in found
 
 
+def export_policy() -> dict[str, object]:
+    return json.loads((POLICY.parent / "iam-policy-exports.json").read_text())
+
+
 def test_policy_grants_exactly_what_the_code_calls() -> None:
-    granted, needed = policy_actions(), code_actions()
+    writes = {a for st in export_policy()["Statement"] for a in as_list(st["Action"])}  # type: ignore[index, union-attr]
+    granted, needed = policy_actions() | writes, code_actions()
     assert granted - needed == set(), "granted but never called"
     assert needed - granted == set(), "called but not granted"
 
@@ -613,6 +625,12 @@ def test_policy_is_read_only() -> None:
         assert "*" not in act and "?" not in act, act
         verb = act.split(":")[1]
         assert verb.startswith(READ_VERBS) or act == "sts:AssumeRole", f"{act} is not a read"
+
+
+def test_the_export_policy_writes_only_under_the_export_prefix() -> None:
+    [st] = export_policy()["Statement"]  # type: ignore[misc]
+    assert st["Action"] == "s3:PutObject" and st["Effect"] == "Allow"
+    assert st["Resource"] == "arn:aws:s3:::<EXPORT_BUCKET>/<EXPORT_PREFIX>/*"
 
 
 def test_policy_shape() -> None:

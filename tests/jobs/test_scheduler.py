@@ -90,3 +90,23 @@ def test_new_invocations_bring_the_models_forward(warehouse, tmp_path, monkeypat
         assert woken < datetime.now(UTC) + timedelta(seconds=30)
     finally:
         sched.shutdown()
+
+
+def test_list_prices_are_refreshed_weekly_when_pricing_refresh_is_on(
+    warehouse, tmp_path, monkeypatch
+):
+    cfg = Settings(resolve_profiles_with_api=False, pricing={"refresh": True})
+    sched = paused(LensScheduler(cfg, warehouse, tmp_path / "w"), monkeypatch)
+    sched.start()
+    try:
+        job = sched.scheduler.get_job("prices")
+        assert job is not None and job.trigger.interval == timedelta(weeks=1)
+        assert job.args == ("prices", "schedule")
+    finally:
+        sched.shutdown()
+    off = paused(LensScheduler(Settings(), warehouse, tmp_path / "w"), monkeypatch)
+    off.start()
+    try:
+        assert off.scheduler.get_job("prices") is None  # no call to AWS unless asked
+    finally:
+        off.shutdown()

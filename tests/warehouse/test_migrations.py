@@ -51,6 +51,9 @@ LANDED = {
     "0013_add_cost_bill_identity.sql": (
         "8844c4dd24c2af6d56754dce85c10aabacf8537dd2bc5716fe2a928941f0fa8a"
     ),
+    "0014_add_service_tiers_and_price_rules.sql": (
+        "f794fd6f908ad90b9e977a4fdc2c42f6dd84e87bddc414dbcb2a917f9ab93ad3"
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from wire import Wire
 from base.settings import ApiSource, Settings
 from ingest import aws
 from ingest.cost import ingester as cost
+from ingest.cost.tiers import cache_ttl, service_tier
 from ingest.cost.usage_types import classify
 
 ACCOUNT = "111122223333"
@@ -579,3 +580,31 @@ def test_exports_from_moto_s3(tmp_path: Path, warehouse: Any, moto_endpoint: str
     objs = warehouse.execute("SELECT DISTINCT source_object FROM cost_daily").fetchall()
     assert all(o[0].startswith("s3://billing/exports/") for o in objs)
     assert cost.run(warehouse, settings).skipped == 4
+
+
+# --- Service tiers and cache TTLs of bill lines (issue 13) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("usage_type", "tier"),
+    [
+        ("USE1-MP:USE1_input_tokens_standard-Units", "default"),
+        ("USE1-MP:USE1_input_tokens_priority-Units", "priority"),
+        ("USE1-MP:USE1_output_tokens_global_flex-Units", "flex"),
+        ("USE1-NovaPro-input-tokens-priority", "priority"),
+        ("USE1-NovaPro-output-tokens-flex", "flex"),
+        ("USE1-NovaPro-input-tokens", "default"),
+        ("USE1-MP:USE1_InputTokenCount-Units", "default"),
+        ("USE1-MP:USE1_ReservedCapacity-1KTPM-Units", "reserved"),
+    ],
+)
+def test_the_tier_suffix_of_a_usage_type_names_its_service_tier(usage_type, tier):
+    assert service_tier(usage_type) == tier
+
+
+def test_cache_write_lines_carry_their_ttl():
+    assert cache_ttl("USE1-MP:USE1_CacheWrite1hInputTokenCount_Global-Units", "cache_write") == "1h"
+    assert cache_ttl("USE1-MP:USE1_CacheWriteInputTokenCount-Units", "cache_write") == "5m"
+    assert cache_ttl("USE1-NovaPro-cache-write-input-token-count", "cache_write") == "5m"
+    assert cache_ttl("USE1-MP:USE1_cache_write_1h_tokens_standard-Units", "cache_write") == "1h"
+    assert cache_ttl("USE1-MP:USE1_InputTokenCount-Units", "input") is None

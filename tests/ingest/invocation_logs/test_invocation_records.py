@@ -98,14 +98,16 @@ def test_profile_forms_resolve_to_the_foundation_model(warehouse, tmp_path, mode
     assert row["inference_region"] == "us-west-2" and row["model_id"] == model_id
 
 
-def test_geo_profile_premium_applies_only_to_geo_profiles(warehouse, tmp_path):
-    # Sonnet 4.5 is priced from 2025-09-29.
-    base = F.token_counts(1_000_000) | {"timestamp": "2025-10-15T08:00:00Z"}
+def test_geo_and_in_region_calls_pay_the_premium_over_global_ones(warehouse, tmp_path):
+    # Sonnet 4.5 is priced from 2025-09-29; 100K tokens stay under its long-context size.
+    base = F.token_counts(100_000) | {"timestamp": "2025-10-15T08:00:00Z"}
     geo = F.converse(modelId="us.anthropic.claude-sonnet-4-5-20250929-v1:0", **base)
     glob = F.converse(modelId="global.anthropic.claude-sonnet-4-5-20250929-v1:0", **base)
-    rows = load(warehouse, tmp_path, [geo, glob])
-    assert rows[glob["requestId"]]["est_cost_usd"] == pytest.approx(3.00)
-    assert rows[geo["requestId"]]["est_cost_usd"] == pytest.approx(3.30)
+    local = F.converse(modelId="anthropic.claude-sonnet-4-5-20250929-v1:0", **base)
+    rows = load(warehouse, tmp_path, [geo, glob, local])
+    assert rows[glob["requestId"]]["est_cost_usd"] == pytest.approx(0.30)
+    assert rows[geo["requestId"]]["est_cost_usd"] == pytest.approx(0.33)
+    assert rows[local["requestId"]]["est_cost_usd"] == pytest.approx(0.33)
 
 
 def test_application_profile_resolved_from_config(warehouse, tmp_path):
