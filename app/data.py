@@ -38,7 +38,7 @@ from genai_lens.warehouse import sql, transaction
 # needs one says so instead of failing. See tests/app/rollups.sql and sql/ingest/usage_*.
 ROLLUPS = (
     "usage_errors_hourly", "usage_guardrails_hourly", "usage_principals_hourly",
-    "usage_metrics_hourly", "usage_changes",
+    "usage_metrics_hourly", "usage_changes", "usage_savings_hourly",
 )  # fmt: skip
 STATUSES = ("open", "acknowledged", "muted", "resolved")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -351,6 +351,25 @@ def logging_gaps(w: Window) -> pl.DataFrame:
 def logging_coverage(w: Window) -> pl.DataFrame:
     """Per day x account x region: invocations CloudWatch counted vs those logged."""
     return _query("governance_coverage", w)
+
+
+# --- Capacity & savings ---------------------------------------------------------------------
+
+
+def capacity_savings(w: Window) -> pl.DataFrame:
+    """Per LOB x app x model: caching repeats, geo spend, waste, reservation, catalog price."""
+    return _query("capacity_savings", w)
+
+
+def capacity_mix(w: Window, batch_hours: tuple[int, int] = (0, 6)) -> pl.DataFrame:
+    """Per LOB x app x model x streamed x off-hours: tokens and estimated spend."""
+    params = w.params() | {"batch_start": batch_hours[0], "batch_end": batch_hours[1]}
+    return _frame("capacity_mix", params, w.version)
+
+
+def capacity_prices(version: Freshness) -> pl.DataFrame:
+    """The catalog's current price per model."""
+    return _frame("capacity_prices", version.scope.params(), version)
 
 
 # --- Data health -----------------------------------------------------------------------------

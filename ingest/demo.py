@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ingest import demo_bill
+from ingest import demo_bill, demo_capacity
 from ingest import demo_world as w
 from ingest.demo_frame import expected_attribution, simulate_rows
 from ingest.demo_metrics import write_metric_stream
@@ -66,12 +66,14 @@ class DemoSummary:
 def simulate(
     *, days: int = 90, seed: int = 7, end: datetime | None = None, per_day: int = 6000
 ) -> pl.DataFrame:
-    """One row per invocation, sorted by time; `logged` is false where logging was off."""
+    """One row per invocation, sorted by time; `logged` is false where logging was off.
+    Includes the apps planted for the Capacity page (ingest/demo_capacity.py)."""
     frame, _ = simulate_rows(days=days, seed=seed, end=end, per_day=per_day)
     tags = {p.arn: dict(p.tags) for p in w.PROFILES if p.listed}
     frame = expected_attribution(frame, w.RULES, tags)
     ts = pl.from_epoch("ts_s", time_unit="s").dt.replace_time_zone("UTC")
-    return frame.with_columns(ts=ts).select(COLUMNS)
+    frame = frame.with_columns(ts=ts).select(COLUMNS)
+    return demo_capacity.add_to(frame, *estate_window(days, end), seed)[0]
 
 
 def _file_name(last: datetime, first_id: str) -> str:
@@ -87,7 +89,7 @@ def _put(path: Path, data: bytes | memoryview) -> None:
 def write_invocation_logs(frame: pl.DataFrame, landing: Path) -> int:
     """Write the logged rows as Bedrock's S3 layout under `landing`; returns the number of
     record objects (the `…/HH/*.json.gz` files, not the `…/HH/data/` body objects)."""
-    rec = render(frame.filter("logged"))
+    rec = demo_capacity.render_fix(render(frame.filter("logged")), frame.filter("logged"))
     # A stable sort on the folder keeps each file's records in time order.
     rec = (
         rec.sort("dir", maintain_order=True)
@@ -139,6 +141,7 @@ def generate_estate(
         if root.exists():
             shutil.rmtree(root)  # a stale object from an earlier run would break determinism
     frame = simulate(days=days, seed=seed, end=stop, per_day=per_day)
+    savings = demo_capacity.planted_truth(start, stop, seed, frame.schema)
     files = write_invocation_logs(frame, landing)
     bad = _plant_bad_records(landing, np.random.default_rng(seed + 1)) if bad_records else []
     files += sum(1 for b in bad if b["line"] == 0)
@@ -153,6 +156,7 @@ def generate_estate(
     truth["bad_records"] = bad
     source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
     truth["bill"] = demo_bill.truth(bill, frame)
+    truth["savings"] = savings
     truth_path = out_dir / "ground_truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return DemoSummary(

@@ -19,7 +19,8 @@ from app import data, view
 from genai_lens import auth, runtime
 from genai_lens.settings import load_settings
 
-PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance",
+         "data-health")  # fmt: skip
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 ROLES = {
     "admin": auth.ADMIN,
@@ -326,6 +327,7 @@ SIGNED_IN = {  # groups claim -> (role shown, scope's LOBs, pages in the navigat
     "platform": ("admin", None, auth.ALL_PAGES),
 }
 PAGE_FILES = {"overview": "app_pages/overview.py", "spend": "app_pages/spend.py",
+              "capacity": "app_pages/capacity.py",
               "reliability": "app_pages/reliability.py", "anomalies": "app_pages/anomalies.py",
               "governance": "app_pages/governance.py",
               "data-health": "app_pages/data_health.py"}  # fmt: skip

@@ -48,6 +48,9 @@ LANDED = {
     "0012_create_cw_calls_hourly.sql": (
         "4acac7399279dcd880110fe8761b2662b30194ebf8ecd2d516d636484c0e058f"
     ),
+    "0013_create_capacity_savings.sql": (
+        "8d0ebd678269aa816b08312ce9e0e690ca6ebdfb0bbe126058f362abea4b176b"
+    ),
 }
 
 
