@@ -115,3 +115,44 @@ RESERVED_NOTE = (
     "The tokens-per-minute quota holds a call's max_tokens while it runs; a max_tokens "
     f"{OVER_RESERVED:.0f}x or more above what is generated throttles calls early."
 )
+
+RUNWAY = {
+    "account_id": "Account", "region": "Region", "model": "Model", "kind": "Quota",
+    "quota": _int("Applied quota"), "quota_source": "From",
+    "as_of": st.column_config.DateColumn("Data to"),
+    "peak_last_7d": _int("Busiest minute, last 7 days"), "used": _pct("Of quota"),
+    "forecast_peak": _int("Forecast busiest"), "forecast_hi95": _int("Forecast p95 bound"),
+    "days_until_p95": _int("Days until throttling at p95"),
+    "crossing_day": st.column_config.DateColumn("Throttling from (p95)"), "method": "Forecast",
+}  # fmt: skip
+BACKTEST = {
+    "account_id": "Account", "region": "Region", "model": "Model",
+    "throttle_day": st.column_config.DateColumn("First throttled day"),
+    "cutoff_day": st.column_config.DateColumn("Forecast from data to"),
+    "predicted_day": st.column_config.DateColumn("It said throttling from"),
+    "days_ahead": _int("Days of warning"), "quota": _int("Quota"),
+}  # fmt: skip
+DRIVERS = {"region": "Region", "model": "Model", "lob": "LOB", "days": _int("Days"),
+           "peak_tokens": _int("Tokens in the busiest minutes"),
+           "share": _pct("Share of the peak")}  # fmt: skip
+LEGACY = {
+    **BASE, "model": "LEGACY model", "legacy_on": st.column_config.DateColumn("Legacy since"),
+    "end_of_life": st.column_config.DateColumn("Move by"), "successor": "Suggested successor",
+    "invocations": _int("Calls"), "est_cost_usd": _usd("Spend"),
+}  # fmt: skip
+RUNWAY_NOTE = (
+    "Busiest minute per day: CloudWatch's EstimatedTPMQuotaUsage (minute Sum) where loaded, "
+    "else the logs' input + cache-write + output tokens x the model's burndown (5 for Claude "
+    "3.7 Sonnet and later). Quota: Service Quotas (model-catalog job) or capacity.quotas. The "
+    "forecast is the spend forecast's method on that daily series; days until throttling at "
+    "p95 = the first day its 95% upper bound reaches the quota, within 30 days."
+)
+BACKTEST_NOTE = (
+    "At the first day with 5% of a model's calls throttled, the same forecast run on the data "
+    "up to two days before: a warning at least a day ahead when it said throttling by then."
+)
+LEGACY_NOTE = (
+    "Lifecycle from Bedrock's ListFoundationModels (daily model-catalog job); end-of-life "
+    "dates from the API or capacity.lifecycle; successors from config, else the built-in "
+    "defaults for the common families. Spend is estimated from the logs."
+)

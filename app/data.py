@@ -367,6 +367,26 @@ def capacity_mix(w: Window, batch_hours: tuple[int, int] = (0, 6)) -> pl.DataFra
     return _frame("capacity_mix", params, w.version)
 
 
+def runway(w: Window) -> pl.DataFrame:
+    """Per account x Region x model x quota kind: quota, peak, forecast, days until p95."""
+    return _query("capacity_runway", w)
+
+
+def runway_backtests(w: Window) -> pl.DataFrame:
+    """Per account x Region x model: the runway as it read two days before throttling."""
+    return _query("capacity_backtests", w)
+
+
+def peak_drivers(w: Window) -> pl.DataFrame:
+    """Per Region x model x LOB: its share of the quota tokens in the daily busiest minutes."""
+    return _query("capacity_drivers", w)
+
+
+def legacy_models(w: Window) -> pl.DataFrame:
+    """Per LOB x app x LEGACY model: spend, calls, move-by date and successor."""
+    return _query("capacity_lifecycle", w)
+
+
 def capacity_prices(version: Freshness) -> pl.DataFrame:
     """The catalog's current price per model."""
     return _frame("capacity_prices", version.scope.params(), version)

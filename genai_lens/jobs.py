@@ -20,7 +20,7 @@ from genai_lens.settings import Settings
 from ingest.bookkeeping import Progress, RunStats
 
 INGESTS = ("invocation-logs", "cloudtrail", "metrics", "cost")
-JOBS = (*INGESTS, "models", "vacuum")
+JOBS = (*INGESTS, "models", "model-catalog", "vacuum")
 # What each source's data lives in, for `status` and the data health page: its table, and
 # the name its ingester gives it in `watermarks` and `quarantine`.
 TABLES = {
@@ -41,6 +41,7 @@ RUNNERS = {
     "metrics": "ingest.metrics:run",
     "cost": "ingest.cost:run",
     "models": "genai_lens.model_runner:run",
+    "model-catalog": "ingest.model_catalog:run",
     "vacuum": "genai_lens.retention:vacuum",
 }
 

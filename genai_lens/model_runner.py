@@ -31,7 +31,7 @@ class ModelStepsFailed(LensError):
     """Some steps of a models run failed; the others ran and wrote their tables."""
 
 
-STEPS = ("allocation", "forecasts", "anomalies", "alerts")
+STEPS = ("allocation", "forecasts", "anomalies", "quota", "alerts")
 
 
 def run(
@@ -82,6 +82,10 @@ def _step(
         from genai_lens import model_anomalies
 
         return model_anomalies.run(con, settings, now, stats)
+    if name == "quota":
+        from genai_lens import model_quota
+
+        return model_quota.run(con, settings, now, stats)
     from genai_lens import alerting
 
     return alerting.run(con, settings, now, stats, dry_run=dry_run)

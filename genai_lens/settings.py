@@ -182,6 +182,7 @@ class Schedule(Strict):
     cost_hours: float = Field(6, gt=0, le=168, description="Cost (Cost Explorer bills per call)")
     models_minutes: float = Field(60, gt=0, le=1440, description="Models, at the latest")
     vacuum_hours: float = Field(24, gt=0, le=720, description="Retention clean-up")
+    catalog_hours: float = Field(24, gt=0, le=720, description="Model lifecycle and quotas")
     jitter_seconds: int = Field(30, ge=0, le=3600, description="Random delay per tick")
     misfire_grace_seconds: int = Field(300, ge=1, le=86400, description="Late runs still run")
     max_backoff_minutes: float = Field(60, gt=0, le=1440, description="Cap of failure backoff")
@@ -248,6 +249,7 @@ class Quota(Strict):
 
     model: str = Field(description="Foundation model id")
     region: str = Field(description="AWS Region")
+    account: str | None = Field(None, description="AWS account id (default: every account)")
     tpm: float | None = Field(None, gt=0, description="Tokens per minute")
     rpm: float | None = Field(None, gt=0, description="Requests per minute")
 
@@ -273,6 +275,7 @@ class Capacity(Strict):
     residency_lobs: list[str] = Field(
         [], description="LOBs whose data must stay in its geography: no global profiles"
     )
+    apis: list[ApiSource] = Field([], description="Accounts/Regions read by the model-catalog job")
     quotas: list[Quota] = Field([], description="Applied quotas where Service Quotas is closed")
     lifecycle: list[Lifecycle] = Field([], description="End-of-life dates and successors")
 

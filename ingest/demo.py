@@ -150,13 +150,15 @@ def generate_estate(
     metric_files = write_metric_stream(frame, stream)
     bill = demo_bill.write_bill(frame, bill_root, end=stop)
     config_path = out_dir / "genai-lens.toml"
-    config_path.write_text(config_toml(out_dir, days, per_day))
+    quota = demo_capacity.quota_truth(frame, start, stop)
+    config_path.write_text(config_toml(out_dir, days, per_day) + demo_capacity.config_toml(quota))
     truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
     truth["files"] = files
     truth["bad_records"] = bad
     source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
     truth["bill"] = demo_bill.truth(bill, frame)
     truth["savings"] = savings
+    truth["quota"] = quota
     truth_path = out_dir / "ground_truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return DemoSummary(

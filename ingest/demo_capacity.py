@@ -39,6 +39,8 @@ MANUAL = " ".join(
 BATCH_WINDOW_UTC = (1, 4)  # the nightly job's hours, start inclusive, end exclusive
 STORM_HOURS = 2
 RETRY_GAP_S = 10  # what the product calls "within seconds"
+PLAIN_GAP_S = 150.0  # fraud-scoring's mean gap between calls before its rollout
+RAMP_DAYS, RAMP_TO = 10, 5.0
 # What a cache write costs against plain input, per TTL (Anthropic's rate card on Bedrock).
 WRITE_FACTOR = {"5m": 1.25, "1h": 2.0}
 TTL_S = {"5m": 300, "1h": 3600}
@@ -114,12 +116,20 @@ def storm_window(start: int, end: int) -> tuple[int, int]:
     return t0, min(t1, t0 + STORM_HOURS * 3600)
 
 
+def _ramp(t: np.ndarray, t0: int) -> np.ndarray:
+    """fraud-scoring's rollout: 1x its traffic until RAMP_DAYS before the storm, RAMP_TO x
+    from the storm's day on, linear between (the demand that meets the quota that day)."""
+    frac = (t - (t0 - RAMP_DAYS * 86_400)) / (RAMP_DAYS * 86_400)
+    return 1 + (RAMP_TO - 1) * np.clip(frac, 0, 1)
+
+
 def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
-    """Plain traffic every ~5 minutes in business hours, and the storm: a request every 30 s,
-    each tried after a throttle and a model error (billed input) until it succeeds, half of
-    them sent once more after success."""
-    plain = _business_times(rng, start, end, 300.0)
+    """Plain traffic in business hours (ramping up before the storm), and the storm: a request
+    every 30 s, each tried after a throttle and a model error (billed input) until it
+    succeeds, half of them sent once more after success."""
     t0, t1 = storm_window(start, end)
+    plain = _business_times(rng, start, end, PLAIN_GAP_S / RAMP_TO)
+    plain = plain[rng.random(len(plain)) < _ramp(plain, t0) / RAMP_TO]
     plain = plain[(plain < t0) | (plain >= t1)]
     rows: list[tuple[int, str | None, int, int]] = [(int(t), None, 0, -1) for t in plain]
     for req, t in enumerate(range(t0, t1, 30)):
@@ -139,7 +149,10 @@ def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
     answered = np.isin(step, (-1, 2, 3))
     return pl.DataFrame({
         "ts_s": ts, "operation": "Converse",
-        "input_tokens": np.where(billed, rng.integers(1500, 2500, n), 0),
+        # The rollout sends each transaction's history along: big prompts, so the pool's
+        # busiest minute follows fraud-scoring's ramp.
+        "input_tokens": np.where(billed, np.where(step < 0, rng.integers(6000, 10000, n),
+                                                  rng.integers(1500, 2500, n)), 0),
         "output_tokens": np.where(answered, rng.integers(100, 250, n), 0), "max_tokens": 512,
         "error_code": pl.Series(err, dtype=pl.String),
         "stop_reason": pl.Series([None if e else "end_turn" for e in err], dtype=pl.String),
@@ -257,6 +270,46 @@ def add_to(
     rows = expected_attribution(planted.drop("kind", "waste", "ts_s"), w.RULES, tags)
     merged = pl.concat([frame, rows.select(frame.columns).cast(frame.schema)])
     return merged.sort("ts", maintain_order=True), found
+
+
+QUOTA_HEADROOM = 1.02
+
+
+def quota_truth(frame: pl.DataFrame, start: datetime, end: datetime) -> dict[str, Any]:
+    """The tokens-per-minute quota the throttling storm hit, for the demo config: 2% above the
+    busiest minute its pool (the storm's model, account and Region) ever reached outside the
+    storm, counted as the quota counts it (served calls; input + cache write + output x
+    burndown, which is 1 for Claude 3.5 Haiku). So only the storm throttles: fraud-scoring's
+    rollout brought organic demand up to the quota, the storm's burst went over it."""
+    spec = w.INCIDENTS["throttling_storm"]
+    t0 = storm_window(int(start.timestamp()), int(end.timestamp()))[0]
+    storm = int(spec["hours"]) * 3600
+    pool = frame.filter(
+        pl.col("model") == spec["model"], pl.col("account_id") == spec["account"],
+        pl.col("region") == spec["region"], pl.col("error_code").is_null(),
+    ).with_columns(t=pl.col("ts").dt.epoch("s"))  # fmt: skip
+    organic = pool.filter(~pl.col("t").is_between(t0, t0 + storm + 3600, closed="left"))
+    minute = organic.group_by(pl.col("t") // 60).agg(
+        (pl.col("input_tokens") + pl.col("cache_write_tokens") + pl.col("output_tokens")).sum()
+    )
+    day = datetime.fromtimestamp(t0 // 86_400 * 86_400, UTC).date()
+    return {"model": spec["model"], "account": spec["account"], "region": spec["region"],
+            "tpm": round(float(minute["input_tokens"].max()) * QUOTA_HEADROOM),
+            "storm_day": day.isoformat()}  # fmt: skip
+
+
+def config_toml(quota: dict[str, Any]) -> str:
+    """The [capacity] section of the demo config: the storm's quota and a legacy model."""
+    return (
+        "\n[capacity]\n"
+        "# The applied quota the throttling storm hit (no Service Quotas offline).\n"
+        f'[[capacity.quotas]]\nmodel = "{quota["model"]}"\nregion = "{quota["region"]}"\n'
+        f'account = "{quota["account"]}"\n'
+        f"tpm = {quota['tpm']:.0f}\n"
+        "# Claude 3 Haiku is LEGACY in this estate: the page lists who still calls it.\n"
+        f'[[capacity.lifecycle]]\nmodel = "{w.C3H}"\nlegacy_on = 2025-09-01\n'
+        "end_of_life = 2026-03-01\n"
+    )
 
 
 def planted_truth(start: datetime, end: datetime, seed: int, schema: pl.Schema) -> dict[str, Any]:

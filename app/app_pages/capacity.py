@@ -65,6 +65,30 @@ with ui.panel("Waste: retry storms, cut answers, blocked calls", "estimate"):
     else:
         ui.table(found, ct.WASTE)
 
+CW = {"applies": ("model", "region", "account"), "why": "quotas have no LOB or application"}
+with ui.panel("Quota runway: days until throttling", "models", **CW):
+    st.caption(ct.RUNWAY_NOTE)
+    runway = data.runway(w)
+    if runway.is_empty():
+        ui.nothing("applied quotas with traffic (an all-LOB reader sees them)", ctx)
+    else:
+        ui.table(runway, ct.RUNWAY)
+        st.markdown("**Backtest: did it warn before the throttling?**")
+        st.caption(ct.BACKTEST_NOTE)
+        ui.table(data.runway_backtests(w), ct.BACKTEST)
+
+with ui.panel("Who drives the busiest minutes", "logs", applies=("lob", "model", "region",
+                                                                 "account")):  # fmt: skip
+    ui.table(data.peak_drivers(w), ct.DRIVERS)
+
+with ui.panel("Model lifecycle: still on LEGACY models", "estimate"):
+    st.caption(ct.LEGACY_NOTE)
+    legacy = data.legacy_models(w)
+    if legacy.is_empty():
+        ui.nothing("calls to LEGACY models", ctx)
+    else:
+        ui.table(legacy, ct.LEGACY)
+
 with ui.panel("Over-reservation: max_tokens against tokens generated", "logs",
               applies=("lob", "app", "model", "region", "account")):  # fmt: skip
     st.caption(ct.RESERVED_NOTE)

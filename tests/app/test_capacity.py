@@ -1,6 +1,8 @@
-"""The Capacity & savings page on a demo estate that went through the production ingest: each
-application planted for it (ingest/demo_capacity.py) is found, its dollars within 10% of the
-ground truth the simulator wrote down; and the page honours the reader's LOB scope."""
+"""The Capacity & savings page on a demo estate that went through the production ingest and
+models run: each application planted for it (ingest/demo_capacity.py) is found, its dollars
+within 10% of the ground truth the simulator wrote down; the throttling storm is predicted at
+least a day ahead from the data before it; the LEGACY model's callers are listed; and the page
+honours the reader's LOB scope."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from genai_lens.warehouse import connect
 from ingest import demo
 
 END = datetime(2026, 11, 20, 18, tzinfo=UTC)  # a fixed end: the test does not read the clock
-DAYS, PER_DAY = 14, 800
+DAYS, PER_DAY = 35, 800  # five weeks: the runway's forecast has Prophet's 28 days by the storm
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,8 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
     settings = load_settings(summary.config_path)
     con = connect(settings.warehouse)
     try:
-        for name in ("invocation-logs", "metrics"):
+        # Without metrics: the busiest minutes come from the logs (the fallback path).
+        for name in ("invocation-logs", "model-catalog", "models"):
             assert jobs.run_job(con, settings, name, trigger="test").status == "ok"
     finally:
         con.close()
@@ -93,3 +96,31 @@ def test_a_reader_scoped_to_one_lob_sees_only_its_applications(estate, open_page
             assert set(frame["lob"]) <= {"marketing"}
     assert truth["savings"]["batch"]["app"] in set(_table(at, "batch_savings_usd")["app"])
     assert truth["savings"]["retry_storm"]["app"] not in set(_table(at, "retry_waste_usd")["app"])
+
+
+def test_the_throttling_storm_was_predicted_at_least_a_day_ahead(estate, open_page):
+    path, truth = estate
+    quota = truth["quota"]
+    at = _open(open_page, path)
+    tests = _table(at, "days_ahead")
+    mine = tests[(tests["model"] == quota["model"]) & (tests["account_id"] == quota["account"])]
+    assert len(mine) == 1, tests.to_dict("records")
+    row = mine.iloc[0]
+    assert str(row["throttle_day"])[:10] == quota["storm_day"]
+    assert row["days_ahead"] >= 1
+    assert str(row["predicted_day"])[:10] <= quota["storm_day"]
+    runway = _table(at, "days_until_p95")
+    assert (runway["quota"] == quota["tpm"]).all() and (runway["kind"] == "tpm").all()
+    assert set(runway["account_id"]) == {quota["account"]}  # the quota names its account
+
+
+def test_legacy_model_callers_are_listed_with_move_by_date_and_successor(estate, open_page):
+    path, truth = estate
+    at = _open(open_page, path)
+    legacy = _table(at, "successor")
+    assert set(legacy["model"]) == {"anthropic.claude-3-haiku-20240307-v1:0"}
+    digest = _row(legacy, truth["savings"]["batch"]["app"])
+    assert digest["successor"] == "anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert str(digest["end_of_life"])[:10] == "2026-03-01"
+    assert digest["invocations"] == truth["savings"]["batch"]["calls"]
+    assert digest["est_cost_usd"] == pytest.approx(truth["savings"]["batch"]["cost_usd"], rel=0.01)

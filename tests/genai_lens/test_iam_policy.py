@@ -60,6 +60,7 @@ IAM_PREFIX = {
     "cloudtrail": "cloudtrail",
     "ce": "ce",
     "bedrock": "bedrock",
+    "service-quotas": "servicequotas",
     "sts": "sts",
 }
 # Operations whose IAM action has another name (S3's list and read permissions).
@@ -91,6 +92,8 @@ STAR_ONLY = {
     "ce:GetCostAndUsage",
     "ce:GetCostForecast",
     "bedrock:GetModelInvocationLoggingConfiguration",
+    "bedrock:ListFoundationModels",
+    "servicequotas:ListServiceQuotas",
 }
 READ_VERBS = ("Get", "List", "Describe", "Filter", "Lookup")
 

@@ -51,6 +51,9 @@ LANDED = {
     "0013_create_capacity_savings.sql": (
         "8d0ebd678269aa816b08312ce9e0e690ca6ebdfb0bbe126058f362abea4b176b"
     ),
+    "0014_create_quota_and_lifecycle.sql": (
+        "ea7a4aace4298e0860ee75480278ecc1b57020a8c31744bc15ea9bf3d43f2ca1"
+    ),
 }
 
 
