@@ -75,8 +75,9 @@ def assumptions(cfg: Capacity) -> Assumptions:
 CACHING_NOTE = (
     "Basis: requests whose cacheable prefix (system prompt or preamble and tool definitions, "
     "hashed at ingest, never stored) is at least 1,024 tokens and that did not use the cache "
-    "already. Prefix tokens = input tokens x prefix bytes / request bytes. A hit is the same "
-    "prefix from the same account, Region and model within the TTL before. Priced: a hit at "
+    "already. Prefix tokens = input tokens x prefix bytes / request bytes (at most one per two "
+    "bytes). A hit is the same prefix from the same account, Region and model within the TTL "
+    "before. Priced: a hit at "
     f"the catalog's cache-read price (about {READ_FACTOR:.0%} of input), a miss writes at "
     f"{WRITE_FACTOR['5m']}x input (5-minute TTL) or {WRITE_FACTOR['1h']:.0f}x (1-hour TTL)."
 )

@@ -7,8 +7,9 @@
 -- Rules (README, "Capacity & savings"):
 --  * prompt caching: calls that succeeded, did not use the cache already and whose prefix is at
 --    least 1024 tokens (the smallest a Claude or Nova cache point accepts). Prefix tokens =
---    input tokens x prefix bytes / request bytes. A hit at TTL t = the same prefix MD5 from the
---    same account, region and model less than t before; else a miss (a write).
+--    input tokens x prefix bytes / request bytes, at most prefix bytes / 2. A hit at TTL t =
+--    the same prefix MD5 from the same account, region and model less than t before; else a
+--    miss (a write).
 --  * retry storm: calls with the same request MD5 from the same account, app and model, each
 --    within 10 s of the one before, form a chain; a chain with a failed call (throttle or
 --    error) is a storm, and every billed call in it but its first success is waste.
@@ -21,8 +22,12 @@ WITH rows AS MATERIALIZED (
            error_code,
            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, max_tokens,
            stop_reason, guardrail_action, profile_scope, input_body_md5, prefix_md5,
+           -- A prefix holds at most one token per two bytes (English runs ~4, UTF-8 CJK ~3):
+           -- the cap keeps a short system prompt short when the request's tokens are mostly
+           -- in a part the logs do not show (an attached document, earlier turns).
            CASE WHEN prefix_bytes > 0 AND input_body_bytes > 0
-                THEN round(input_tokens * least(1.0, prefix_bytes / input_body_bytes))::BIGINT
+                THEN round(least(input_tokens * least(1.0, prefix_bytes / input_body_bytes),
+                                 prefix_bytes / 2))::BIGINT
            END AS prefix_tokens
     FROM invocations
     WHERE ts >= list_min($hours::TIMESTAMP[]) - INTERVAL 1 HOUR
