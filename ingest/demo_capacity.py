@@ -78,7 +78,7 @@ def _business_times(rng: np.random.Generator, start: int, end: int, mean_gap: fl
 
 
 def _prefix_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
-    t = _business_times(rng, max(start, end - 14 * 86_400), end, 240.0)
+    t = _business_times(rng, start, end, 240.0)
     n = len(t)
     user = rng.integers(60, 300, n)
     return pl.DataFrame({
