@@ -1,5 +1,6 @@
-# The two commands of the quick start: `make demo` and `make test`.
+# The two commands of the quick start: `make demo` and `make test`; `make check` is the inner loop.
 # Everything installs into .venv from uv.lock; uv itself is bootstrapped with pip if missing.
+# `make demo` installs the product only; `make test`/`check` add the dev group (test tools).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,20 +9,38 @@ UV := $(or $(shell command -v uv 2>/dev/null),.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test install lint bench browser clean
+.PHONY: demo test check install product lint bench browser clean
 
-demo: install
+demo: product
 	$(VENV)/bin/genai-lens demo
 
+# Everything: lint, import contracts and the whole suite (CI runs this).
 test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=15
 
+# The inner loop: lint, import contracts and the tests not marked slow (no end-to-end demo,
+# browser, load or kill -9 runs).
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -m "not slow"
+
+# The product and the dev group (pytest, moto, playwright, ruff, import-linter).
 install: $(VENV)/.installed
 
 $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@ $(VENV)/.product
+
+# The product only. --inexact leaves a dev install's test tools in place.
+product: $(VENV)/.product
+
+$(VENV)/.product: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --no-dev --inexact --python $(PYTHON)
 	@touch $@
 
 .uv-bootstrap/bin/uv:

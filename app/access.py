@@ -1,7 +1,7 @@
 """Sign-in and the reader's scope, settled before any page runs.
 
 With [auth] in .streamlit/secrets.toml, a reader signs in with the OIDC provider
-(`st.login`); their groups claim maps to a role (genai_lens/auth.py), and the role's LOBs go
+(`st.login`); their groups claim maps to a role (base/auth.py), and the role's LOBs go
 into st.session_state["scope"], which the data-access layer binds into every query. Without
 sign-in configured (the demo), the app runs as admin and says so in a banner.
 """
@@ -13,8 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from app.data import ADMIN, Scope
-from genai_lens import auth, runtime
+from app.values import ADMIN, Scope
+from base import auth
+from warehouse import runtime
 
 BANNER = (
     "Sign-in is not configured: everyone who can reach this app sees every line of business. "
@@ -24,7 +25,7 @@ BANNER = (
 
 def providers() -> list[str | None]:
     """What `st.login` can be called with, by the same rule `serve` checks the secrets files
-    with (genai_lens.auth.providers): a named [auth.okta] is st.login("okta"), not st.login()."""
+    with (base.auth.providers): a named [auth.okta] is st.login("okta"), not st.login()."""
     try:
         section: Any = st.secrets.get("auth")
     except Exception:  # no secrets file at all

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from genai_lens.settings import Capacity
+from base.settings import Capacity
 from models.savings import OVER_RESERVED, READ_FACTOR, WRITE_FACTOR, Assumptions
 
 USD = "$%.2f"

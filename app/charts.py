@@ -17,7 +17,7 @@ from typing import Literal
 import plotly.graph_objects as go
 import polars as pl
 
-from app import format as fmt
+from base import format as fmt
 
 UNATTRIBUTED = "unattributed"
 UNATTRIBUTED_COLOR = "#A3A9B3"  # grey: "nobody claimed this" should not look like a LOB

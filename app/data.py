@@ -1,7 +1,7 @@
 """The one module of the app that reads (and, for anomaly triage, writes) the warehouse.
 
 Each function runs a named file from ``sql/queries/`` with bound parameters through
-``genai_lens.runtime.cursor()`` and returns a polars frame. A query is given only the
+``warehouse.runtime.cursor()`` and returns a polars frame. A query is given only the
 parameters its text names, so its cache entry does not change with filters it ignores.
 
 Results are cached with ``st.cache_data`` keyed on the query, its parameters and a
@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,10 +28,12 @@ import polars as pl
 import streamlit as st
 
 from app import reduce
+from app.values import ADMIN, Freshness, Scope
 from app.view import Window
-from genai_lens import runtime
-from genai_lens.errors import WarehouseError
-from genai_lens.warehouse import sql, transaction
+from base.errors import WarehouseError
+from base.settings import Capacity
+from warehouse import runtime
+from warehouse.db import sql, transaction
 
 # Rollups the pages read that a warehouse may not have yet (proposed migration): a panel that
 # needs one says so instead of failing. See tests/app/rollups.sql and sql/ingest/usage_*.
@@ -55,24 +56,6 @@ class MissingRollup(WarehouseError):
         self.table = table
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which LOBs the reader may see: `lobs` None = every LOB (the default, an admin)."""
-
-    lobs: tuple[str, ...] | None = None
-    user: str = "dashboard"  # who a triage change is recorded as
-
-    @property
-    def all_lobs(self) -> bool:
-        return self.lobs is None
-
-    def params(self) -> dict[str, Any]:
-        return {"all_lobs": self.all_lobs, "allowed_lobs": list(self.lobs or ())}
-
-
-ADMIN = Scope()
-
-
 def scope() -> Scope:
     """The reader's scope: what sign-in put in st.session_state["scope"], else every LOB."""
     try:
@@ -80,25 +63,6 @@ def scope() -> Scope:
     except Exception:  # outside a Streamlit session (bench, scripts): no sign-in
         found = None
     return found if isinstance(found, Scope) else ADMIN
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """What the warehouse holds right now; also the cache marker (any write changes it)."""
-
-    warehouse: str
-    loaded_at: datetime | None
-    objects: int
-    usage_rows: int
-    invocations: int
-    first_hour: datetime | None
-    last_hour: datetime | None
-    changes: str | None = None  # watermarks, runs, model outputs, triage (see the SQL)
-    scope: Scope = ADMIN
-
-    @property
-    def empty(self) -> bool:
-        return self.usage_rows == 0
 
 
 # --- every page ------------------------------------------------------------------------------
@@ -385,6 +349,11 @@ def peak_drivers(w: Window) -> pl.DataFrame:
 def legacy_models(w: Window) -> pl.DataFrame:
     """Per LOB x app x LEGACY model: spend, calls, move-by date and successor."""
     return _query("capacity_lifecycle", w)
+
+
+def capacity_config() -> Capacity:
+    """The [capacity] settings: the what-if assumptions the page prices with."""
+    return runtime.settings().capacity
 
 
 def capacity_prices(version: Freshness) -> pl.DataFrame:

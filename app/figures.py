@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from app import charts
-from app import format as fmt
+from base import format as fmt
 
 INK = "#1F2933"  # actuals: the page's text colour
 FORECAST = "#2E5A87"  # the theme's primary blue

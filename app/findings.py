@@ -11,8 +11,8 @@ from typing import Any
 import polars as pl
 
 from app import charts
-from app import format as fmt
 from app.tables import Config, col, count, in_seconds, pct, secs, short_models
+from base import format as fmt
 
 # --- Anomalies -------------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ MEASURES: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
-# How a detector metric reads, and its values: in app.format, shared with the alert texts.
+# How a detector metric reads, and its values: in base.format, shared with the alert texts.
 METRICS = fmt.METRICS
 metric_label, metric_value, value_in = fmt.metric_label, fmt.metric_value, fmt.value_in
 unit_of = fmt.unit_of

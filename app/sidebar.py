@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, data, ui, view
-from genai_lens.errors import LensError
+from app import charts, data, view
+from app.context import CONTEXT, Context
+from base.errors import LensError
 
 URL = "query-params"
 DIMENSIONS = (  # (URL key, label, placeholder)
@@ -23,7 +24,7 @@ DIMENSIONS = (  # (URL key, label, placeholder)
 )
 
 
-def render() -> ui.Context:
+def render() -> Context:
     """Read the warehouse marker, draw the filters, and leave the page its context."""
     try:
         version = data.freshness()
@@ -52,14 +53,14 @@ def render() -> ui.Context:
         *days, lobs=picked["lob"], models=picked["model"], apps=picked["app"],
         regions=picked["region"], accounts=picked["account"],
     )  # fmt: skip
-    context = ui.Context(
+    context = Context(
         version=version,
         w=view.window(filters, version),
         sources={} if version.empty else _sources(version),
         lob_colors=charts.lob_colors(options["lob"]),
         model_colors=charts.model_colors(options["model"]),
     )
-    st.session_state[ui.CONTEXT] = context
+    st.session_state[CONTEXT] = context
     return context
 
 

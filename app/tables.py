@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, reduce
-from app import format as fmt
+from base import format as fmt
 
 Config = dict[str, Any]
 col = st.column_config

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import streamlit as st
 
-from app import format as fmt
-from app.format import Tile, tile
-from genai_lens.errors import LensError
+from base import format as fmt
+from base.format import Tile, tile
+from ingest import sources as ingest_sources
 
 if TYPE_CHECKING:
-    from app.ui import Context
+    from app.context import Context
 
 
 def _sum(frame: pl.DataFrame, column: str) -> float | None:
@@ -129,35 +128,17 @@ def governance(
     ]  # fmt: skip
 
 
-# Data health: each source, how soon it can deliver at best (metric points within minutes,
-# log files every few minutes, CloudTrail ~15 minutes after a call, the bill a day after the
-# usage day), and its "run now" button.
-SOURCES = {
-    "invocation-logs": "Invocation logs", "metrics": "Metrics", "cloudtrail": "CloudTrail",
-    "cost": "Cost", "models": "Models",
-}  # fmt: skip
-DELIVERS = {
-    "invocation-logs": timedelta(minutes=15), "metrics": timedelta(minutes=5),
-    "cloudtrail": timedelta(minutes=15), "cost": timedelta(days=1), "models": timedelta(days=1),
-}  # fmt: skip
-RUN_FLASH = "_run_now_flash"
+# Data health: each source and how soon it can deliver at best (the models: once a day), in
+# the page's order (usage first, then the sources that explain it); a source added to the
+# registry and not named here comes after them.
+_PAGE_ORDER = ("invocation-logs", "metrics", "cloudtrail", "cost")
+_SHOWN = sorted(
+    ingest_sources.SOURCES,
+    key=lambda s: _PAGE_ORDER.index(s.name) if s.name in _PAGE_ORDER else len(_PAGE_ORDER),
+)
+SOURCES = {**{s.name: s.label for s in _SHOWN}, "models": "Models"}
+DELIVERS = {**{s.name: s.delivers for s in _SHOWN}, "models": timedelta(days=1)}
 ADMIN_ONLY = "Shown to readers of every LOB: it carries no LOB."
-
-
-def run_now(source: str) -> None:
-    """Ask the scheduler (genai_lens.jobs, imported only when asked) to run a job now."""
-    try:
-        from genai_lens import jobs
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("genai_lens.jobs", "genai_lens"):
-            raise
-        message = "scheduler not running"
-    else:
-        try:
-            message = jobs.run_now(source)
-        except LensError as exc:
-            message = str(exc)
-    st.session_state[RUN_FLASH] = f"{SOURCES.get(source, source)}: {message}"
 
 
 DAILY = ("cost",)  # sources whose newest point is a whole UTC day; `newest` is that day's end

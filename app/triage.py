@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from app import data, findings
-from genai_lens.errors import LensError
+from base.errors import LensError
 
 FEED_IDS = "_anomaly_feed_ids"
 FLASH = "_anomaly_flash"

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app import data
-from app import format as fmt
+from app import data, sidebar
+from app.context import CONTEXT, SOURCES, Context
 from app.view import Window
+from base import format as fmt
 
 T = TypeVar("T")
-CONTEXT = "_genai_lens_context"
 NO_DATA = (
     "**No data yet.** Load Bedrock invocation logs with `genai-lens ingest invocation-logs`, "
     "or explore a simulated estate with `make demo`."
@@ -30,44 +30,12 @@ _DIM_NAMES = {
     "lob": "LOB", "app": "application", "model": "model", "region": "region",
     "account": "account",
 }  # fmt: skip
-# Panel source -> (what the caption calls it, the row of data.sources() that dates it)
-SOURCES = {
-    "estimate": ("Estimated from invocation logs (tokens × price catalog)", "invocation-logs"),
-    "logs": ("Invocation logs", "invocation-logs"),
-    "metrics": ("CloudWatch metrics (hourly rollup)", "metrics"),
-    "cloudtrail": ("CloudTrail", "cloudtrail"),
-    "bill": ("The AWS bill (Cost Explorer / CUR / FOCUS)", "cost"),
-    "allocation": ("The bill allocated to LOBs, the estimate after it", "cost"),
-    "models": ("genai-lens models (forecasts, anomalies)", "models"),
-    "jobs": ("genai-lens job bookkeeping", None),
-}
-
-
-@dataclass(frozen=True)
-class Context:
-    """Everything a page needs from the sidebar: the marker, the window, sources, colours."""
-
-    version: data.Freshness
-    w: Window
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lob_colors: dict[str, str] = field(default_factory=dict)
-    model_colors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def span(self) -> str:
-        return fmt.day_span(*self.w.days)
-
-    def newest(self, source: str) -> datetime | None:
-        row = self.sources.get(SOURCES[source][1] or "", {})
-        return row.get("newest")
 
 
 def context() -> Context:
     """The context app/main.py's sidebar left for this run."""
     found = st.session_state.get(CONTEXT)
     if found is None:  # a page run on its own: draw the filters here
-        from app import sidebar
-
         found = sidebar.render()
     return found
 

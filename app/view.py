@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from app.data import Freshness, Scope
+    from app.values import Freshness, Scope
 
 DEFAULT_PERIOD = "Last 30 days"
 PERIODS = (

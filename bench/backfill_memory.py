@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from ingest import demo
+from demo import estate as demo
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest import demo
+from demo import estate as demo
 
 
 def main() -> None:

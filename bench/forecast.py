@@ -22,7 +22,8 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from models.forecast import forecast_many, forecast_series
+from jobs.forecast_pool import forecast_many
+from models.forecast import forecast_series
 
 
 def synthetic(n: int, days: int, seed: int = 0) -> dict[str, pl.DataFrame]:

@@ -224,9 +224,9 @@ def generate(root: Path, records: int) -> list[Path]:
 
 
 def phase_ours(landing: str, workdir: str) -> None:
-    from genai_lens.settings import Settings
-    from genai_lens.warehouse import connect
-    from ingest import invocation_logs
+    from base.settings import Settings
+    from ingest.invocation_logs import ingester as invocation_logs
+    from warehouse.db import connect
 
     con = connect(Path(workdir) / "bench.duckdb")
     con.execute("SET enable_progress_bar = false")

@@ -81,7 +81,7 @@ ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 
 def build(path: Path, invocations: int) -> None:
     """A warehouse of `invocations` over DAYS days, every table a page reads filled."""
-    from genai_lens.warehouse import connect
+    from warehouse.db import connect
 
     partial = path.with_suffix(".partial")  # renamed when whole: a failed build is not reused
     partial.unlink(missing_ok=True)
@@ -446,7 +446,7 @@ def measure(path: Path) -> dict:
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     from app import data, view
-    from genai_lens import runtime
+    from warehouse import runtime
 
     out: dict = {"rows": {}}
     version = data.freshness(data.ADMIN)

@@ -20,9 +20,9 @@ from typing import Annotated, NoReturn
 import duckdb
 import typer
 
-from genai_lens.errors import LensError
-from genai_lens.settings import Settings, load_settings
-from ingest.bookkeeping import RunStats
+from base.errors import LensError
+from base.settings import Settings, load_settings
+from base.stats import RunStats
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -39,7 +39,7 @@ class State:
     debug: bool = False
 
     def settings(self) -> Settings:
-        from genai_lens import logs
+        from base import logs
 
         settings = load_settings(self.config, warehouse=self.warehouse)
         logs.hide([*settings.alerts.urls, *settings.alerts.webhooks])  # they carry tokens
@@ -51,8 +51,8 @@ class State:
         return settings, self.connect(settings, migrate=migrate)
 
     def connect(self, settings: Settings, *, migrate: bool = True) -> duckdb.DuckDBPyConnection:
-        from genai_lens import runs
-        from genai_lens.warehouse import connect
+        from warehouse import runs
+        from warehouse.db import connect
 
         con = connect(settings.warehouse, migrate=migrate, memory_limit=settings.memory_limit)
         if migrate:
@@ -91,7 +91,7 @@ def main_options(
         ),
     ] = "text",
 ) -> None:
-    from genai_lens import logs
+    from base import logs
 
     if log_format not in logs.FORMATS:
         raise LensError(f"--log-format {log_format!r}: use text or json")
@@ -117,7 +117,7 @@ def progress_line(name: str) -> Iterator[Callable[[str], None]]:
 
 
 def _echo(msg: str, *, error: bool = False) -> None:
-    from genai_lens import logs
+    from base import logs
 
     logs.say(msg, error=error)
 
@@ -158,7 +158,7 @@ def ingest(
     until: Until = None,
 ) -> None:
     """Load AWS data into the warehouse: new data, or a backfill with --since/--until."""
-    from genai_lens import jobs
+    from jobs import runner as jobs
 
     window = {"since": _parse_time(since, "--since"), "until": _parse_time(until, "--until")}
     settings, con = state.open()
@@ -188,7 +188,7 @@ def ingest(
 def _ingest_sources(
     sources: list[str] | None, settings: Settings, landing: str | None, log_group: str | None
 ) -> list[str]:
-    from genai_lens import jobs
+    from jobs import runner as jobs
 
     bad = [s for s in sources or [] if s not in jobs.INGESTS]
     if bad:
@@ -230,7 +230,7 @@ def models_run(
     ] = False,
 ) -> None:
     """Allocate the bill, forecast spend, detect anomalies and send what alerts are due."""
-    from genai_lens import jobs
+    from jobs import runner as jobs
 
     settings, con = state.open()
     started = time.perf_counter()
@@ -252,7 +252,7 @@ def eval_anomaly(
     ] = None,
 ) -> None:
     """Score the anomaly detector on a labelled dataset (window F1 and NAB standard)."""
-    from genai_lens.evaluation import anomaly
+    from jobs.evaluation import anomaly
 
     _evaluate(lambda: anomaly.evaluate(dataset, scores_out, echo=_echo))
 
@@ -263,7 +263,7 @@ def eval_forecast(
     horizon: Annotated[int, typer.Option(min=1, max=365, help="Days held out.")] = 30,
 ) -> None:
     """Forecast the last HORIZON days of each series from the rest, and score it."""
-    from genai_lens.evaluation import forecast
+    from jobs.evaluation import forecast
 
     _evaluate(lambda: forecast.evaluate(dataset, horizon, echo=_echo))
 
@@ -279,7 +279,7 @@ def _evaluate(run: Callable[[], str]) -> None:
 @app.command()
 def reattribute() -> None:
     """Re-run the attribution rules over all history (after editing them)."""
-    from ingest import reattribution
+    from ingest.invocation_logs import reattribution
 
     settings, con = state.open()
     done = reattribution.reattribute(con, settings)
@@ -297,7 +297,7 @@ def reattribute() -> None:
 @app.command()
 def migrate() -> None:
     """Create the warehouse or bring its schema up to date."""
-    from genai_lens.warehouse import apply_migrations
+    from warehouse.db import apply_migrations
 
     settings, con = state.open(migrate=False)
     applied = apply_migrations(con)
@@ -321,9 +321,9 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the app.")] = 8501,
 ) -> None:
     """Write a realistic demo estate in AWS formats, ingest it, and serve the app."""
-    from genai_lens import jobs
-    from genai_lens.warehouse import connect, ensure_not_held
-    from ingest import demo as demo_estate
+    from demo import estate as demo_estate
+    from jobs import runner as jobs
+    from warehouse.db import connect, ensure_not_held
 
     if out.exists():  # a demo is regenerated whole: stale files would double-count
         for held in sorted(out.glob("*.duckdb")):  # never from under a server serving it
@@ -372,10 +372,10 @@ def serve(
 def _serve(
     settings: Settings, port: int, address: str, *, scheduler: bool, allow_anonymous: bool = False
 ) -> None:
-    from streamlit.web import bootstrap
-
-    from genai_lens import PROJECT_ROOT, auth, logs, runs, runtime
-    from genai_lens.scheduler import LensScheduler
+    from base import auth, logs
+    from genai_lens import PROJECT_ROOT
+    from jobs.scheduler import LensScheduler
+    from warehouse import runs, runtime
 
     secrets = auth.secrets_files(PROJECT_ROOT)
     refusal = auth.refuse_anonymous(address, auth.sign_in_configured(secrets), allow_anonymous)
@@ -404,9 +404,9 @@ def _serve(
     if sched is not None:
         sched.start()
     try:
-        logs.route_streamlit()
-        bootstrap.load_config_options(flag_options=flags)
-        bootstrap.run(str(PROJECT_ROOT / "app" / "main.py"), False, [], flags)
+        from app import server
+
+        server.run(flags)
     finally:
         if sched is not None:
             sched.shutdown()
@@ -415,9 +415,9 @@ def _serve(
 @app.command()
 def status() -> None:
     """Per source: last run, lag behind now, rows, quarantined, next run."""
-    from genai_lens import jobs
-    from genai_lens import status as st
-    from genai_lens.errors import WarehouseError
+    from base.errors import WarehouseError
+    from jobs import runner as jobs
+    from jobs import status as st
 
     settings = state.settings()
     try:
@@ -445,7 +445,7 @@ def doctor(
     ] = False,
 ) -> None:
     """Check the config, the warehouse and every configured AWS source; exit 1 on a failure."""
-    from genai_lens import doctor as checks
+    from jobs import doctor as checks
 
     settings = state.settings()
     code = checks.main(settings, settings.warehouse, typer.echo, cost_explorer=cost_explorer)
@@ -455,7 +455,7 @@ def doctor(
 @app.command()
 def vacuum() -> None:
     """Delete raw invocations past retention (rollups, cost and audit rows stay)."""
-    from genai_lens import jobs
+    from jobs import runner as jobs
 
     settings, con = state.open()
     run = jobs.run_job(con, settings, "vacuum", trigger="cli")
@@ -513,7 +513,7 @@ def main() -> None:
         _echo("genai-lens: aborted")
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own exit codes
-        from genai_lens import logs
+        from base import logs
 
         if _usage_error(exc):
             if logs.json_mode():
@@ -541,7 +541,7 @@ def _usage_error(exc: BaseException) -> bool:
 
 def _unexpected(exc: BaseException) -> NoReturn:
     """A bug, not a user's mistake: its traceback (one JSON object in json mode), exit 1."""
-    from genai_lens import logs
+    from base import logs
 
     logs.exception(f"genai-lens: error: unexpected {type(exc).__name__}", exc)
     sys.exit(1)

@@ -14,7 +14,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
 from botocore.session import get_session
 
-from genai_lens.errors import CredentialsError, SourceError
+from base.errors import CredentialsError, SourceError
 
 # Throttling and 5xx are botocore's job: adaptive mode backs off and rate-limits client-side.
 CLIENT_CONFIG = Config(

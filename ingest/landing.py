@@ -12,15 +12,16 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from genai_lens.errors import SourceError
-from genai_lens.settings import LandingZone
+from base.errors import SourceError
+from base.settings import LandingZone
 from ingest import aws
+from ingest.window import client_for
 
 _TIME = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?[^/]+$")
 
@@ -140,9 +141,7 @@ class S3Landing:
         self.bucket, root = m.group(1), m.group(2)
         self.root = root if not root or root.endswith("/") else root + "/"
         self.label = zone.label
-        self.s3: Any = aws.client(
-            "s3", region=zone.region, role_arn=zone.role_arn, endpoint_url=zone.endpoint_url
-        )
+        self.s3: Any = client_for("s3", zone)
 
     def _pages(self, **kw: Any) -> Iterator[dict[str, Any]]:
         paginated = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **kw)
@@ -195,7 +194,3 @@ def open_landing(zone: LandingZone) -> Landing:
     if zone.uri.startswith("s3://"):
         return S3Landing(zone)
     return LocalLanding(Path(zone.uri).expanduser().resolve(), zone.label)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

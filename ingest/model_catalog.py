@@ -18,12 +18,12 @@ import duckdb
 import polars as pl
 from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
 
-from genai_lens.errors import CredentialsError, SourceError
-from genai_lens.settings import ApiSource, Lifecycle, Settings
-from genai_lens.warehouse import insert_frame, transaction
+from base.clock import utcnow
+from base.errors import CredentialsError, SourceError
+from base.settings import ApiSource, Lifecycle, Settings
+from base.stats import RunStats
 from ingest import aws
-from ingest.bookkeeping import RunStats
-from ingest.landing import utcnow
+from warehouse.db import insert_frame, transaction
 
 SERVICE_CODE = "bedrock"
 # Successors for the common families, used where config names none (config wins). The first

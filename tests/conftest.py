@@ -15,8 +15,8 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).parent))  # the factories module
 
-from genai_lens import runtime
-from genai_lens.warehouse import connect
+from warehouse import runtime
+from warehouse.db import connect
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -22,9 +22,9 @@ import factories as F
 import pytest
 from playwright.sync_api import sync_playwright
 
-from ingest import demo
+from demo import estate as demo
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 CHROMIUM = "/usr/bin/chromium"

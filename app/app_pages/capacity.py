@@ -5,7 +5,6 @@ import streamlit as st
 
 from app import capacity_tables as ct
 from app import data, ui
-from genai_lens import runtime
 from models import savings
 
 ctx = ui.context()
@@ -13,7 +12,7 @@ ui.header("Capacity & savings", "What-if savings on your own traffic, quota runw
           ctx)  # fmt: skip
 ui.require_data(ctx)
 w = ctx.w
-a = ct.assumptions(runtime.settings().capacity)
+a = ct.assumptions(data.capacity_config())
 facts = data.capacity_savings(w)
 mix = data.capacity_mix(w, a.batch_hours)
 if mix.is_empty():

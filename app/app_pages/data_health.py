@@ -3,8 +3,8 @@ team's page, with a "run now" per source."""
 
 import streamlit as st
 
-from app import data, tables, tiles, ui
-from app import format as fmt
+from app import actions, data, tables, tiles, ui
+from base import format as fmt
 
 NONE_APPLIES = {"applies": (), "why": "job bookkeeping has no LOB and no period"}
 CW = {"applies": ("region", "account"), "why": "CloudWatch has no LOB, application or model"}
@@ -13,7 +13,7 @@ ctx = ui.context()
 ui.header("Data health", "Freshness and completeness of every source", ctx)
 if ctx.version.empty:
     st.info(ui.NO_DATA, icon=":material/hourglass_empty:")
-if flash := st.session_state.pop(tiles.RUN_FLASH, None):
+if flash := st.session_state.pop(actions.RUN_FLASH, None):
     st.info(flash, icon=":material/play_circle:")
 w, admin = ctx.w, ctx.version.scope.all_lobs
 
@@ -21,7 +21,7 @@ with ui.panel("Freshness per source", "jobs", **NONE_APPLIES):
     ui.table(tiles.freshness(ctx.sources, ui.utc_now()), tables.FRESHNESS)
     st.caption("Run now (asks the scheduler to run that job at once):")
     for column, (source, label) in zip(st.columns(5), tiles.SOURCES.items(), strict=True):
-        column.button(label, key=f"run_{source}", on_click=tiles.run_now, args=(source,),
+        column.button(label, key=f"run_{source}", on_click=actions.run_now, args=(source,),
                       icon=":material/play_arrow:", disabled=not admin)  # fmt: skip
 
 with ui.panel("Job runs, failures first", "jobs", **NONE_APPLIES):

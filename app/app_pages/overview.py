@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app import charts, data, ui, view
-from app import format as fmt
+from base import format as fmt
 
 # Short headers and widths (px) so all thirteen columns fit the page at 1,500 px, the sparkline
 # next to the spend it draws rather than past the right edge (each header's help says it whole).

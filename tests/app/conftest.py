@@ -4,7 +4,7 @@
 seeded estate of them (LOBs with their apps and model mix, office-hours and weekday rhythm,
 growth, an unattributed slice, one model without a price). `make_warehouse(rows)` writes them,
 plus the `ingest_objects` rows an ingest would have left, into a warehouse created by
-`genai_lens.warehouse.connect`, then closes it so a page (or a served app) can open it.
+`warehouse.db.connect`, then closes it so a page (or a served app) can open it.
 `make_estate(rows)` does the same and adds everything else an estate leaves behind, derived
 from the rows (tests/app/estate.py): rollups, CloudWatch, CloudTrail, the bill, the model
 outputs and the job bookkeeping.
@@ -25,8 +25,8 @@ import polars as pl
 import pytest
 import streamlit as st
 
-from genai_lens import runtime
-from genai_lens.warehouse import connect
+from warehouse import runtime
+from warehouse.db import connect
 
 # USD per 1M tokens (input, output) from the price catalog; None = the catalog has no price.
 PRICES: dict[str, tuple[float, float] | None] = {

@@ -30,7 +30,7 @@ POLICIES = ("TopicPolicy", "ContentPolicy", "SensitiveInformationPolicy", "WordP
 GUARDRAIL = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/q7w2e9r4t1yu"
 SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
 HOUR = timedelta(hours=1)
-EXPLANATION = json.dumps({  # the shape genai_lens.model_anomalies writes
+EXPLANATION = json.dumps({  # the shape jobs.model_anomalies writes
     "expected": 42.0, "actual": 180.0,
     "driver": {
         "label": "app=research", "dimension": "app", "value": "research", "share": 0.86,

@@ -16,8 +16,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import data, view
-from genai_lens import auth, runtime
-from genai_lens.settings import load_settings
+from base import auth
+from base.settings import load_settings
+from warehouse import runtime
 
 PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance",
          "data-health")  # fmt: skip

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import data
-from genai_lens import runtime
+from warehouse import runtime
 
 
 @pytest.fixture
@@ -205,7 +205,7 @@ def capture_some_text(ids: list[str]) -> list[str]:
 def test_captured_text_shows_in_the_drill_down_for_the_lobs_readers_only(
     estate, open_page, use_warehouse, monkeypatch
 ):
-    from genai_lens.settings import load_settings
+    from base.settings import load_settings
 
     path, ids = estate
     use_warehouse(path)
@@ -229,7 +229,7 @@ def test_captured_text_shows_in_the_drill_down_for_the_lobs_readers_only(
 
 
 def test_with_capture_off_no_text_is_read_or_shown(estate, open_page, use_warehouse, monkeypatch):
-    from genai_lens.settings import load_settings
+    from base.settings import load_settings
 
     path, ids = estate
     use_warehouse(path)

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from app import format as fmt
+from base import format as fmt
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots to look at; ignored by git

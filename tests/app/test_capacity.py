@@ -1,5 +1,5 @@
 """The Capacity & savings page on a demo estate that went through the production ingest and
-models run: each application planted for it (ingest/demo_capacity.py) is found, its dollars
+models run: each application planted for it (demo/capacity.py) is found, its dollars
 within 10% of the ground truth the simulator wrote down; the throttling storm is predicted at
 least a day ahead from the data before it; the LEGACY model's callers are listed; and the page
 honours the reader's LOB scope."""
@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 from app.data import Scope
-from genai_lens import jobs
-from genai_lens.settings import load_settings
-from genai_lens.warehouse import connect
-from ingest import demo
+from base.settings import load_settings
+from demo import estate as demo
+from jobs import runner as jobs
+from warehouse.db import connect
 
 END = datetime(2026, 11, 20, 18, tzinfo=UTC)  # a fixed end: the test does not read the clock
 DAYS, PER_DAY = 35, 800  # five weeks: the runway's forecast has Prophet's 28 days by the storm

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import genai_lens
-from app import format as fmt
+import jobs
 from app import view
-from genai_lens import runtime
+from base import format as fmt
+from warehouse import runtime
 
 
 def tile(at, label: str) -> str:
@@ -127,10 +127,12 @@ def test_data_health_filters_narrow_the_usage_panels(estate, open_page):
 
 
 def test_run_now_asks_the_scheduler_and_shows_its_answer(estate, open_page, monkeypatch):
-    from genai_lens import jobs
+    from jobs import scheduler
 
     asked = []
-    monkeypatch.setattr(jobs, "run_now", lambda s: asked.append(s) or "queued after the current")
+    monkeypatch.setattr(
+        scheduler, "run_now", lambda s: asked.append(s) or "queued after the current"
+    )
     at = open_page(estate, "data-health")
     at.button(key="run_cost").click().run()
     assert asked == ["cost"]
@@ -138,8 +140,8 @@ def test_run_now_asks_the_scheduler_and_shows_its_answer(estate, open_page, monk
 
 
 def test_run_now_without_a_scheduler_module_says_so(estate, open_page, monkeypatch):
-    monkeypatch.setitem(sys.modules, "genai_lens.jobs", None)
-    monkeypatch.delattr(genai_lens, "jobs", raising=False)
+    monkeypatch.setitem(sys.modules, "jobs.scheduler", None)
+    monkeypatch.delattr(jobs, "scheduler", raising=False)
     at = open_page(estate, "data-health")
     at.button(key="run_metrics").click().run()
     assert any("Metrics: scheduler not running" in i.value for i in at.info)

@@ -18,9 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import charts, data, view
-from app import format as fmt
-from genai_lens import runtime
-from genai_lens.warehouse import SQL_DIR
+from base import format as fmt
+from warehouse import runtime
+from warehouse.db import SQL_DIR
 
 SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
 HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app import data, ui
-from genai_lens.warehouse import SQL_DIR
+from warehouse.db import SQL_DIR
 
 PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance",
          "data-health")  # fmt: skip
@@ -195,5 +195,5 @@ def test_pages_read_the_warehouse_only_through_data():
         if path.name == "data.py":
             continue
         text = path.read_text()
-        for reach in ("cursor(", "import duckdb", "genai_lens.warehouse", "open_warehouse"):
+        for reach in ("cursor(", "import duckdb", "warehouse.db", "open_warehouse"):
             assert reach not in text, f"{path.name}: {reach} (read through app/data.py)"

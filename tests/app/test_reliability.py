@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app import format as fmt
 from app import view
-from genai_lens import runtime
+from base import format as fmt
+from warehouse import runtime
 
 
 def tile(at, label: str) -> str:

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from app import data, focus, view
-from app import format as fmt
-from genai_lens import runtime
+from base import format as fmt
+from warehouse import runtime
 
 FOCUS_COLUMNS = json.loads(Path(__file__).with_name("focus_1_2_columns.json").read_text())
 

@@ -225,7 +225,7 @@ def test_json_logs_of_failed_runs_are_json_and_carry_no_secret_or_prompt(
                            text=True)  # fmt: skip
     # A bug mid-run, after the records were parsed: the traceback as one JSON object.
     crash = (
-        "import sys; import ingest.invocation_logs as m; "
+        "import sys; import ingest.invocation_logs.ingester as m; "
         "m.refresh_hours = lambda con, hours: 1 / 0; "
         "from genai_lens.cli import main; sys.argv[0] = 'genai-lens'; main()"
     )

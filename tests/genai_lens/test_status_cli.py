@@ -10,7 +10,7 @@ from pathlib import Path
 
 import factories as F
 
-from ingest.landing import utcnow
+from base.clock import utcnow
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 

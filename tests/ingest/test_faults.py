@@ -16,9 +16,11 @@ import duckdb
 import factories as F
 import pytest
 
-from genai_lens.settings import Settings
-from genai_lens.warehouse import connect
-from ingest import demo, invocation_logs, landing
+from base.settings import Settings
+from demo import estate as demo
+from ingest import landing
+from ingest.invocation_logs import ingester as invocation_logs
+from warehouse.db import connect
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 # Compared row for row after a recovered run: every table, found in the warehouse so a new one
@@ -158,6 +160,7 @@ def kill_after(cmd: list[str], env: dict[str, str], batches: int, delay: float) 
     return proc.wait() == -signal.SIGKILL, seen
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points_of_every_source_then_the_warehouse_equals_an_uninterrupted_one(
     tmp_path,
 ):

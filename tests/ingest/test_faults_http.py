@@ -27,9 +27,12 @@ from botocore.retries.standard import (
 from faultproxy import FAULTS, FaultProxy, error_response, fault_proxy
 from test_invocation_logs_aws import put_events, s3_settings, upload_tree
 
-from genai_lens.settings import ApiSource, Settings
-from genai_lens.warehouse import connect
-from ingest import cloudtrail, cost, invocation_logs, metrics
+from base.settings import ApiSource, Settings
+from ingest.cloudtrail import ingester as cloudtrail
+from ingest.cost import ingester as cost
+from ingest.invocation_logs import ingester as invocation_logs
+from ingest.metrics import ingester as metrics
+from warehouse.db import connect
 
 # Three of every four distinct requests fail once (a throttle, a reset, a 503), then succeed:
 # well inside the adaptive retry budget (ingest/aws.py: 10 attempts).

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from genai_lens.errors import SourceError
-from genai_lens.settings import Lifecycle, Settings
+from base.errors import SourceError
+from base.settings import Lifecycle, Settings
 from ingest import model_catalog
 
 READ_AT = datetime(2026, 12, 1, 6)

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from genai_lens.evaluation.anomaly import evaluate
+from jobs.evaluation.anomaly import evaluate
 from models import anomaly
 
 HOUR = np.timedelta64(1, "h")

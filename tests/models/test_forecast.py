@@ -14,12 +14,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from genai_lens.evaluation.forecast import evaluate
+from jobs.evaluation.forecast import evaluate
+from jobs.forecast_pool import forecast_many
 from models.forecast import (
     ForecastResult,
     daily_history,
     end_of_next_quarter,
-    forecast_many,
     forecast_series,
     landing,
     period_bounds,

@@ -1,0 +1,46 @@
+"""Start the Streamlit server on app/main.py in this process (`genai-lens serve`, `demo`).
+
+Streamlit is imported here, in the app, so no floor below it needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from streamlit import logger as st_logger
+from streamlit.web import bootstrap
+
+from base import logs
+
+MAIN = Path(__file__).parent / "main.py"
+
+
+def run(flags: dict[str, Any]) -> None:
+    """Serve the app with these config options (the command line's over the shipped ones)."""
+    route_logs()
+    bootstrap.load_config_options(flag_options=flags)
+    bootstrap.run(str(MAIN), False, [], flags)
+
+
+def route_logs() -> None:
+    """In json mode, Streamlit's loggers write JSON too: each has its own handler (its
+    `logger.messageFormat`), made when the logger is first asked for, so the handlers made so
+    far get our formatter and the ones made later are set up the same way."""
+    if not logs.json_mode():
+        return
+
+    def ours(log: logging.Logger) -> None:
+        for handler in log.handlers:
+            handler.setFormatter(logs.JsonFormatter())
+
+    made = st_logger.setup_formatter
+
+    def setup_formatter(log: logging.Logger) -> None:
+        made(log)
+        ours(log)
+
+    st_logger.setup_formatter = setup_formatter
+    for log in list(st_logger._loggers.values()):
+        ours(log)

@@ -1,0 +1,390 @@
+"""Settings, declared once with defaults and help; read from TOML, overridden by environment.
+
+Every key here is documented in ``genai-lens.example.toml`` (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from base.errors import ConfigError
+
+DEFAULT_CONFIG = Path("genai-lens.toml")
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a config must not silently do nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LandingZone(Strict):
+    uri: str = Field(description="s3://bucket/prefix or a local folder laid out like the bucket")
+    name: str | None = Field(None, description="Label used in watermarks and messages")
+    region: str | None = Field(None, description="Region of the S3 client (default: boto3's)")
+    role_arn: str | None = Field(None, description="Role to assume before reading")
+    endpoint_url: str | None = Field(None, description="S3-compatible endpoint (tests, proxies)")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.uri
+
+
+class LogGroup(Strict):
+    name: str = Field(description="CloudWatch Logs group that Bedrock delivers invocation logs to")
+    region: str | None = Field(None, description="Region of the log group (default: boto3's)")
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"cwlogs://{self.region or 'default'}/{self.name.lstrip('/')}"
+
+
+class InvocationLogs(Strict):
+    landing_zones: list[LandingZone] = []
+    log_groups: list[LogGroup] = []
+    overlap_hours: int = Field(3, ge=0, le=168, description="Re-read window for late objects")
+    first_run_days: int = Field(30, ge=1, le=3650, description="How far back a new source starts")
+    batch_files: int = Field(500, ge=1, le=100_000, description="Most objects per transaction")
+    batch_mb: int = Field(128, ge=1, le=4096, description="Most object megabytes per transaction")
+
+
+class ApiSource(Strict):
+    """One account/region read through the AWS API (optionally as an assumed role)."""
+
+    name: str | None = Field(None, description="Label used in watermarks and messages")
+    region: str | None = Field(None, description="Region to call (default: boto3's)")
+    role_arn: str | None = Field(None, description="Role to assume before calling")
+    endpoint_url: str | None = Field(None, description="Endpoint override (tests, proxies)")
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.region or 'default'}|{self.role_arn or 'default-chain'}"
+
+
+class CloudTrail(Strict):
+    landing_zones: list[LandingZone] = []
+    lookups: list[ApiSource] = []
+    event_sources: list[str] = Field(
+        ["bedrock.amazonaws.com"], min_length=1, description="eventSource values kept"
+    )
+    overlap_hours: int = Field(24, ge=0, le=720, description="Re-read window for late events")
+    first_run_days: int = Field(7, ge=1, le=90, description="How far back LookupEvents starts")
+    requests_per_second: float = Field(
+        2.0, gt=0, le=2.0, description="LookupEvents rate per account and region"
+    )
+    batch_files: int = Field(500, ge=1, le=100_000)
+    batch_mb: int = Field(128, ge=1, le=4096)
+
+
+class Metrics(Strict):
+    landing_zones: list[LandingZone] = []
+    apis: list[ApiSource] = []
+    namespaces: list[str] = Field(
+        ["AWS/Bedrock", "AWS/Bedrock/Guardrails"],
+        min_length=1,
+        description="CloudWatch namespaces read",
+    )
+    overlap_hours: int = Field(3, ge=0, le=168, description="Re-read window for late points")
+    first_run_days: int = Field(14, ge=1, le=455, description="How far back the API starts")
+    # 200 Metric Streams objects hold ~330,000 points: a backfill peaks near 0.9 GB RSS, where
+    # 500 took 1.5 GB for no measurable speed (bench/backfill_memory.py).
+    batch_files: int = Field(200, ge=1, le=100_000)
+    batch_mb: int = Field(128, ge=1, le=4096)
+
+
+class Cost(Strict):
+    landing_zones: list[LandingZone] = []
+    apis: list[ApiSource] = []
+    tag_keys: list[str] = Field([], description="Cost-allocation tag keys to group the bill by")
+    restatement_days: int = Field(
+        14, ge=1, le=90, description="Trailing days re-pulled every run (bills are restated)"
+    )
+    first_run_days: int = Field(90, ge=1, le=400, description="How far back the API starts")
+    forecast: bool = Field(True, description="Also store Cost Explorer's own forecast")
+    batch_files: int = Field(500, ge=1, le=100_000)
+    batch_mb: int = Field(512, ge=1, le=8192)
+
+
+class Rule(Strict):
+    """One attribution rule; exactly one matcher is set. First matching rule wins."""
+
+    lob: str = Field(min_length=1)
+    app: str | None = None
+    request_metadata: dict[str, str] | None = Field(
+        None, description="All of these requestMetadata keys must match (values are globs)"
+    )
+    inference_profile: str | None = Field(None, description="Application profile ARN (glob)")
+    profile_tag: dict[str, str] | None = Field(None, description="Tags of the application profile")
+    principal: str | None = Field(None, description="IAM principal ARN glob (role or session)")
+    account: str | None = Field(None, description="AWS account id")
+
+    @model_validator(mode="after")
+    def one_matcher(self) -> Rule:
+        matchers = ("request_metadata", "inference_profile", "profile_tag", "principal", "account")
+        set_ = [m for m in matchers if getattr(self, m) is not None]
+        if len(set_) != 1:
+            raise ValueError(
+                f"a rule needs exactly one of {', '.join(matchers)}; this one has "
+                f"{', '.join(set_) or 'none'}"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        for m in ("request_metadata", "inference_profile", "profile_tag", "principal", "account"):
+            if getattr(self, m) is not None:
+                return m
+        raise AssertionError("validated rule without a matcher")
+
+
+class Attribution(Strict):
+    rules: list[Rule] = []
+    app_metadata_key: str = Field("app", description="requestMetadata key naming the application")
+    app_tag_key: str = Field("app", description="Application profile tag naming the application")
+
+
+class InferenceProfile(Strict):
+    arn: str = Field(pattern=r"^arn:aws[\w-]*:bedrock:[\w-]+:\d*:application-inference-profile/")
+    model: str = Field(description="Foundation model id the profile routes to")
+    tags: dict[str, str] = {}
+
+
+class Price(Strict):
+    model: str
+    region: str = "*"
+    input: float = Field(ge=0, description="USD per 1M input tokens")
+    output: float = Field(ge=0, description="USD per 1M output tokens")
+    cache_read: float | None = Field(None, ge=0)
+    cache_write: float | None = Field(None, ge=0)
+    geo_premium: float = Field(0.0, ge=0, le=1)
+    effective_from: date = date(2000, 1, 1)
+    source: str = "genai-lens.toml"
+
+
+class Schedule(Strict):
+    """How often `genai-lens serve` runs each job; a source without config has no job."""
+
+    invocation_logs_minutes: float = Field(5, gt=0, le=1440, description="Invocation logs")
+    metrics_minutes: float = Field(5, gt=0, le=1440, description="CloudWatch metrics")
+    cloudtrail_minutes: float = Field(15, gt=0, le=1440, description="CloudTrail")
+    cost_hours: float = Field(6, gt=0, le=168, description="Cost (Cost Explorer bills per call)")
+    models_minutes: float = Field(60, gt=0, le=1440, description="Models, at the latest")
+    vacuum_hours: float = Field(24, gt=0, le=720, description="Retention clean-up")
+    catalog_hours: float = Field(24, gt=0, le=720, description="Model lifecycle and quotas")
+    jitter_seconds: int = Field(30, ge=0, le=3600, description="Random delay per tick")
+    misfire_grace_seconds: int = Field(300, ge=1, le=86400, description="Late runs still run")
+    max_backoff_minutes: float = Field(60, gt=0, le=1440, description="Cap of failure backoff")
+    enabled: bool = Field(True, description="Run the scheduler inside `genai-lens serve`")
+
+
+class Retention(Strict):
+    invocation_days: int = Field(
+        400, ge=7, le=3650, description="Raw invocation rows older than this are deleted"
+    )
+    text_days: int = Field(30, ge=1, le=3650, description="Captured prompt text is deleted after")
+
+
+class Budgets(Strict):
+    """Monthly budgets in USD; status comes from the month-end landing forecast."""
+
+    total: float | None = Field(None, gt=0, description="Monthly budget for all of Bedrock")
+    lobs: dict[str, float] = Field({}, description="Monthly budget per LOB")
+    thresholds: list[float] = Field(
+        [50, 80, 100], description="Percent of budget that alert (actual and forecast)"
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> Budgets:
+        bad = [k for k, v in self.lobs.items() if v <= 0]
+        if bad:
+            raise ValueError(f"budgets must be greater than 0 (LOB {bad[0]!r})")
+        if any(t <= 0 or t > 1000 for t in self.thresholds):
+            raise ValueError("thresholds are percents between 0 and 1000")
+        return self
+
+
+class Alerts(Strict):
+    urls: list[str] = Field([], description="apprise URLs: slack://, msteams://, mailto://, sns://")
+    webhooks: list[str] = Field([], description="Plain JSON webhook URLs (HTTP POST)")
+    min_severity: str = Field(
+        "high", pattern="^(low|medium|high|critical)$", description="Anomalies that notify"
+    )
+    retries: int = Field(3, ge=0, le=10, description="Attempts per channel before giving up")
+
+
+class Auth(Strict):
+    """Roles for signed-in users (sign-in itself: [auth] in .streamlit/secrets.toml)."""
+
+    groups_claim: str = Field("groups", description="ID token claim that lists the groups")
+    roles: dict[str, str] = Field(
+        {}, description="group -> admin | finops | viewer:<lob>[,<lob>...]"
+    )
+
+    @model_validator(mode="after")
+    def _roles(self) -> Auth:
+        from base.auth import parse_role
+
+        for group, role in self.roles.items():
+            try:
+                parse_role(role)
+            except ValueError as exc:
+                raise ValueError(f"group {group!r}: {exc}") from None
+        return self
+
+
+class Quota(Strict):
+    """An applied on-demand quota, for accounts where Service Quotas cannot be read."""
+
+    model: str = Field(description="Foundation model id")
+    region: str = Field(description="AWS Region")
+    account: str | None = Field(None, description="AWS account id (default: every account)")
+    tpm: float | None = Field(None, gt=0, description="Tokens per minute")
+    rpm: float | None = Field(None, gt=0, description="Requests per minute")
+
+
+class Lifecycle(Strict):
+    """A model's end of life and successor, over the built-in defaults."""
+
+    model: str = Field(description="Foundation model id (or a prefix of ids ending in *)")
+    legacy_on: date | None = Field(None, description="Day it became LEGACY")
+    end_of_life: date | None = Field(None, description="Day calls start failing: move by then")
+    successor: str | None = Field(None, description="Model id to move to")
+
+
+class Capacity(Strict):
+    """The Capacity & savings page: what-if assumptions, applied quotas, model lifecycle."""
+
+    batch_hours_utc: list[int] = Field(
+        [0, 6], min_length=2, max_length=2, description="Off-hours [start, end) UTC: batchable"
+    )
+    batch_apps: list[str] = Field([], description="Applications tagged as not latency-sensitive")
+    batch_discount: float = Field(0.5, ge=0, le=1, description="Batch inference discount")
+    flex_discount: float = Field(0.5, ge=0, le=1, description="Flex tier discount (assumed)")
+    residency_lobs: list[str] = Field(
+        [], description="LOBs whose data must stay in its geography: no global profiles"
+    )
+    apis: list[ApiSource] = Field([], description="Accounts/Regions read by the model-catalog job")
+    quotas: list[Quota] = Field([], description="Applied quotas where Service Quotas is closed")
+    lifecycle: list[Lifecycle] = Field([], description="End-of-life dates and successors")
+
+    @model_validator(mode="after")
+    def _hours(self) -> Capacity:
+        a, b = self.batch_hours_utc
+        if not (0 <= a < b <= 24):
+            raise ValueError("batch_hours_utc is [start, end) with 0 <= start < end <= 24")
+        return self
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Environment variables GENAI_LENS_<KEY> override the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GENAI_LENS_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    warehouse: Path = DEFAULT_WAREHOUSE
+    memory_limit: str = Field(
+        "2GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory cap; larger work spills to disk beside the warehouse",
+    )
+    invocation_logs: InvocationLogs = InvocationLogs()
+    cloudtrail: CloudTrail = CloudTrail()
+    metrics: Metrics = Metrics()
+    cost: Cost = Cost()
+    attribution: Attribution = Attribution()
+    inference_profiles: list[InferenceProfile] = []
+    resolve_profiles_with_api: bool = Field(
+        True, description="Ask Bedrock GetInferenceProfile for application profiles not in config"
+    )
+    prices: list[Price] = []
+    schedule: Schedule = Schedule()
+    retention: Retention = Retention()
+    budgets: Budgets = Budgets()
+    alerts: Alerts = Alerts()
+    auth: Auth = Auth()
+    capacity: Capacity = Capacity()
+    capture_text: bool = Field(
+        False, description="Store prompt/response text, PII-redacted (off: no text is stored)"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's contents arrive as init kwargs; the environment must win over the file.
+        return (env_settings, init_settings)
+
+
+def config_path(explicit: Path | None) -> Path | None:
+    """The config file to read: the flag, then GENAI_LENS_CONFIG, then ./genai-lens.toml."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("GENAI_LENS_CONFIG")
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate the config; any problem is one ConfigError line naming the key."""
+    path = config_path(path)
+    data: dict[str, Any] = {}
+    where = "environment"
+    if path is not None:
+        where = str(path)
+        if not path.exists():
+            raise ConfigError(
+                f"config file {path} does not exist; create it from "
+                "genai-lens.example.toml or drop --config"
+            )
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(f"config error in {where}: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """All validation errors on one line, each as `key.path: what is expected`."""
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"{key}: unknown key (check its spelling against genai-lens.example.toml)")
+        else:
+            got = err.get("input")
+            # Notification URLs carry tokens: an error about one must not print it.
+            secret = _SECRET_KEY.search(key) is not None
+            shown = f" (got {got!r})" if not isinstance(got, dict | list) and not secret else ""
+            parts.append(f"{key}: {err['msg'].rstrip('.')}{shown}")
+    return "; ".join(parts)
+
+
+_SECRET_KEY = re.compile(r"(url|webhook|secret|token|password)", re.I)
+
+
+def glob_match(value: str | None, pattern: str) -> bool:
+    """Case-sensitive shell-style match, the semantics rules use for ARNs and metadata."""
+    return value is not None and fnmatch.fnmatchcase(value, pattern)

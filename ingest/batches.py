@@ -1,0 +1,116 @@
+"""How every ingester walks a landing zone: the objects not loaded yet, in batches, per
+account/region prefix from its watermark, and one run over the configured zones and APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import duckdb
+
+from base.errors import ConfigError
+from base.settings import LandingZone
+from base.stats import RunStats, merge
+from ingest.landing import Landing, LandingObject, service_prefixes, start_key, wanted
+from warehouse.bookkeeping import loaded_objects, watermark
+
+
+def new_objects(
+    landing: Landing,
+    prefix: str,
+    start_after: str,
+    *,
+    loaded: dict[str, str],
+    stats: RunStats,
+    batch_files: int,
+    batch_mb: int,
+    until: datetime | None = None,
+    keep: Callable[[str], bool] = wanted,
+) -> Iterator[list[LandingObject]]:
+    """Batches of the objects not loaded yet (key + ETag), in key order, listed lazily.
+
+    A batch closes at `batch_files` objects or `batch_mb` megabytes, whichever comes first;
+    objects at or after `until` end the listing.
+    """
+    batch: list[LandingObject] = []
+    size = 0
+    for obj in landing.objects(prefix, start_after, keep=keep):
+        if until is not None and obj.hour >= until:
+            break
+        if loaded.get(obj.key) == obj.etag:
+            stats.skipped += 1
+            continue
+        batch.append(obj)
+        size += obj.size
+        if len(batch) >= batch_files or size >= batch_mb * 1_000_000:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def run_sources(
+    *,
+    unit: str,
+    zones: list[LandingZone],
+    others: list[Any],
+    landing: str | None,
+    none_configured: str,
+    zone_run: Callable[[LandingZone], RunStats],
+    other_run: Callable[[Any], RunStats],
+) -> RunStats:
+    """Run the named landing zone, or every configured zone and API source, in that order."""
+    if landing is not None:
+        zones = [z for z in zones if z.uri == landing] or [LandingZone(uri=landing)]
+        others = []
+    if not zones and not others:
+        raise ConfigError(none_configured)
+    total = RunStats(unit=unit)
+    for zone in zones:
+        merge(total, zone_run(zone))
+    for other in others:
+        merge(total, other_run(other))
+    return total
+
+
+class ZoneLimits(Protocol):
+    overlap_hours: int
+    batch_files: int
+    batch_mb: int
+
+
+def prefix_batches(
+    con: duckdb.DuckDBPyConnection,
+    landing: Landing,
+    zone: LandingZone,
+    *,
+    source: str,
+    service: str,
+    limits: ZoneLimits,
+    stats: RunStats,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    hourly: bool = True,
+) -> Iterator[tuple[str, list[LandingObject]]]:
+    """(watermark zone, batch) for every AWSLogs/…/<service>/<region>/ prefix of a zone.
+
+    Each account/region prefix has its own watermark, since their keys interleave in time;
+    listing starts at the watermark less the overlap (or `since`), in key order.
+    """
+    prefixes = service_prefixes(landing, service)
+    if not prefixes:
+        stats.notes.append(
+            f"landing zone {zone.label} has no AWSLogs/[o-org/]<account>/{service}/<region>/ "
+            "folders: is the uri the bucket and prefix AWS delivers to?"
+        )
+    for prefix in prefixes:
+        wm_zone = f"{zone.label}|{prefix}"
+        wm = watermark(con, source, wm_zone)
+        start = since or (wm - timedelta(hours=limits.overlap_hours) if wm else None)
+        first = start_key(prefix, start, hourly=hourly) if start else prefix
+        loaded = loaded_objects(con, zone.label, prefix, first)
+        for batch in new_objects(landing, prefix, first, loaded=loaded, stats=stats,
+                                 batch_files=limits.batch_files, batch_mb=limits.batch_mb,
+                                 until=until):  # fmt: skip
+            yield wm_zone, batch

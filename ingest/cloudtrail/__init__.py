@@ -1,0 +1,1 @@
+"""CloudTrail events: landing zones and LookupEvents into `cloudtrail_events`."""

@@ -1,0 +1,360 @@
+"""CloudTrail events of the configured event sources: trail files and the LookupEvents API.
+
+Trail files (daily folders, `{"Records":[…]}` per gzip object) load like invocation logs: in
+batches, each batch in one transaction with its quarantine rows, the objects it loaded and the
+watermark. LookupEvents pages are written to a scratch trail file and parsed by the same SQL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol, TypeGuard
+
+import duckdb
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from base.clock import utcnow
+from base.errors import CredentialsError, SourceError
+from base.settings import ApiSource, LandingZone, Settings
+from base.stats import Progress, RunStats, report
+from ingest import aws
+from ingest.batches import prefix_batches, run_sources
+from ingest.landing import LandingObject, open_landing
+from ingest.window import client_for, start_of
+from warehouse.bookkeeping import (
+    DATA_ERRORS,
+    advance_watermark,
+    record_objects,
+    replace_quarantine,
+    run_script,
+)
+from warehouse.db import insert_rows, sql, transaction
+
+SOURCE = "cloudtrail"
+SERVICE = "CloudTrail"
+LOOKUP_EVENTS_PER_BATCH = 5_000
+Problem = tuple[str, int, str]  # (source object, record index or 0, reason)
+
+
+@dataclass(frozen=True)
+class TrailFile:
+    local: Path
+    source_object: str
+    record_names: list[str] | None = None  # per-record object names (LookupEvents)
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class TokenBucket:
+    """At most `rate` requests a second on average, bursts of `capacity`; acquire() waits."""
+
+    def __init__(self, rate: float, capacity: float = 1.0, clock: Clock | None = None) -> None:
+        self.rate, self.capacity = rate, capacity
+        self.clock: Clock = clock or time  # the time module has monotonic() and sleep()
+        self.tokens = capacity
+        self.last = self.clock.monotonic()
+
+    def acquire(self) -> None:
+        now = self.clock.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            self.clock.sleep((1 - self.tokens) / self.rate)
+            self.last = self.clock.monotonic()
+            self.tokens = 1.0
+        self.tokens -= 1
+
+    def on_request(self, **_: Any) -> None:
+        """botocore event handler: take a token before each request is built."""
+        self.acquire()
+
+
+class TrailLoader:
+    """Loads batches of local trail files into cloudtrail_events, one transaction each."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, scratch: Path) -> None:
+        self.con, self.scratch = con, scratch
+        self.sources = list(settings.cloudtrail.event_sources)
+
+    def _parse(self, files: list[Path], create: bool = False) -> None:
+        verb = "CREATE OR REPLACE TEMP TABLE ct_parsed AS " if create else "INSERT INTO ct_parsed "
+        self.con.execute(
+            verb + sql("ingest/cloudtrail_parse"),
+            {"files": [str(f) for f in files], "sources": self.sources},
+        )
+
+    def parse(self, files: list[TrailFile]) -> list[Problem]:
+        """Fill ct_parsed; return quarantine entries for files DuckDB could not read."""
+        empty = self.scratch / "empty.json"
+        empty.write_text('{"Records":[]}')
+        self._parse([empty], create=True)  # the table's shape, whatever follows fails
+        try:
+            self._parse([f.local for f in files])
+            return []
+        except DATA_ERRORS:
+            pass
+        problems: list[Problem] = []
+        for f in files:
+            try:
+                self._parse([f.local])
+            except DATA_ERRORS as exc:
+                problems.append((f.source_object, 0, diagnose(f.local, exc)))
+        return problems
+
+    def load(
+        self,
+        files: list[TrailFile],
+        bookkeeping: Callable[[], None] | None = None,
+        problems: list[Problem] | None = None,
+    ) -> tuple[int, int]:
+        """Parse, dedupe and upsert one batch (plus problems found earlier); returns
+        (events loaded, quarantined)."""
+        problems = (problems or []) + self.parse(files)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE ct_objects "
+            "(local_file VARCHAR, source_object VARCHAR, record_names VARCHAR[])"
+        )
+        insert_rows(
+            self.con,
+            "ct_objects",
+            {
+                "local_file": [str(f.local) for f in files],
+                "source_object": [f.source_object for f in files],
+                "record_names": [f.record_names for f in files],
+            },
+        )
+        problems += self._sql_problems()
+        self.con.execute(sql("ingest/cloudtrail_ready"))
+        loaded = self.con.execute("SELECT count(*) FROM ct_ready").fetchone()[0]  # type: ignore[index]
+        names = {f.source_object for f in files} | {p[0] for p in problems}
+        for f in files:
+            names.update(f.record_names or [])
+        with transaction(self.con):
+            replace_quarantine(self.con, SOURCE, sorted(names), problems)
+            run_script(self.con, "ingest/cloudtrail_upsert")
+            # the audit-trail rollup of the batch's time range (changes, not model calls)
+            since, until = self.con.execute(
+                "SELECT min(event_time), max(event_time) + INTERVAL 1 MICROSECOND FROM ct_ready"
+            ).fetchone()  # type: ignore[misc]
+            if since is not None:
+                run_script(self.con, "ingest/usage_changes_refresh",
+                           {"since": since, "until": until})  # fmt: skip
+            if bookkeeping:
+                bookkeeping()
+        return loaded, len(problems)
+
+    def _sql_problems(self) -> list[Problem]:
+        rows = self.con.execute("""
+            SELECT coalesce(o.record_names[p.idx], o.source_object),
+                   CASE WHEN o.record_names IS NULL THEN p.idx ELSE 0 END, p.reason
+            FROM ct_parsed p JOIN ct_objects o USING (local_file)
+            WHERE p.reason IS NOT NULL""").fetchall()
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+
+def diagnose(path: Path, exc: Exception) -> str:
+    """Why a trail file is unreadable, in words (DuckDB's message names scratch paths)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as raw:  # type: ignore[operator]
+            data = raw.read()
+    except (EOFError, OSError, zlib.error) as err:
+        return f"gzip stream is truncated or corrupt ({err})"
+    try:
+        json.loads(data)
+    except UnicodeDecodeError:
+        return "file is not UTF-8"
+    except json.JSONDecodeError as err:
+        return f"not JSON: {err.msg} at line {err.lineno} column {err.colno}"
+    return f"unreadable trail file: {str(exc).splitlines()[0]}"
+
+
+def ingest_zone(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    zone: LandingZone,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+) -> RunStats:
+    """Load new trail files of one landing zone, per account/region prefix in key order."""
+    landing = open_landing(zone)
+    stats = RunStats(zones=[zone.label], unit="events")
+    cfg = settings.cloudtrail
+    with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
+        loader = TrailLoader(con, settings, Path(tmp))
+        batches = prefix_batches(con, landing, zone, source=SOURCE, service=SERVICE, limits=cfg,
+                                 stats=stats, since=since, until=until, hourly=False)  # fmt: skip
+        for wm_zone, batch in batches:
+            _load_objects(loader, landing, zone, wm_zone, batch, stats)
+            report(progress, stats)
+    return stats
+
+
+def _load_objects(
+    loader: TrailLoader,
+    landing: Any,
+    zone: LandingZone,
+    wm_zone: str,
+    batch: list[LandingObject],
+    stats: RunStats,
+) -> None:
+    folder = Path(tempfile.mkdtemp(dir=loader.scratch))
+    fetched = landing.fetch(batch, folder)
+    present = [o for o in batch if o.uri in fetched]
+    stats.missing += len(batch) - len(present)
+    con = loader.con
+
+    def bookkeeping() -> None:
+        record_objects(con, SOURCE, zone.label, present, "ct_ready")
+        advance_watermark(con, SOURCE, wm_zone, max(o.hour for o in present))
+
+    if present:
+        files = [TrailFile(fetched[o.uri], o.uri) for o in present]
+        records, quarantined = loader.load(files, bookkeeping)
+        stats.add_batch(records, quarantined, len(files))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def lookup(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    api: ApiSource,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+    client: Any | None = None,
+    clock: Clock | None = None,
+) -> RunStats:
+    """Read LookupEvents for each configured event source over [watermark - overlap, now)."""
+    cfg = settings.cloudtrail
+    label = f"lookup://{api.label}"
+    stats = RunStats(zones=[label], unit="events")
+    end = until or utcnow()
+    start = start_of(con, SOURCE, label, since=since, overlap=timedelta(hours=cfg.overlap_hours),
+                     first_run=timedelta(days=cfg.first_run_days), back_from=end)  # fmt: skip
+    client = client or client_for("cloudtrail", api)
+    # One bucket per account/region: CloudTrail's LookupEvents quota is per account and region.
+    # It takes a token as each request is built (a hook, so the paginator's last, empty
+    # next() costs nothing); adaptive retry paces any retries on top of that.
+    bucket = TokenBucket(cfg.requests_per_second, capacity=1, clock=clock)
+    hook, uid = "provide-client-params.cloudtrail.LookupEvents", f"genai-lens-{id(bucket)}"
+    client.meta.events.register(hook, bucket.on_request, unique_id=uid)
+    try:
+        with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
+            loader = TrailLoader(con, settings, Path(tmp))
+            events: list[tuple[str, str]] = []  # (record name, CloudTrailEvent JSON)
+            bad: list[Problem] = []
+            for src in cfg.event_sources:
+                for ev in _events(client, api, src, start, end):
+                    name = f"{label}/{ev.get('EventId', '?')}"
+                    raw = ev.get("CloudTrailEvent")
+                    if _is_json_object(raw):
+                        events.append((name, raw))
+                    else:
+                        bad.append((name, 0, "CloudTrailEvent is not a JSON object"))
+                    if len(events) >= LOOKUP_EVENTS_PER_BATCH:
+                        _load_events(loader, label, events, bad, stats, None)
+                        report(progress, stats)
+                        events, bad = [], []
+            _load_events(loader, label, events, bad, stats, end)
+            report(progress, stats)
+    finally:
+        client.meta.events.unregister(hook, unique_id=uid)
+    return stats
+
+
+def _events(
+    client: Any, api: ApiSource, src: str, start: datetime, end: datetime
+) -> Iterator[dict[str, Any]]:
+    pages = iter(
+        client.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": src}],
+            StartTime=start,
+            EndTime=end,
+        )
+    )
+    what = f"CloudTrail LookupEvents in {api.label}"
+    while True:
+        try:
+            page = next(pages, None)
+        except NoCredentialsError as exc:
+            raise CredentialsError(aws.no_credentials(what)) from exc
+        except ClientError as exc:
+            if aws.error_code(exc) in {"ThrottlingException", "Throttling"}:
+                raise SourceError(
+                    f"{what} is still throttled after botocore's retries; lower "
+                    "cloudtrail.requests_per_second or run fewer lookups at once"
+                ) from exc
+            raise aws.access_error(exc, what, "cloudtrail:LookupEvents") from exc
+        if page is None:
+            return
+        yield from page.get("Events", [])
+
+
+def _is_json_object(raw: object) -> TypeGuard[str]:
+    if not isinstance(raw, str):
+        return False
+    try:
+        return isinstance(json.loads(raw), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _load_events(
+    loader: TrailLoader,
+    label: str,
+    events: list[tuple[str, str]],
+    bad: list[Problem],
+    stats: RunStats,
+    end: datetime | None,
+) -> None:
+    """Write events as one scratch trail file and load it; the last batch moves the watermark."""
+    path = loader.scratch / f"lookup-{stats.batches:06d}.json"
+    path.write_text('{"Records":[' + ",".join(raw for _, raw in events) + "]}", encoding="utf-8")
+
+    def bookkeeping() -> None:
+        if end is not None:
+            advance_watermark(loader.con, SOURCE, label, end)
+
+    records, quarantined = loader.load(
+        [TrailFile(path, label, [name for name, _ in events])], bookkeeping, bad
+    )
+    stats.add_batch(records, quarantined, len(events) + len(bad))
+    path.unlink()
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    landing: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+) -> RunStats:
+    """Ingest the named landing zone, or every configured landing zone and lookup."""
+    window = {"since": since, "until": until, "progress": progress}
+    return run_sources(
+        unit="events", zones=settings.cloudtrail.landing_zones,
+        others=settings.cloudtrail.lookups, landing=landing,
+        none_configured="no CloudTrail source: pass --landing PATH_OR_S3_URI, or add "
+        "[[cloudtrail.landing_zones]] or [[cloudtrail.lookups]] to the config",
+        zone_run=lambda zone: ingest_zone(con, settings, zone, **window),
+        other_run=lambda api: lookup(con, settings, api, **window),
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Bedrock model invocation logs: landing zones and CloudWatch Logs into `invocations`."""

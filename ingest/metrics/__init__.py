@@ -1,0 +1,1 @@
+"""CloudWatch metrics: metric streams and GetMetricData into `metrics`."""
