@@ -32,6 +32,7 @@ from app.values import ADMIN, Freshness, Scope
 from app.view import Window
 from base.errors import WarehouseError
 from base.settings import Capacity
+from models import coverage, focus, reconcile
 from warehouse import runtime
 from warehouse.db import sql, transaction
 
@@ -41,7 +42,7 @@ ROLLUPS = (
     "usage_errors_hourly", "usage_guardrails_hourly", "usage_principals_hourly",
     "usage_metrics_hourly", "usage_changes", "usage_savings_hourly",
 )  # fmt: skip
-STATUSES = ("open", "acknowledged", "muted", "resolved")
+STATUSES = ("open", "acknowledged", "expected", "muted", "resolved")  # expected: planned
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -150,6 +151,11 @@ def units(w: Window) -> pl.DataFrame:
 def reconciliation(w: Window) -> pl.DataFrame:
     """Estimate vs bill per day x model, drift in $ and %."""
     return _query("spend_reconciliation", w)
+
+
+def accounts() -> focus.Accounts:
+    """What config says of the payer and account names, for FOCUS rows the bill cannot name."""
+    return focus.accounts_of(runtime.settings().cost)
 
 
 def chargeback(w: Window) -> pl.DataFrame:
@@ -372,6 +378,16 @@ def runs(version: Freshness) -> pl.DataFrame:
 def quarantine(version: Freshness) -> pl.DataFrame:
     """Quarantined records per source x reason, with one example object and line."""
     return _frame("health_quarantine", version.scope.params(), version)
+
+
+def reconciliation_3way(w: Window) -> pl.DataFrame:
+    """Logs vs CloudWatch vs bill per day and model, each difference named."""
+    return reconcile.findings(_query("spend_reconciliation_sources", w))
+
+
+def bill_coverage(w: Window) -> pl.DataFrame:
+    """Per kind of Bedrock-family spend: billed, covered by logs, coverage and the fix."""
+    return coverage.coverage(_query("health_bill_coverage", w))
 
 
 def unpriced(w: Window) -> pl.DataFrame:

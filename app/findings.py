@@ -37,6 +37,8 @@ MEASURES: dict[str, tuple[str, str]] = {
     "guardrail_intervention_rate": ("interventions", "count"),
     "p95_latency_ms": ("summed latency", "latency"),
     "ms_per_1k_output_tokens": ("summed latency", "latency"),
+    "ttft_ms": ("summed time to first token", "latency"),
+    "output_tokens_per_s": ("summed latency", "latency"),
 }  # fmt: skip
 
 

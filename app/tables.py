@@ -323,6 +323,42 @@ def quarantine(frame: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
+THREE_WAY: Config = {
+    "Logged calls": count(), "CloudWatch calls": count(), "Estimate": money(),
+    "Estimate at CloudWatch's calls": money(), "Bill": money(),
+}  # fmt: skip
+
+
+def three_way(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("day").alias("Day"), pl.col("model").alias("Model"),
+        pl.col("logged_calls").alias("Logged calls"), pl.col("cw_calls").alias("CloudWatch calls"),
+        pl.col("est_cost").alias("Estimate"),
+        pl.col("explained").alias("Estimate at CloudWatch's calls"),
+        pl.col("billed_cost").alias("Bill"), pl.col("finding").alias("Finding"),
+    ).sort("Day", "Model", descending=[True, False])  # fmt: skip
+
+
+COVERAGE: Config = {
+    "Billed": money(), "With usage records": money(),
+    "Coverage": col.ProgressColumn(format="percent", min_value=0, max_value=1),
+}  # fmt: skip
+KIND_NAMES = {
+    "tokens": "On-demand tokens", "batch": "Batch inference", "mantle": "bedrock-mantle",
+    "provisioned": "Provisioned throughput", "custom_model": "Custom models",
+    "guardrails": "Guardrails", "knowledge_base": "Knowledge bases", "agentcore": "AgentCore",
+    "marketplace": "Marketplace editions", "other": "Other",
+}  # fmt: skip
+
+
+def bill_coverage(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("kind").replace_strict(KIND_NAMES, default=pl.col("kind")).alias("Spend"),
+        pl.col("billed").alias("Billed"), pl.col("with_records").alias("With usage records"),
+        pl.col("coverage").alias("Coverage"), pl.col("fix").alias("To cover the rest"),
+    )  # fmt: skip
+
+
 UNPRICED: Config = {
     "Unpriced calls": count(), "Tokens": col.NumberColumn(format="compact"),
     "Last seen": col.DatetimeColumn(format="D MMM YYYY, HH:mm"),

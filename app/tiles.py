@@ -79,14 +79,34 @@ def no_reconciliation(ctx: Context) -> str:
     return "No reconciliation in this period yet — run `genai-lens models run` once the bill is in."
 
 
+BASES = (("tag", "by the bill's tags"), ("principal", "by the bill's caller (IAM principal)"),
+         ("share", "by estimated share of logged usage"))  # fmt: skip
+
+
+def allocation_bases(frame: pl.DataFrame) -> dict[str, float]:
+    """How much of the bill each way of allocating placed: tag, principal, share, and what no
+    LOB was found for (unattributed, whatever the basis)."""
+    money = frame.select("lob", "basis", cost=pl.col("allocated_cost").cast(pl.Float64))
+    mapped = money.filter(pl.col("lob") != "unattributed")
+    out = {b: float(mapped.filter(pl.col("basis") == b)["cost"].sum()) for b, _ in BASES}
+    out["unattributed"] = float(money.filter(pl.col("lob") == "unattributed")["cost"].sum())
+    return out
+
+
 def chargeback_summary(frame: pl.DataFrame) -> str:
     total = frame["allocated_cost"].cast(pl.Float64).sum()
     first, last = frame["day"].min(), frame["day"].max()
     lobs = frame["lob"].n_unique()
+    bases = allocation_bases(frame)
+    how = "; ".join(
+        [f"{fmt.money(bases[b])} {label}" for b, label in BASES]
+        + [f"{fmt.money(bases['unattributed'])} unattributed"]
+    )
     return (
         f"**{fmt.money(total)}** billed from {fmt.day_span(first, last)}, split across "
-        f"{lobs} LOB{'s' if lobs != 1 else ''}, model and token kind; sums to the invoice to the "
-        "cent. FOCUS 1.2 columns, with x_Lob, x_Model and x_TokenKind for the split."
+        f"{lobs} LOB{'s' if lobs != 1 else ''}, model and token kind; every bill line's shares add "
+        "up to that line exactly (10 decimals, as billed). FOCUS 1.2 columns, with x_Lob, x_Model "
+        f"and x_TokenKind for the split.\n\nAllocated: {how}."
     )
 
 

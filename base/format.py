@@ -315,6 +315,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "guardrail_intervention_rate": ("Guardrail intervention rate", "rate"),
     "p95_latency_ms": ("p95 latency", "latency"),
     "ms_per_1k_output_tokens": ("Latency per 1K output tokens", "latency"),
+    "ttft_ms": ("Time to first token", "latency"),
+    "output_tokens_per_s": ("Output tokens per second", "count"),
     "cw_invocations": ("Invocations per hour (CloudWatch)", "count"),
     "cw_throttle_rate": ("Throttle rate (CloudWatch)", "rate"),
     "cw_error_rate": ("Error rate (CloudWatch)", "rate"),

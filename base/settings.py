@@ -11,7 +11,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -115,6 +115,14 @@ class Cost(Strict):
     forecast: bool = Field(True, description="Also store Cost Explorer's own forecast")
     batch_files: int = Field(500, ge=1, le=100_000)
     batch_mb: int = Field(512, ge=1, le=8192)
+    # For FOCUS rows the bill cannot name (Cost Explorer has no payer or account names).
+    payer_account_id: str | None = Field(
+        None, description="Payer (management) account id, for FOCUS BillingAccountId"
+    )
+    payer_account_name: str | None = Field(None, description="Its name (BillingAccountName)")
+    account_names: dict[str, str] = Field(
+        {}, description="Usage account id -> name, for FOCUS SubAccountName"
+    )
 
 
 class Rule(Strict):
@@ -173,6 +181,29 @@ class Price(Strict):
     source: str = "genai-lens.toml"
 
 
+class Export(Strict):
+    """A chargeback or FOCUS file written by every models run, one per billing period."""
+
+    kind: Literal["focus", "chargeback"] = Field("focus", description="focus or chargeback")
+    format: Literal["parquet", "csv"] = Field("parquet", description="parquet or csv (focus)")
+    every: Literal["daily", "month_close"] = Field(
+        "daily",
+        description="daily: this month to date and last month, rewritten each run; "
+        "month_close: last month once its bill is final (invoiced)",
+    )
+    destination: str = Field(description="Local folder or s3://bucket/prefix/")
+    lobs: list[str] = Field([], description="Only these LOBs (empty: all)")
+    region: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+
+    @model_validator(mode="after")
+    def csv_chargeback(self) -> Export:
+        if self.kind == "chargeback" and self.format != "csv":
+            raise ValueError('the chargeback file is CSV only: set format = "csv"')
+        return self
+
+
 class Schedule(Strict):
     """How often `genai-lens serve` runs each job; a source without config has no job."""
 
@@ -222,6 +253,12 @@ class Alerts(Strict):
         "high", pattern="^(low|medium|high|critical)$", description="Anomalies that notify"
     )
     retries: int = Field(3, ge=0, le=10, description="Attempts per channel before giving up")
+    base_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="Where readers open the dashboard; anomaly alerts link to "
+        "<base_url>/anomalies?anomaly=<id>",
+    )
 
 
 class Auth(Strict):
@@ -311,6 +348,7 @@ class Settings(BaseSettings):
     )
     prices: list[Price] = []
     schedule: Schedule = Schedule()
+    exports: list[Export] = []
     retention: Retention = Retention()
     budgets: Budgets = Budgets()
     alerts: Alerts = Alerts()

@@ -339,7 +339,25 @@ def cur_table(lines: pl.DataFrame, invoice: str | None) -> pa.Table:
              "cost_category": pa.array([[]] * lines.height, MAP)}  # fmt: skip
     for name, values in extra.items():
         frame = frame.append_column(name, values)
-    return frame
+    return _with_sku(frame, lines)
+
+
+def _sku_ids(lines: pl.DataFrame) -> pl.DataFrame:
+    """(sku, sku price id) per line: the Price List SKU of (product, usage type) and its rate
+    [assumed shape: opaque 16-character SKU, '<sku>.<rate>' price id]. FOCUS SkuId/SkuPriceId
+    use the same values."""
+    sku = pl.concat_str("product_code", "usage_type", separator="|").map_elements(
+        lambda k: hashlib.sha256(k.encode()).hexdigest()[:16].upper(), pl.String)  # fmt: skip
+    return lines.select(
+        sku=sku, price_id=pl.concat_str(sku, pl.lit("."), pl.col("per_1k").round(8).cast(pl.String))
+    )
+
+
+def _with_sku(frame: pa.Table, lines: pl.DataFrame) -> pa.Table:
+    """CUR 2.0's product_sku and pricing_rate_id beside the other columns of a line."""
+    ids = _sku_ids(lines)
+    frame = frame.append_column("product_sku", ids["sku"].to_arrow())
+    return frame.append_column("pricing_rate_id", ids["price_id"].to_arrow())
 
 
 def focus_table(lines: pl.DataFrame, invoice: str | None) -> pa.Table:

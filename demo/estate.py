@@ -14,7 +14,7 @@ import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import polars as pl
 
 from demo import bill as demo_bill
 from demo import capacity as demo_capacity
+from demo import platform as demo_platform
 from demo import world as w
 from demo.frame import expected_attribution, simulate_rows
 from demo.metrics import write_metric_stream
@@ -150,6 +151,8 @@ def generate_estate(
     trail_files = write_trail(frame, trail, control)
     metric_files = write_metric_stream(frame, stream)
     bill = demo_bill.write_bill(frame, bill_root, end=stop)
+    platform = demo_platform.write(bill_root, start.date(), (stop - timedelta(hours=1)).date(),
+                                   bill.delivered)  # fmt: skip
     config_path = out_dir / "genai-lens.toml"
     quota = demo_capacity.quota_truth(frame, start, stop)
     config_path.write_text(config_toml(out_dir, days, per_day) + demo_capacity.config_toml(quota))
@@ -158,6 +161,7 @@ def generate_estate(
     truth["bad_records"] = bad
     source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
     truth["bill"] = demo_bill.truth(bill, frame)
+    truth["bill"]["platform"] = platform
     truth["savings"] = savings
     truth["quota"] = quota
     truth_path = out_dir / "ground_truth.json"

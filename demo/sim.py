@@ -228,14 +228,26 @@ def draw_guardrails(c: Cols, rng: np.random.Generator, windows: Windows) -> None
     c["response"] = np.where(hit, np.array(RESPONSE_FOR_VARIANT)[c["gr_variant"]], c["response"])
 
 
+# Latency is slower from regions further from the model fleet's busiest home, and in a busy
+# hour (calls queue); and it is heavy-tailed, as real Bedrock traffic is: a few calls in a
+# hundred take several times the usual (a cold replica, a retry inside the service).
+REGION_SLOWDOWN = {"us-east-1": 1.0, "us-west-2": 1.08, "eu-west-1": 1.15}
+TAIL_SHARE, TAIL_SHAPE = 0.03, 2.0  # Pareto tail: 3% of calls, 1x-10x+ slower
+LOAD_SLOWDOWN = 0.15  # per unit of the hour's calls over the model's mean hour
+
+
 def draw_latency(c: Cols, rng: np.random.Generator, windows: Windows) -> None:
-    """Per-model latency growing with tokens, and time to first byte for streaming calls."""
+    """Per-model latency growing with output tokens, region and load, heavy-tailed; and time
+    to first byte for streaming calls, which grows with the prompt, region and load."""
     n, m = len(c["app"]), c["model"]
     base = np.array([x.base_ms for x in w.MODELS])[m]
     per = np.array([x.ms_per_token for x in w.MODELS])[m]
-    lat = base + per * c["output"] + 0.015 * c["input"] + 0.003 * c["cache_read"]
-    lat *= rng.lognormal(0, 0.25, n)
-    first = (0.8 * base + 0.01 * c["input"]) * rng.lognormal(0, 0.3, n)
+    slow = np.array([REGION_SLOWDOWN.get(r, 1.1) for r in c["region"].tolist()]) * _load(c)
+    tail = np.where(rng.random(n) < TAIL_SHARE, 1 + rng.pareto(TAIL_SHAPE, n), 1.0)
+    first = (0.8 * base + 0.01 * c["input"]) * rng.lognormal(0, 0.3, n) * slow
+    first *= np.where(rng.random(n) < TAIL_SHARE, 1 + rng.pareto(TAIL_SHAPE, n), 1.0)
+    gen = (0.2 * base + per * c["output"] + 0.015 * c["input"] + 0.003 * c["cache_read"]) * slow
+    lat = first + gen * rng.lognormal(0, 0.25, n) * tail
     err = c["error"]
     lat = np.where(np.isin(err, _err(THROTTLED)), rng.uniform(20, 120, n), lat)
     lat = np.where(
@@ -246,15 +258,34 @@ def draw_latency(c: Cols, rng: np.random.Generator, windows: Windows) -> None:
     lat = np.where(np.isin(err, _err("ModelTimeoutException")), rng.uniform(6e4, 7e4, n), lat)
     lat = np.where(np.isin(c["gr_variant"], (1, 2)), rng.uniform(150, 400, n), lat)
     spec = w.INCIDENTS["latency_regression"]
-    slow = _in(c, windows["latency_regression"], model=spec["model"])
-    lat = np.where(slow, lat * float(spec["factor"]), lat)
-    first = np.where(slow, first * float(spec["factor"]), first)
-    c["incident"] = np.where(slow, INCIDENT_KINDS.index("latency_regression"), c["incident"])
+    slow_calls = _in(c, windows["latency_regression"], model=spec["model"])
+    lat = np.where(slow_calls, lat * float(spec["factor"]), lat)
+    first = np.where(slow_calls, first * float(spec["factor"]), first)
+    c["incident"] = np.where(slow_calls, INCIDENT_KINDS.index("latency_regression"), c["incident"])
+    # The queue delays every answered call of the model, streamed or not, by the same time.
+    spec = w.INCIDENTS["ttft_regression"]
+    late = _in(c, windows["ttft_regression"], model=spec["model"]) & (err < 0)
+    delay = np.where(late, float(spec["delay_ms"]) * rng.lognormal(0, 0.2, n), 0.0)
+    first, lat = first + delay, lat + delay
+    c["incident"] = np.where(late, INCIDENT_KINDS.index("ttft_regression"), c["incident"])
     c["latency"] = lat.round()
     # A blocked prompt streams back only the guardrail's message: first byte is the last.
     first = np.where(np.isin(c["gr_variant"], (1, 2)), lat, np.minimum(first, lat))
     stream = np.isin(c["op"], (1, 3)) & (err < 0)
     c["first_byte"] = np.where(stream, first.round(), np.nan)
+
+
+def _load(c: Cols) -> np.ndarray:
+    """Each call's slowdown from its hour's load: the model's calls that hour over its mean
+    hour (hours with calls), above 1 only."""
+    hour = c["ts"] // HOUR
+    key = c["model"].astype(np.int64) * (int(hour.max()) + 1) + (hour - hour.min())
+    _, idx, counts = np.unique(key, return_inverse=True, return_counts=True)
+    per_call = counts[idx].astype(float)
+    mean = np.zeros(len(w.MODELS))
+    for model in np.unique(c["model"]):
+        mean[model] = per_call[c["model"] == model].mean()
+    return 1 + LOAD_SLOWDOWN * np.clip(per_call / mean[c["model"]] - 1, 0, 3)
 
 
 def draw_large_bodies(c: Cols, rng: np.random.Generator) -> None:

@@ -101,6 +101,10 @@ def _effect(kind: str, spec: dict[str, Any], during: pl.DataFrame, before: pl.Da
     if kind == "latency_regression":
         d, b = (f.filter(ok)["latency_ms"].median() for f in (during, before))
         return {"metric": "latency_ms", "factor": spec["factor"], "observed_factor": _ratio(d, b)}
+    if kind == "ttft_regression":
+        d, b = (f.filter(ok)["first_byte_ms"].median() for f in (during, before))
+        return {"metric": "first_byte_ms", "delay_ms": spec["delay_ms"],
+                "observed_factor": _ratio(d, b)}  # fmt: skip
     if kind == "throttling_storm":
         throttled = during.filter(pl.col("error_code") == "ThrottlingException")
         base = before.filter(pl.col("error_code") == "ThrottlingException").height
@@ -261,6 +265,11 @@ def source_truth(truth: dict[str, Any], frame: pl.DataFrame, planted: dict[str, 
                 # Tokens per minute against the model's quota, successful calls only.
                 "EstimatedTPMQuotaUsage_per_minute": round(quota[0] / minutes[0], 1),
                 "EstimatedTPMQuotaUsage_per_minute_before": round(quota[1] / minutes[1], 1),
+            }
+        elif kind == "ttft_regression":
+            m |= {
+                "TimeToFirstToken_p50": ok["first_byte_ms"].median(),
+                "TimeToFirstToken_p50_before": ok_before["first_byte_ms"].median(),
             }
         elif kind == "latency_regression":
             m |= {

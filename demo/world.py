@@ -268,6 +268,9 @@ GUARDRAIL_APPS = {  # app: (guardrail id in its first region, version it runs)
 # Incidents: where in the estate (fraction of its span), how long, and what they hit.
 INCIDENTS: dict[str, dict] = {
     "latency_regression": {"at": 0.55, "hours": 24, "model": NPRO, "factor": 3.0},
+    # A queue in front of the model: every answer starts late, then streams at its usual pace.
+    # Latency per output token hardly moves (a long answer hides 2 s); only TTFT shows it.
+    "ttft_regression": {"at": 0.35, "hours": 10, "model": CS4, "delay_ms": 2500},
     "guardrail_burst": {"at": 0.78, "hours": 5, "app": "chat-assist", "account": ACCT_RETAIL,
                         "region": USE1, "rate": 0.4},
     "cost_runaway": {"at": 0.85, "hours": 48, "app": "code-review", "account": ACCT_SHARED,

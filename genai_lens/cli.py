@@ -250,11 +250,21 @@ def eval_anomaly(
     scores_out: Annotated[
         Path | None, typer.Option(help="Write timestamp,anomaly_score CSVs here.")
     ] = None,
+    by_family: Annotated[
+        bool,
+        typer.Option(
+            "--by-family",
+            help="Figures per family (first sub-folder) and leave-one-family-out.",
+        ),
+    ] = False,
 ) -> None:
     """Score the anomaly detector on a labelled dataset (window F1 and NAB standard)."""
-    from jobs.evaluation import anomaly
+    from jobs.evaluation import anomaly, anomaly_families
 
-    _evaluate(lambda: anomaly.evaluate(dataset, scores_out, echo=_echo))
+    if by_family:
+        _evaluate(lambda: anomaly_families.evaluate_by_family(dataset, echo=_echo))
+    else:
+        _evaluate(lambda: anomaly.evaluate(dataset, scores_out, echo=_echo))
 
 
 @eval_app.command("forecast")
@@ -292,6 +302,40 @@ def reattribute() -> None:
             f"  note: {done.kept_hours:,} hours past retention kept their old attribution: "
             "vacuum deleted their raw invocations, so their rollups cannot be recomputed"
         )
+
+
+@app.command()
+def export(
+    kind: Annotated[str, typer.Argument(help="chargeback (CSV) or focus (FOCUS 1.2)")],
+    since: Annotated[str, typer.Option(help="First usage day, YYYY-MM-DD (UTC)")],
+    until: Annotated[str, typer.Option(help="Last usage day, YYYY-MM-DD (UTC), inclusive")],
+    out: Annotated[str, typer.Option(help="File, folder, or s3://bucket/key (or prefix/)")],
+    lob: Annotated[list[str] | None, typer.Option(help="Only these LOBs (repeatable)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+) -> None:
+    """Write the Spend page's chargeback or FOCUS file for a period, without a browser."""
+    from datetime import date
+
+    from jobs import exports
+
+    def day(value: str, flag: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise exports.ExportError(f"{flag} {value!r}: expected a date as YYYY-MM-DD") from None
+
+    if kind not in ("chargeback", "focus"):
+        raise exports.ExportError(f"export {kind!r}: choose chargeback or focus")
+    suffix = "csv" if kind == "chargeback" else fmt
+    settings = state.settings()
+    from warehouse.db import connect
+
+    # Read-only: an export can run beside the app (which reads too) and changes nothing.
+    con = connect(settings.warehouse, read_only=True, memory_limit=settings.memory_limit)
+    done = exports.export(con, settings, kind, day(since, "--since"), day(until, "--until"), out,
+                          suffix=suffix, lobs=lob)  # fmt: skip
+    typer.echo(f"export: {done.rows:,} rows, ${done.billed:,.4f} billed, {done.size:,} bytes "
+               f"-> {done.target}")  # fmt: skip
 
 
 @app.command()

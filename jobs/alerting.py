@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,35 +49,63 @@ class Alert:
 
 
 def budget_alerts(con: duckdb.DuckDBPyConnection, thresholds: list[float]) -> list[Alert]:
-    """The thresholds this month's actual or forecast spend has crossed, per budget."""
+    """Per budget and month, one alert: the highest threshold actual or forecast spend has
+    crossed, unless one as high was already sent that month.
+
+    Three messages at once (50%, 80% and 100% of the same budget, same landing, same text) say
+    nothing the highest does not; and a budget that has alerted at 100% does not alert again
+    at 80% when its forecast eases. A higher threshold crossed later alerts again.
+    """
     rows = con.execute(
         "SELECT series, period_start, actual_to_date, landing, budget, p_exceed "
         "FROM forecast_landing WHERE period_kind = 'month' AND budget IS NOT NULL"
     ).fetchall()
     out = []
     for series, start, actual, landing, budget, p in rows:
+        crossed = [
+            (t, basis)
+            for t in sorted(thresholds)
+            for basis, value in (("forecast", landing), ("actual", actual))
+            if value >= budget * t / 100
+        ]
+        if not crossed:
+            continue
+        top = max(t for t, _ in crossed)
+        if _highest_sent(con, series, start) >= top:
+            continue
+        basis = "actual" if (top, "actual") in crossed else "forecast"
         who = "all LOBs" if series == "total" else series.removeprefix("lob:")
-        for t in sorted(thresholds):
-            for basis, value in (("actual", actual), ("forecast", landing)):
-                if value < budget * t / 100:
-                    continue
-                verb = "has reached" if basis == "actual" else "is forecast to reach"
-                subject = f"Bedrock budget: {who} {verb} {t:g}% of ${budget:,.0f} in {start:%B %Y}"
-                body = (
-                    f"{who}: spent ${actual:,.2f} so far; month-end landing ${landing:,.2f} "
-                    f"({landing / budget:.0%} of budget"
-                    + (f", {p:.0%} chance to exceed)" if p is not None else ")")
-                )
-                key = f"budget|{series}|{start:%Y-%m}|{t:g}|{basis}"
-                payload = {"series": series, "month": f"{start:%Y-%m}", "threshold_pct": t,
-                           "basis": basis, "actual": actual, "landing": landing,
-                           "budget": budget, "p_exceed": p}  # fmt: skip
-                out.append(Alert(key, "budget", subject, body, payload))
+        verb = "has reached" if basis == "actual" else "is forecast to reach"
+        subject = f"Bedrock budget: {who} {verb} {top:g}% of ${budget:,.0f} in {start:%B %Y}"
+        body = (
+            f"{who}: spent ${actual:,.2f} so far; month-end landing ${landing:,.2f} "
+            f"({landing / budget:.0%} of budget"
+            + (f", {p:.0%} chance to exceed)" if p is not None else ")")
+        )
+        key = f"budget|{series}|{start:%Y-%m}|{top:g}"
+        payload = {"series": series, "month": f"{start:%Y-%m}", "threshold_pct": top,
+                   "basis": basis, "actual": actual, "landing": landing,
+                   "budget": budget, "p_exceed": p}  # fmt: skip
+        out.append(Alert(key, "budget", subject, body, payload))
     return out
 
 
-def anomaly_alerts(con: duckdb.DuckDBPyConnection, min_severity: str, now: datetime) -> list[Alert]:
-    """Open anomalies at or above the severity, unless their series is muted."""
+def _highest_sent(con: duckdb.DuckDBPyConnection, series: str, start: datetime) -> float:
+    """The highest threshold of this budget and month already delivered on some channel
+    (keys `budget|<series>|<YYYY-MM>|<threshold>`, older ones with `|<basis>` after it)."""
+    keys = con.execute(
+        "SELECT DISTINCT alert_key FROM alerts WHERE kind = 'budget' AND status = 'sent' "
+        "AND starts_with(alert_key, ?)",
+        [f"budget|{series}|{start:%Y-%m}|"],
+    ).fetchall()
+    return max((float(k.split("|")[3]) for (k,) in keys), default=0.0)
+
+
+def anomaly_alerts(
+    con: duckdb.DuckDBPyConnection, min_severity: str, now: datetime, base_url: str | None = None
+) -> list[Alert]:
+    """Open anomalies at or above the severity, unless their series is muted; with a base URL,
+    each links to its detail on the Anomalies page (`<base_url>/anomalies?anomaly=<id>`)."""
     wanted = list(SEVERITIES[SEVERITIES.index(min_severity) :])
     rows = con.execute(
         """SELECT a.anomaly_id, a.metric, a.lob, a.model, a.start_ts, a.expected, a.actual,
@@ -98,11 +127,20 @@ def anomaly_alerts(con: duckdb.DuckDBPyConnection, min_severity: str, now: datet
         body = "actual {} vs expected {}".format(*shown) + (
             f"; driven by {driver}" if driver else ""
         )
+        link = anomaly_link(base_url, aid)
+        body += f"\n{link}" if link else ""
         payload = {"anomaly_id": aid, "metric": metric, "lob": lob, "model": model,
                    "start": start.isoformat(), "expected": expected, "actual": actual,
-                   "severity": severity, "driver": driver}  # fmt: skip
+                   "severity": severity, "driver": driver, "url": link}  # fmt: skip
         out.append(Alert(f"anomaly|{aid}", "anomaly", subject, body, payload))
     return out
+
+
+def anomaly_link(base_url: str | None, anomaly_id: str) -> str | None:
+    """The Anomalies page opened on one anomaly, or None without a configured base URL."""
+    if not base_url:
+        return None
+    return f"{base_url.rstrip('/')}/anomalies?{urllib.parse.urlencode({'anomaly': anomaly_id})}"
 
 
 def send_apprise(url: str, alert: Alert) -> None:
@@ -153,7 +191,7 @@ def run(
 ) -> int:
     """Send what is due on every channel; returns the number of alerts sent or printed."""
     due = budget_alerts(con, settings.budgets.thresholds)
-    due += anomaly_alerts(con, settings.alerts.min_severity, now)
+    due += anomaly_alerts(con, settings.alerts.min_severity, now, settings.alerts.base_url)
     chans = channels(settings)
     if dry_run:
         for alert in due:

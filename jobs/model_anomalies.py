@@ -2,12 +2,15 @@
 each episode explained and stored with its triage status kept across runs.
 
 Series: per LOB x model from the logs (cost, tokens, invocations, error rate, throttle rate,
-p95 latency, guardrail intervention rate), per model from the logs (latency per 1,000 output
-tokens), per model from CloudWatch (invocations, throttle rate, error rate), and logging gaps
+p95 latency, guardrail intervention rate, time to first token, output tokens per second), per
+model from the logs (latency per 1,000 output tokens, time to first token, output tokens per
+second), per model from CloudWatch (invocations, throttle rate, error rate), and logging gaps
 per account and region (hours CloudWatch counted invocations that no log delivered).
-CloudWatch's latency and time to first token are not judged: an hour's mean mixes short and
-long answers and swings more than a regression moves it (the Reliability page still shows
-them); a latency regression is found per output token from the logs instead.
+CloudWatch's mean latency and time to first token are not judged: an hour's mean mixes short
+and long answers and the slow tail, and swings more than a regression moves it (the
+Reliability page still shows them). From the logs, time to first token is the hour's median
+(per rollup row, weighted by its streamed calls), which the tail does not move; a speed
+episode is stored only when a user would feel it (MIN_TTFT_CHANGE_MS, SPEED_FACTOR).
 
 Each anomaly says expected vs actual, its severity, the dimension that drove it (app, model,
 LOB, region or account; a per-model series by the LOBs and apps that called it), for cost a
@@ -41,8 +44,16 @@ MIN_TIMED_CALLS = 10  # a mean latency needs this many
 # they would alert on every run of the job. They still count in their LOB's totals.
 MIN_SERIES_CALLS_PER_HOUR = 5.0
 STORED = ("medium", "high", "critical")  # low episodes are the band's edge, not news
+# Latency is heavy-tailed: a few calls in a hundred take several times the usual, and an hour
+# with two of them moves its p95, its latency per token and its output speed by a 'medium'
+# margin several times a quarter per series. A latency episode is news from 'high' on (a
+# regression that triples latency, a queue that adds seconds, read high or critical).
+LOUD = ("high", "critical")
+HEAVY_TAILED = {"p95_latency_ms", "ms_per_1k_output_tokens", "ttft_ms", "output_tokens_per_s"}
 LOG_METRICS = ("cost", "tokens", "invocations", "error_rate", "throttle_rate", "p95_latency_ms",
-               "guardrail_intervention_rate")  # fmt: skip
+               "guardrail_intervention_rate", "ttft_ms", "output_tokens_per_s")  # fmt: skip
+# Per model, from the logs: latency per output token, time to first token, output speed.
+LATENCY_METRICS = ("ms_per_1k_output_tokens", "ttft_ms", "output_tokens_per_s")
 CW_METRICS = ("Invocations", "InvocationThrottles", "InvocationClientErrors",
               "InvocationServerErrors")  # fmt: skip
 # CloudWatch's hourly mean latency mixes short and long answers (too jumpy to alert on);
@@ -115,10 +126,10 @@ def latency_series(lat: pl.DataFrame, end: datetime) -> list[Series]:
         grid = _grid(frame.drop("model"), end)
         if grid["invocations"].fill_null(0).mean() < MIN_SERIES_CALLS_PER_HOUR:  # type: ignore[operator]
             continue
-        values = grid["ms_per_1k_output_tokens"].cast(pl.Float64).fill_null(float("nan"))
-        key = f"ms_per_1k_output_tokens|*|{model}"
-        out.append(Series(key, "ms_per_1k_output_tokens", None, str(model),
-                          grid["ts"].to_numpy(), values.to_numpy()))  # fmt: skip
+        for metric in LATENCY_METRICS:
+            values = grid[metric].cast(pl.Float64).fill_null(float("nan"))
+            out.append(Series(f"{metric}|*|{model}", metric, None, str(model),
+                              grid["ts"].to_numpy(), values.to_numpy()))  # fmt: skip
     return out
 
 
@@ -165,9 +176,9 @@ RATES = {"error_rate", "throttle_rate", "guardrail_intervention_rate", "cw_throt
 # Latency per output token is steady and a regression is a step that lasts hours: a half-day
 # level memory keeps it unusual for those hours (the default follows a new level within the
 # hour, right for spikes), and the 95th percentile of residuals is the steadier scale.
-SLOW = replace(detector.DEFAULT, level_window=timedelta(hours=12),
+SLOW = replace(detector.BUSINESS, level_window=timedelta(hours=12),
                shift_window=timedelta(hours=4), scale_quantile=0.95)  # fmt: skip
-SLOW_METRICS = {"ms_per_1k_output_tokens"}
+SLOW_METRICS = {"ms_per_1k_output_tokens", "ttft_ms", "output_tokens_per_s"}
 # Per model and output token, latency is steady: a lower floor than for amounts, so that a
 # regression that triples it reads as high (half the median capped it at medium, and a
 # medium anomaly never notifies by default).
@@ -175,7 +186,16 @@ STEADY_FLOOR = 0.4
 # Fewer errors, throttles or interventions, or faster calls, are a recovery, not an incident
 # (an episode that starts with a fall: latency back to normal as a runaway's long answers
 # stop); volume and spend alert both ways, since a fall in calls can be an outage.
-WORSE_WHEN_UP = RATES | {"p95_latency_ms", "ms_per_1k_output_tokens"}
+WORSE_WHEN_UP = RATES | {"p95_latency_ms", "ms_per_1k_output_tokens", "ttft_ms"}
+WORSE_WHEN_DOWN = {"output_tokens_per_s"}  # a model writing slower is the incident
+# A fall cannot pass 100%: the floor of a series judged when it falls is lower (a speed that
+# halves must read high; SPEED_FACTOR still says whether a user would feel it).
+SPEED_FLOOR = 0.15
+# Speed is judged by what a user feels: time to first token at least this much later (and
+# by SPEED_FACTOR), output at least this much slower. An hour's median first byte moves by a
+# few hundred milliseconds with load and the prompt mix; a queue adds seconds.
+MIN_TTFT_CHANGE_MS = 500.0
+SPEED_FACTOR = 1.5  # TTFT 1.5x the expected, or output speed under 1/1.5 of it
 RATE_FLOOR = 0.05  # five percentage points: less is not an incident whatever the history
 # Three errors in twenty-one calls is 14%, and an accident: a rate episode needs this many
 # events beyond the expected at its peak hour.
@@ -200,11 +220,12 @@ def params_for(s: Series) -> detector.DetectorParams:
     before each hour (causal: an hour is never judged by what came after it), for cost and
     tokens never below what is worth a look, and for amounts never below a share of the
     hour's own expected value."""
-    base = SLOW if s.metric in SLOW_METRICS else detector.DEFAULT
+    base = SLOW if s.metric in SLOW_METRICS else detector.BUSINESS
     if s.metric in RATES:
         return replace(base, min_change=RATE_FLOOR)
     least = {"cost": MIN_COST_CHANGE, "tokens": MIN_TOKENS_CHANGE}.get(s.metric, 1e-9)
     share = STEADY_FLOOR if s.metric in SLOW_METRICS else RELATIVE_FLOOR
+    share = SPEED_FLOOR if s.metric in WORSE_WHEN_DOWN else share
     own = EXPECTED_SHARE if s.metric in AMOUNTS else 0.0
     return replace(base, min_change=least, floor_share=share, expected_share=own)
 
@@ -229,6 +250,18 @@ def excess_events(s: Series, eps: pl.DataFrame) -> pl.Series:
     at_peak = [calls.get(np.datetime64(p, "us").tolist(), 0.0) for p in eps["peak"].to_list()]
     gap = (eps["actual"] - eps["expected"]).abs().fill_null(0.0)
     return gap * pl.Series(at_peak, dtype=pl.Float64)
+
+
+SPEED_METRICS = {"ttft_ms", "output_tokens_per_s"}
+
+
+def material_speed(metric: str, eps: pl.DataFrame) -> pl.Series:
+    """Whether each episode's peak is a change a user feels: TTFT later by MIN_TTFT_CHANGE_MS
+    and SPEED_FACTOR, or output slower by SPEED_FACTOR."""
+    actual, expected = eps["actual"].fill_null(0.0), eps["expected"].fill_null(0.0)
+    if metric == "ttft_ms":
+        return (actual - expected >= MIN_TTFT_CHANGE_MS) & (actual >= SPEED_FACTOR * expected)
+    return actual * SPEED_FACTOR <= expected
 
 
 def _starts_up(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.Series:
@@ -273,11 +306,16 @@ def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.Data
     found = []
     for s in series:
         frame = detector.detect(s.ts, s.values, params=params_for(s))
-        eps = detector.episodes(frame).filter(pl.col("label").is_in(STORED))
+        stored = LOUD if s.metric in HEAVY_TAILED else STORED
+        eps = detector.episodes(frame).filter(pl.col("label").is_in(stored))
         # An episode is judged by how it starts, and shown at its worst hour on that side.
         eps = _peak_on_its_side(frame, eps)
         if s.metric in WORSE_WHEN_UP:
             eps = eps.filter(pl.col("direction") == "up")
+        if s.metric in WORSE_WHEN_DOWN:
+            eps = eps.filter(pl.col("direction") == "down")
+        if s.metric in SPEED_METRICS and eps.height:
+            eps = eps.filter(material_speed(s.metric, eps))
         if "calls" in s.extra and eps.height:
             eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
         if eps.height:
@@ -349,7 +387,7 @@ def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list
     out = []
     for s, _, eps in found:
         for ep in eps.iter_rows(named=True):
-            why = explain(con, s, ep)
+            why = explain(con, s, ep) | {"test": ep["reason"]}  # spike, shift, drift, record
             drv = why.get("driver") or {}
             out.append({
                 "series_key": s.key, "metric": s.metric, "lob": s.lob, "model": s.model,

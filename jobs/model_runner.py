@@ -20,6 +20,7 @@ from base.clock import utcnow
 from base.errors import LensError
 from base.settings import Rule, Settings, glob_match
 from base.stats import RunStats
+from ingest.invocation_logs.attribution import attribute
 from models import allocation
 from warehouse import runs
 from warehouse.db import insert_frame, sql, transaction
@@ -32,7 +33,7 @@ class ModelStepsFailed(LensError):
     """Some steps of a models run failed; the others ran and wrote their tables."""
 
 
-STEPS = ("allocation", "forecasts", "anomalies", "quota", "alerts")
+STEPS = ("allocation", "forecasts", "anomalies", "quota", "alerts", "exports")
 
 
 def run(
@@ -87,6 +88,13 @@ def _step(
         from jobs import model_quota
 
         return model_quota.run(con, settings, now, stats)
+    if name == "exports":
+        from jobs import exports
+
+        written = exports.scheduled(con, settings, now)
+        if written:
+            stats.notes.append(f"exports: {len(written)} file(s) written")
+        return len(written)
     from jobs import alerting
 
     return alerting.run(con, settings, now, stats, dry_run=dry_run)
@@ -113,29 +121,78 @@ def tag_lob(tags: dict[str, str] | None, rules: list[tuple[int, Rule]]) -> str |
     return None
 
 
-def bill_frame(raw: pl.DataFrame, rules: list[tuple[int, Rule]]) -> pl.DataFrame:
-    """cost_daily rows as allocation's bill: one source per day, tagged lines named by LOB."""
+# What a bill line carries beside its cost, kept for the FOCUS rows of its shares.
+LINE_ATTRS = [
+    "service", "usage_type", "account_id", "account_name", "payer_account_id",
+    "payer_account_name", "region", "invoice_id", "invoice_issuer", "resource_id",
+    "principal_arn", "tags", "list_units", "list_unit_price", "usage_quantity", "usage_unit",
+    "sku_id", "sku_price_id", "publisher", "estimated", "app",
+]  # fmt: skip
+
+
+def principal_lob(
+    settings: Settings, account: str | None, principal: str | None, resource: str | None,
+    tags: dict[str, str],
+) -> tuple[str | None, str | None]:  # fmt: skip
+    """(LOB, app) the attribution rules give a bill line's own caller, matched exactly as a
+    log's identity is (principal ARN, account, the profile it called and its tags, here the
+    line's resource tags and the principal's / session's tags); the LOB is None when the line
+    names no caller, the app then comes from the line's app tag."""
+    if not principal:
+        return None, tags.get(settings.attribution.app_tag_key)
+    profiles = {resource or "": tags}
+    found = attribute(settings.attribution, account, principal, resource, None, profiles)
+    return found.lob, found.app
+
+
+def bill_frame(
+    raw: pl.DataFrame, rules: list[tuple[int, Rule]], settings: Settings | None = None
+) -> pl.DataFrame:
+    """cost_daily rows as allocation's bill: one source per day, tagged lines named by LOB,
+    lines with a caller by the LOB of that caller; each line numbered (`line`)."""
     if raw.is_empty():
-        return pl.DataFrame(schema=allocation.BILL_COLUMNS)
+        return pl.DataFrame(schema=allocation.BILL_COLUMNS | allocation.BILL_OPTIONAL)
     lobs = [tag_lob(dict(t) if t else None, rules) for t in raw["tags"].to_list()]
     rows = raw.with_columns(tag_lob=pl.Series(lobs, dtype=pl.Utf8))
+    if settings is not None and "principal_arn" in rows.columns:
+        callers = []
+        for r in rows.select("account_id", "principal_arn", "resource_id", "tags",
+                             "principal_tags").iter_rows():  # fmt: skip
+            tags = dict(r[3] or {}) | dict(r[4] or {})
+            callers.append(principal_lob(settings, r[0], r[1], r[2], tags))
+        rows = rows.with_columns(
+            principal_lob=pl.Series([c[0] for c in callers], dtype=pl.Utf8),
+            app=pl.Series([c[1] for c in callers], dtype=pl.Utf8),
+        )
     exports = rows.filter(pl.col("breakdown") == "total", pl.col("source") != "ce")
     ce = rows.filter(pl.col("source") == "ce")
     keys = ["usage_date", "model", "token_kind", "source"]
-    ce_total = ce.filter(pl.col("breakdown") == "total").group_by(keys).agg(pl.col("cost").sum())
+    money = [pl.col("cost").sum(), pl.col("cost_units").sum()] if "cost_units" in rows.columns \
+        else [pl.col("cost").sum()]  # fmt: skip
+    # Cost Explorer's own 'Estimated' flag survives the grouping: month-close exports wait for it.
+    flags = [pl.col("estimated").any()] if "estimated" in rows.columns else []
+    ce_total = ce.filter(pl.col("breakdown") == "total").group_by(keys).agg(*money, *flags)
     # Cost Explorer splits by one tag key at a time; take the first key that names any LOB.
     splits = ce.filter(pl.col("breakdown") != "total", pl.col("tag_lob").is_not_null())
     first = splits["breakdown"].sort().head(1).to_list()
     ce_tagged = splits.filter(pl.col("breakdown").is_in(first))
-    tagged_sum = ce_tagged.group_by(keys).agg(pl.col("cost").sum().alias("tagged"))
+    tagged_sum = ce_tagged.group_by(keys).agg(
+        *(m.alias(f"tagged_{m.meta.output_name()}") for m in money)
+    )
     ce_rest = ce_total.join(tagged_sum, on=keys, how="left").with_columns(
-        cost=pl.col("cost") - pl.col("tagged").fill_null(0.0), tag_lob=pl.lit(None, pl.Utf8)
-    )
-    cols = list(allocation.BILL_COLUMNS)
-    bill = pl.concat(
-        [exports.select(cols), ce_tagged.select(cols), ce_rest.select(cols)], how="vertical"
-    )
-    return allocation.pick_source(bill.cast(allocation.BILL_COLUMNS))  # type: ignore[arg-type]
+        *(pl.col(c) - pl.col(f"tagged_{c}").fill_null(0) for c in ("cost", "cost_units")
+          if c in ce_total.columns),
+        tag_lob=pl.lit(None, pl.Utf8),
+    )  # fmt: skip
+    schema = allocation.BILL_COLUMNS | {
+        c: t for c, t in allocation.BILL_OPTIONAL.items() if c in rows.columns
+    }
+    extra = [c for c in LINE_ATTRS if c in exports.columns]
+    parts = [exports.select(*schema, *extra), ce_tagged.select(*schema, *extra),
+             ce_rest.select([c for c in ce_rest.columns if c in schema or c in extra])]  # fmt: skip
+    bill = pl.concat(parts, how="diagonal_relaxed")
+    bill = allocation.pick_source(bill.cast(schema))  # type: ignore[arg-type]
+    return bill.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
 
 
 def allocate(
@@ -146,17 +203,43 @@ def allocate(
         sql("models/allocation_usage"), params={"start": start, "tag_rules": [i for i, _ in rules]}
     ).pl()
     usage = usage.cast(allocation.USAGE_COLUMNS)  # type: ignore[arg-type]
-    bill = bill_frame(con.sql(sql("models/allocation_bill"), params={"start": start}).pl(), rules)
-    allocated = allocation.allocate(bill, usage)
+    raw = con.sql(sql("models/allocation_bill"), params={"start": start}).pl()
+    bill = bill_frame(raw, rules, settings)
+    shares = allocation.allocate(bill, usage)
+    attrs = [c for c in LINE_ATTRS if c in bill.columns]
+    allocated = shares.join(bill.select("line", *attrs), on="line", how="left")
     recon = allocation.reconcile(bill, usage)
     with transaction(con):
         con.execute("DELETE FROM cost_allocated")
         con.execute("DELETE FROM cost_reconciliation")
-        insert_frame(con, "cost_allocated", allocated)
+        _insert_allocated(con, allocated)
         insert_frame(con, "cost_reconciliation", recon)
     if bill.is_empty():
         stats.notes.append("no bill in cost_daily yet: spend is estimated, not allocated")
     return allocated.height + recon.height
+
+
+def _insert_allocated(con: duckdb.DuckDBPyConnection, allocated: pl.DataFrame) -> None:
+    """Money goes in as DECIMAL(18, 10) from whole 1e-10 USD units: exact, never a float."""
+    if allocated.is_empty():
+        return
+    frame = allocated.drop("allocated_cost", "line")
+    if "list_units" not in frame.columns:
+        frame = frame.with_columns(list_units=pl.lit(None, pl.Int64))
+    frame = frame.with_columns(
+        list_share=(pl.col("list_units").cast(pl.Float64) * pl.col("share")).round(0).cast(pl.Int64)
+    ).drop("list_units")
+    con.register("_gl_alloc", frame.to_arrow())
+    try:
+        con.execute(
+            "INSERT INTO cost_allocated BY NAME SELECT * EXCLUDE (allocated_units, list_share), "
+            "CAST(CAST(allocated_units AS DECIMAL(38, 0)) * 0.0000000001 AS DECIMAL(18, 10)) "
+            "AS allocated_cost, "
+            "CAST(CAST(list_share AS DECIMAL(38, 0)) * 0.0000000001 AS DECIMAL(18, 10)) "
+            "AS list_cost FROM _gl_alloc"
+        )
+    finally:
+        con.unregister("_gl_alloc")
 
 
 def stamp(frame: pl.DataFrame, at: datetime) -> pl.DataFrame:

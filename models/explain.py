@@ -20,6 +20,7 @@ MEASURE = {
     "cost": "cost", "tokens": "tokens", "invocations": "invocations", "error_rate": "errors",
     "throttle_rate": "throttles", "guardrail_intervention_rate": "interventions",
     "p95_latency_ms": "latency_sum", "ms_per_1k_output_tokens": "latency_sum",
+    "ttft_ms": "first_byte_sum", "output_tokens_per_s": "latency_sum",
     "cw_invocations": "invocations", "cw_throttle_rate": "throttles", "cw_error_rate": "errors",
 }  # fmt: skip
 # The most specific answer first on a tie. A dimension the series is already cut by (the LOB

@@ -38,6 +38,16 @@ with ui.panel("Quarantined records", "jobs", **NONE_APPLIES):
         st.caption(tiles.quarantine_note(held["records"].sum()))
         ui.table(tables.quarantine(held), tables.QUARANTINE)
 
+with ui.panel("Bill coverage by usage records", "bill", applies=(), why="the bill has no LOB"):
+    covered = data.bill_coverage(w)
+    if covered.is_empty():
+        st.info("No Bedrock bill in this period yet." if admin else tiles.ADMIN_ONLY)
+    else:
+        total = covered["billed"].sum()
+        share = covered["with_records"].sum() / total if total else None
+        st.metric("Billed Bedrock-family spend with usage-level records", fmt.percent(share))
+        ui.table(tables.bill_coverage(covered), tables.COVERAGE)
+
 with ui.panel("Unpriced models", "logs"):
     unpriced = data.unpriced(w)
     if unpriced.is_empty():

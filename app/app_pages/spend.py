@@ -4,7 +4,8 @@ matches the invoice. FinOps' page."""
 import polars as pl
 import streamlit as st
 
-from app import charts, data, figures, focus, tables, tiles, ui, view
+from app import charts, data, figures, tables, tiles, ui, view
+from models import focus
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
 PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}
@@ -88,16 +89,29 @@ with ui.panel("Estimate vs bill", "bill", applies=("model",), why="the bill has 
         left.plotly_chart(figures.reconciliation(recon, days))
         ui.table(tables.reconciliation(recon), tables.RECONCILIATION, where=right)
 
+with ui.panel("Logs vs CloudWatch vs bill", "bill", applies=("model",),
+              why="the bill has no LOB, application, region or account"):  # fmt: skip
+    three = data.reconciliation_3way(w)
+    if three.is_empty():
+        st.info(tiles.no_reconciliation(ctx), icon=":material/receipt_long:")
+    else:
+        st.caption("Each difference named: logging gap (CloudWatch counted calls the logs miss), "
+                   "unlogged endpoint (billed, no call seen), price drift (estimate off the bill "
+                   "at CloudWatch's calls), bill not final (AWS may restate it).")  # fmt: skip
+        ui.table(tables.three_way(three), tables.THREE_WAY)
+
 chargeback = data.chargeback(w)
 with ui.panel("Chargeback", "bill", applies=("lob", "model"), why="it follows the invoice"):
     if chargeback.is_empty():
         ui.nothing("allocated bill", ctx, "Allocation runs with `genai-lens models run`.")
     else:
         st.markdown(tiles.chargeback_summary(chargeback))
-        for column, (label, kind, suffix, payload) in zip(st.columns(3), [
-            ("Chargeback CSV", "chargeback", "csv", focus.chargeback_csv(chargeback)),
-            ("FOCUS 1.2 Parquet", "focus", "parquet", focus.focus_parquet(chargeback)),
-            ("FOCUS 1.2 CSV", "focus", "csv", focus.focus_csv(chargeback)),
+        accounts = data.accounts()
+        for column, (label, kind, suffix) in zip(st.columns(3), [
+            ("Chargeback CSV", "chargeback", "csv"),
+            ("FOCUS 1.2 Parquet", "focus", "parquet"),
+            ("FOCUS 1.2 CSV", "focus", "csv"),
         ], strict=True):  # fmt: skip
+            payload = focus.render(kind, suffix, chargeback, accounts)
             column.download_button(label, payload, focus.file_name(kind, w.days, suffix),
                                    icon=":material/download:", on_click="ignore")  # fmt: skip

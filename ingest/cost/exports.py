@@ -1,9 +1,11 @@
-"""CUR 2.0 and FOCUS 1.x data exports in a landing zone: listing and reading Parquet.
+"""CUR 2.0 and FOCUS 1.x data exports in a landing zone: listing and reading Parquet, or CSV
+(gzip or plain), the two formats AWS Data Exports deliver.
 
 Exports lay out as <prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/<export>-00001.snappy.parquet
-(older ones as .../year=YYYY/month=M/...), not in the YYYY/MM/DD/ folders Landing.objects()
-understands, so objects are listed here, with the zone's own client or folder. A billing-period
-folder is the unit of replacement: AWS rewrites its files while the month is open.
+(older ones as .../year=YYYY/month=M/...; CSV deliveries as <export>-00001.csv.gz), not in
+the YYYY/MM/DD/ folders Landing.objects() understands, so objects are listed here, with the
+zone's own client or folder. A billing-period folder is the unit of replacement: AWS rewrites
+its files while the month is open.
 """
 
 from __future__ import annotations
@@ -42,11 +44,22 @@ OPTIONAL = {
         "resource_tags": "MAP(VARCHAR, VARCHAR)", "pricing_unit": "VARCHAR",
         "bill_invoice_id": "VARCHAR", "savings_plan_savings_plan_effective_cost": "DOUBLE",
         "reservation_effective_cost": "DOUBLE",
+        # Who pays, which invoice, what resource, who called, at what list price (FOCUS export).
+        "bill_payer_account_id": "VARCHAR", "bill_payer_account_name": "VARCHAR",
+        "line_item_usage_account_name": "VARCHAR", "bill_invoicing_entity": "VARCHAR",
+        "line_item_resource_id": "VARCHAR", "line_item_iam_principal": "VARCHAR",
+        "pricing_public_on_demand_cost": "DOUBLE", "pricing_public_on_demand_rate": "VARCHAR",
+        "product_sku": "VARCHAR", "pricing_rate_id": "VARCHAR",
+        "line_item_legal_entity": "VARCHAR",
     },
     "focus": {
         "ChargeCategory": "VARCHAR", "RegionId": "VARCHAR", "ConsumedQuantity": "DOUBLE",
         "ConsumedUnit": "VARCHAR", "Tags": "MAP(VARCHAR, VARCHAR)", "InvoiceId": "VARCHAR",
         "x_ServiceCode": "VARCHAR", "BillingPeriodEnd": "TIMESTAMP",
+        "BillingAccountId": "VARCHAR", "BillingAccountName": "VARCHAR",
+        "SubAccountName": "VARCHAR", "InvoiceIssuerName": "VARCHAR", "ResourceId": "VARCHAR",
+        "ListCost": "DOUBLE", "ListUnitPrice": "DOUBLE", "SkuId": "VARCHAR",
+        "SkuPriceId": "VARCHAR", "PublisherName": "VARCHAR",
     },
 }  # fmt: skip
 # Columns read as naive UTC timestamps, whatever type the export wrote them in.
@@ -57,10 +70,23 @@ TIME_COLUMNS = {"cur": ["line_item_usage_start_date"],
 INVOICE_COLUMN = {"cur": "bill_invoice_id", "focus": "InvoiceId"}
 
 
+SUFFIXES = (".parquet", ".csv.gz", ".csv")
+
+
+def is_csv(path: str) -> bool:
+    return path.endswith((".csv", ".csv.gz"))
+
+
+def reader(path: str) -> str:
+    """The DuckDB table function for one export file. CSV is read as text: digit-only ids
+    (invoice, account) must stay strings, and the SQL casts amounts itself."""
+    return "read_csv(?, all_varchar = true, header = true)" if is_csv(path) else "read_parquet(?)"
+
+
 def period_of(key: str) -> datetime | None:
     """The billing period (its first day) an export object's folder names."""
     m = _PERIOD.search(key)
-    if not m or not key.endswith(".parquet"):
+    if not m or not key.endswith(SUFFIXES):
         return None
     y, mo = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
     return datetime(int(y), int(mo), 1)
@@ -71,7 +97,7 @@ def folder_of(key: str) -> str:
 
 
 def export_objects(landing: Landing) -> Iterator[LandingObject]:
-    """Every export Parquet object of the zone, in key order, with its period as `hour`."""
+    """Every export object (Parquet or CSV) of the zone, in key order, with its period as `hour`."""
     if isinstance(landing, S3Landing):
         paginated = landing.s3.get_paginator("list_objects_v2").paginate(
             Bucket=landing.bucket, Prefix=landing.root
@@ -99,7 +125,7 @@ def export_objects(landing: Landing) -> Iterator[LandingObject]:
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, path: str) -> dict[str, str]:
-    rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
+    rows = con.execute(f"DESCRIBE SELECT * FROM {reader(path)}", [path]).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
@@ -121,7 +147,8 @@ def sort_files(
         try:
             cols = columns_of(con, local)
         except DATA_ERRORS as exc:
-            problems.append((uri, 0, f"unreadable Parquet object: {exc}"))
+            what = "CSV" if is_csv(local) else "Parquet"
+            problems.append((uri, 0, f"unreadable {what} object: {exc}"))
             continue
         kind = kind_of(cols)
         if kind is None:
@@ -153,13 +180,22 @@ def stage_raw(con: duckdb.DuckDBPyConnection, kind: str, files: dict[str, str]) 
     })  # fmt: skip
     present = {c for f in files for c in columns[f] if c in REQUIRED[kind] or c in OPTIONAL[kind]}
     cols = ", ".join(f'p."{c}"' for c in sorted(present))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE cost_raw AS SELECT {cols}, f.source_object, "
-        "f.has_invoice_column "
-        "FROM read_parquet(?, union_by_name = true, filename = true) p "
-        "JOIN cost_files f USING (filename)",
-        [list(files)],
+    parquet = [f for f in files if not is_csv(f)]
+    csv = [f for f in files if is_csv(f)]
+    sources = (["read_parquet(?, union_by_name = true, filename = true)"] if parquet else []) + (
+        ["read_csv(?, all_varchar = true, header = true, union_by_name = true, filename = true)"]
+        if csv else []
+    )  # fmt: skip
+    select = (
+        f"SELECT {cols}, f.source_object, f.has_invoice_column FROM {{}} p "
+        "JOIN cost_files f USING (filename)"
     )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE cost_raw AS {select.format(sources[0])}",
+        [parquet or csv],
+    )
+    if parquet and csv:  # one folder holding both (a format switch mid-period)
+        con.execute(f"INSERT INTO cost_raw BY NAME {select.format(sources[1])}", [csv])
     for col, typ in OPTIONAL[kind].items():
         if col not in present:
             con.execute(f'ALTER TABLE cost_raw ADD COLUMN "{col}" {typ}')
@@ -167,8 +203,8 @@ def stage_raw(con: duckdb.DuckDBPyConnection, kind: str, files: dict[str, str]) 
 
 
 def _normalize(con: duckdb.DuckDBPyConnection, kind: str) -> None:
-    """UTC timestamps for the usage day and billing period, and Tags as a map when FOCUS
-    delivers JSON text."""
+    """UTC timestamps for the usage day and billing period, and the map columns (Tags,
+    resource_tags, product) as maps where the export delivers JSON text (CSV always does)."""
     types = {r[0]: r[1] for r in con.execute("DESCRIBE cost_raw").fetchall()}
     for col in TIME_COLUMNS[kind]:
         if types[col] in {"VARCHAR", "TIMESTAMP WITH TIME ZONE"}:
@@ -176,7 +212,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, kind: str) -> None:
                 f'ALTER TABLE cost_raw ALTER "{col}" TYPE TIMESTAMP '
                 f"USING timezone('UTC', CAST(\"{col}\" AS TIMESTAMPTZ))"
             )
-    for tags in ("Tags", "resource_tags"):
+    for tags in ("Tags", "resource_tags", "product"):
         if types.get(tags) in {"VARCHAR", "JSON"}:
             con.execute(
                 f'ALTER TABLE cost_raw ALTER "{tags}" TYPE MAP(VARCHAR, VARCHAR) '

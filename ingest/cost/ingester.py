@@ -19,11 +19,13 @@ import duckdb
 import pyarrow as pa
 
 from base.clock import utcnow
+from base.errors import SourceError
 from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
 from ingest.batches import run_sources
 from ingest.cost import explorer as CE
 from ingest.cost import exports as X
+from ingest.cost.kinds import usage_kind
 from ingest.cost.usage_types import classify
 from ingest.landing import Landing, LandingObject, open_landing
 from ingest.window import client_for, start_of
@@ -61,6 +63,7 @@ def _classify_staged(con: duckdb.DuckDBPyConnection) -> int:
             "token_kind": [c.token_kind for _, c in classes],
             "pricing_scope": [c.pricing_scope for _, c in classes],
             "region": [c.region for _, c in classes],
+            "usage_kind": [usage_kind(k[0], k[1]) for k, _ in classes],
         },
     )
     run_script(con, "ingest/cost_ready")
@@ -235,17 +238,27 @@ def ingest_zone(
             folders[obj.prefix].append(obj)
     if not folders:
         stats.notes.append(
-            f"landing zone {zone.label} has no .../BILLING_PERIOD=YYYY-MM/*.parquet objects: "
-            "is the uri the CUR 2.0 / FOCUS export's S3 prefix?"
+            f"landing zone {zone.label} has no .../BILLING_PERIOD=YYYY-MM/*.parquet (or "
+            "*.csv.gz) objects: is the uri the CUR 2.0 / FOCUS export's S3 prefix?"
         )
+    read, bad = 0, []
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         for folder, objs in sorted(folders.items()):
             loaded = loaded_objects(con, zone.label, folder)
             if loaded == {o.key: o.etag for o in objs}:
                 stats.skipped += len(objs)
                 continue
-            _load_period(con, settings, landing, zone, folder, objs, Path(tmp), stats)
+            before = stats.objects
+            bad += _load_period(con, settings, landing, zone, folder, objs, Path(tmp), stats)
+            read += stats.objects - before
             report(progress, stats)
+    if read and len(bad) >= read and stats.records == 0:
+        # Quarantined and recorded above; a scheduled job must not look healthy loading nothing.
+        uri, _, reason = bad[0]
+        raise SourceError(
+            f"cost: every export file read from landing zone {zone.label} was quarantined "
+            f"({len(bad)} files), nothing loaded; first: {uri}: {reason}"
+        )
     return stats
 
 
@@ -262,7 +275,8 @@ def _load_period(
     objs: list[LandingObject],
     scratch: Path,
     stats: RunStats,
-) -> None:
+) -> list[X.Problem]:
+    """Load one billing-period folder whole; the files it quarantined."""
     local = Path(tempfile.mkdtemp(dir=scratch))
     fetched = landing.fetch(objs, local)
     present = [o for o in objs if o.uri in fetched]
@@ -286,6 +300,7 @@ def _load_period(
             advance_watermark(con, SOURCE, zone.label, max(o.hour for o in present))
     stats.add_batch(records, len(problems), len(present))
     shutil.rmtree(local, ignore_errors=True)
+    return problems
 
 
 # --- Both ----------------------------------------------------------------------------------

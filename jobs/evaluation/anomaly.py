@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,14 +28,24 @@ class DatasetError(LensError, ValueError):
     """A labelled dataset is missing a file or holds one we cannot read."""
 
 
-def evaluate(
-    dataset_dir: Path, scores_out: Path | None = None, echo: Callable[[str], None] = print
-) -> str:
-    """Score the detector on every series of `dataset_dir`; return the summary line.
+@dataclass(frozen=True)
+class Labelled:
+    """One series of a dataset: its path relative to the dataset, rows and windows."""
 
-    `echo` receives one line per series. With `scores_out`, one `timestamp,anomaly_score`
-    CSV per series is written there under the same relative path (1.0 on alert rows).
-    """
+    name: str
+    raw_ts: pl.Series  # the timestamps as written, for score files
+    ts: np.ndarray
+    values: np.ndarray
+    windows: list[Window]
+
+    @property
+    def family(self) -> str:
+        """The first folder of its path (NAB's families: realKnownCause, realTweets, ...)."""
+        return self.name.split("/", 1)[0] if "/" in self.name else "."
+
+
+def load(dataset_dir: Path) -> list[Labelled]:
+    """Every series of `dataset_dir` with its windows, sorted by path; errors name the fix."""
     dataset_dir = Path(dataset_dir)
     if not dataset_dir.is_dir():
         raise DatasetError(
@@ -51,20 +62,38 @@ def evaluate(
             f"{dataset_dir / 'windows.json'} names {unknown[0]}, which is not a CSV under "
             f"{dataset_dir}; make its keys the CSV paths relative to the dataset folder"
         )
-    scores = []
+    out = []
     for path in files:
         rel = path.relative_to(dataset_dir).as_posix()
         raw_ts, ts, values = _series(path)
-        frame = anomaly.detect(ts, values)
-        alerts = frame["alert"].to_numpy()
-        score = nab_score.score_series(ts, alerts, windows.get(rel, []))
+        out.append(Labelled(rel, raw_ts, ts, values, windows.get(rel, [])))
+    return out
+
+
+def alerts(series: Labelled, params: anomaly.DetectorParams = anomaly.DEFAULT) -> np.ndarray:
+    """The detector's detections on one series: the first row of each episode."""
+    return anomaly.detect(series.ts, series.values, params=params)["alert"].to_numpy()
+
+
+def evaluate(
+    dataset_dir: Path, scores_out: Path | None = None, echo: Callable[[str], None] = print
+) -> str:
+    """Score the detector on every series of `dataset_dir`; return the summary line.
+
+    `echo` receives one line per series. With `scores_out`, one `timestamp,anomaly_score`
+    CSV per series is written there under the same relative path (1.0 on alert rows).
+    """
+    scores = []
+    for series in load(dataset_dir):
+        found = alerts(series)
+        score = nab_score.score_series(series.ts, found, series.windows)
         scores.append(score)
         echo(
-            f"{rel}: rows={len(ts)} windows={score.windows} tp={score.tp} fp={score.fp} "
-            f"raw={score.raw:.3f}"
+            f"{series.name}: rows={len(series.ts)} windows={score.windows} tp={score.tp} "
+            f"fp={score.fp} raw={score.raw:.3f}"
         )
         if scores_out is not None:
-            _write_scores(Path(scores_out) / rel, raw_ts, alerts)
+            _write_scores(Path(scores_out) / series.name, series.raw_ts, found)
     return nab_score.summarise(scores).line()
 
 

@@ -4,9 +4,13 @@
 CREATE OR REPLACE TEMP TABLE cost_ready AS
 SELECT
     r.usage_date, r.account_id, r.service, r.usage_type,
-    c.model, c.token_kind, c.pricing_scope,
+    c.model, c.token_kind, c.pricing_scope, c.usage_kind,
     coalesce(r.region, c.region) AS region,
     r.tags, r.breakdown,
+    r.payer_account_id, r.payer_account_name, r.account_name, r.invoice_id, r.invoice_issuer,
+    r.resource_id, r.principal_arn, r.principal_tags, r.sku_id, r.sku_price_id, r.publisher,
+    r.list_unit_price,
+    CAST(sum(r.list_cost) AS DECIMAL(18, 10)) AS list_cost,
     CAST(sum(r.unblended_cost) AS DECIMAL(18, 10)) AS unblended_cost,
     CAST(sum(r.amortized_cost) AS DECIMAL(18, 10)) AS amortized_cost,
     CAST(sum(r.net_unblended_cost) AS DECIMAL(18, 10)) AS net_unblended_cost,

@@ -16,7 +16,20 @@ CREATE OR REPLACE TEMP TABLE cost_rows (
     usage_unit          VARCHAR,
     estimated           BOOLEAN,
     source              VARCHAR,
-    source_object       VARCHAR
+    source_object       VARCHAR,
+    payer_account_id    VARCHAR,
+    payer_account_name  VARCHAR,
+    account_name        VARCHAR,
+    invoice_id          VARCHAR,
+    invoice_issuer      VARCHAR,
+    resource_id         VARCHAR,
+    principal_arn       VARCHAR,
+    principal_tags      MAP(VARCHAR, VARCHAR),
+    list_cost           DECIMAL(18, 10),
+    list_unit_price     DECIMAL(18, 10),
+    sku_id              VARCHAR,
+    sku_price_id        VARCHAR,
+    publisher           VARCHAR
 );
 CREATE OR REPLACE TEMP TABLE cost_classes (
     service         VARCHAR,
@@ -26,5 +39,6 @@ CREATE OR REPLACE TEMP TABLE cost_classes (
     model           VARCHAR,
     token_kind      VARCHAR,
     pricing_scope   VARCHAR,
-    region          VARCHAR
+    region          VARCHAR,
+    usage_kind      VARCHAR
 );

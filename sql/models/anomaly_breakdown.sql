@@ -16,7 +16,7 @@ SELECT hour AS ts,
     sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens)::DOUBLE AS tokens,
     sum(invocations)::DOUBLE AS invocations, sum(errors - throttles)::DOUBLE AS errors,
     sum(throttles)::DOUBLE AS throttles, sum(guardrail_interventions)::DOUBLE AS interventions,
-    sum(latency_ms_sum) AS latency_sum
+    sum(latency_ms_sum) AS latency_sum, sum(first_byte_ms_sum) AS first_byte_sum
 FROM usage_hourly
 WHERE hour = ANY($hours) AND model IS NOT NULL
   AND ($lob IS NULL OR lob = $lob) AND ($model IS NULL OR model = $model)

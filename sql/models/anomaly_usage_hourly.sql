@@ -11,6 +11,12 @@ SELECT hour AS ts, lob, model,
          THEN sum(throttles) / sum(invocations) END AS throttle_rate,
     CASE WHEN sum(latency_count) >= $min_calls
          THEN sum(latency_p95_ms * latency_count) / sum(latency_count) END AS p95_latency_ms,
+    CASE WHEN sum(first_byte_count) >= $min_calls
+         THEN sum(first_byte_p50_ms * first_byte_count) / sum(first_byte_count) END AS ttft_ms,
+    CASE WHEN sum(latency_count) >= $min_calls AND sum(latency_p50_ms * latency_count) > 0
+         THEN sum(output_tokens) FILTER (WHERE latency_p50_ms IS NOT NULL)
+                  / sum(latency_p50_ms * latency_count) * 1000
+         END AS output_tokens_per_s,
     CASE WHEN sum(guardrail_invocations) >= $min_calls
          THEN sum(guardrail_interventions) / sum(guardrail_invocations) END
          AS guardrail_intervention_rate

@@ -1,4 +1,5 @@
--- Anomalies triage write: set an anomaly's status (open | acknowledged | muted | resolved),
+-- Anomalies triage write: set an anomaly's status (open | acknowledged | expected | muted |
+-- resolved),
 -- who set it and when. Only an anomaly within the writer's scope changes.
 -- Grain: anomaly_id; returns the ids it changed (none = not found or out of scope).
 -- Parameters: $anomaly_id, $status, $who, $at (UTC), $all_lobs/$allowed_lobs.

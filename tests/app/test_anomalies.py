@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import data
+from app import data, triage
 from warehouse import runtime
 
 
@@ -95,6 +95,16 @@ def test_mute_with_an_expiry_then_reopen(estate, open_page):
     at.button(key="to_open").click().run()
     held = stored(ids[1])
     assert held["status"] == "open" and held["muted_until"] is None
+
+
+def test_expected_planned_change_is_a_label_of_its_own(estate, open_page):
+    path, ids = estate
+    at = open_page(path, "anomalies", anomaly=ids[2])
+    at.button(key="to_expected").click().run()
+    assert not at.exception and stored(ids[2])["status"] == "expected"
+    assert ids[2] not in set(at.session_state[triage.FEED_IDS])  # out of the default feed
+    at.pills(key="status").set_value(["expected"]).run()
+    assert list(at.dataframe[0].value["Status"]) == ["expected"]
 
 
 def test_resolve(estate, open_page):

@@ -9,11 +9,13 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
-from app import data, focus, view
+from app import data, view
 from base import format as fmt
+from models import focus
 from warehouse import runtime
 
 FOCUS_COLUMNS = json.loads(Path(__file__).with_name("focus_1_2_columns.json").read_text())
@@ -168,7 +170,8 @@ def test_focus_rows_carry_every_mandatory_and_recommended_1_2_column(estate, use
         if name in spec and spec[name]["AllowsNulls"] == "False":
             assert rows[name].null_count() == 0, name
         if name in spec and spec[name]["DataType"] == "Decimal":
-            assert rows[name].dtype == pl.Decimal(18, 2), name
+            dtype = rows[name].dtype  # the bill's precision: 10 decimals, never cents
+            assert isinstance(dtype, pl.Decimal) and dtype.scale == 10, name
         if name in spec and spec[name]["DataType"] == "Date/Time":
             assert rows[name].dtype == pl.Datetime("us", "UTC"), name
     assert {"x_Lob", "x_Model", "x_TokenKind"} <= set(rows.columns)
@@ -240,3 +243,32 @@ def test_landing_backtests_and_cost_explorer_say_what_they_are(estate, open_page
     total = landing[(landing["Series"] == "All LOBs (total)") & (landing["Period"] == "Month")]
     assert str(total["Actuals to"].iloc[0])[:10] == str(through)
     assert any(c.value.startswith("To date: the forecast's actuals") for c in at.caption)
+
+
+def test_spend_says_how_much_was_allocated_by_tag_principal_share_and_unattributed(
+    estate, open_page
+):
+    path, _, _ = estate
+    con = duckdb.connect(str(path))
+    day = con.execute("SELECT max(usage_date) FROM cost_allocated").fetchone()[0]
+    con.execute(
+        "INSERT INTO cost_allocated (usage_date, lob, model, token_kind, basis, allocated_cost, "
+        "bill_source, principal_arn) VALUES "
+        "(?, 'risk', 'amazon.nova-pro-v1:0', 'input', 'principal', 12.3456789012, 'cur', 'r1'), "
+        "(?, 'unattributed', 'amazon.nova-pro-v1:0', 'input', 'principal', 1.5, 'cur', 'r2'), "
+        "(?, 'wealth', 'amazon.nova-pro-v1:0', 'input', 'tag', 4.25, 'cur', NULL)",
+        [day, day, day],
+    )
+    bases = con.execute(
+        "SELECT sum(allocated_cost) FILTER (basis = 'share' AND lob <> 'unattributed'), "
+        "sum(allocated_cost) FILTER (lob = 'unattributed') FROM cost_allocated "
+        "WHERE usage_date >= ?",
+        [view.today() - timedelta(days=29)],
+    ).fetchone()
+    con.close()
+    at = open_page(path, "spend")
+    text = next(m.value for m in at.markdown if "Allocated:" in m.value)
+    assert f"{fmt.money(4.25)} by the bill's tags" in text
+    assert f"{fmt.money(12.3456789012)} by the bill's caller (IAM principal)" in text
+    assert f"{fmt.money(float(bases[0]))} by estimated share of logged usage" in text
+    assert f"{fmt.money(float(bases[1]))} unattributed" in text

@@ -329,6 +329,7 @@ def test_ground_truth_lists_every_incident(estate, truth, frame):
     assert kinds == {
         "cost_runaway",
         "latency_regression",
+        "ttft_regression",
         "throttling_storm",
         "guardrail_burst",
         "logging_off",
@@ -340,6 +341,7 @@ def test_ground_truth_lists_every_incident(estate, truth, frame):
     by = {i["kind"]: i for i in truth["incidents"]}
     assert 6 <= by["cost_runaway"]["effect"]["observed_factor"] <= 12
     assert 2 <= by["latency_regression"]["effect"]["observed_factor"] <= 4
+    assert by["ttft_regression"]["effect"]["observed_factor"] >= 3  # +2.5 s on ~0.7 s
     assert by["throttling_storm"]["effect"]["during"] > 20
     burst = by["guardrail_burst"]["effect"]
     assert burst["observed_during"] > 4 * max(burst["observed_before"], 0.01)
@@ -347,6 +349,29 @@ def test_ground_truth_lists_every_incident(estate, truth, frame):
     assert edit["principal_arn"].startswith("arn:aws:sts::") and edit["guardrail_id"]
     assert edit["start"] < by["guardrail_burst"]["start"]
     assert set(frame["incident"].drop_nulls().unique()) == kinds - {"guardrail_edit"}
+
+
+def test_latency_is_heavy_tailed_and_grows_with_tokens_region_and_load(frame):
+    ok = frame.filter(pl.col("error_code").is_null() & (pl.col("incident").is_null()))
+    top = ok["model"].value_counts(sort=True)["model"][0]
+    calls = ok.filter(pl.col("model") == top)
+    lat, first = calls["latency_ms"], calls["first_byte_ms"].drop_nulls()
+    # a slow tail, as real traffic has: p99 far beyond p90, p90 beyond p50
+    assert lat.quantile(0.99) > 2 * lat.quantile(0.9) > 2 * lat.median()
+    assert first.quantile(0.99) > 2 * first.median()
+    # longer answers take longer; a far region starts later; a busy hour is slower
+    long = calls["output_tokens"] > calls["output_tokens"].median()
+    assert (
+        calls.filter(long)["latency_ms"].median() > 1.5 * calls.filter(~long)["latency_ms"].median()
+    )
+    by_region = calls.group_by("region").agg(pl.col("first_byte_ms").median())
+    fb = dict(by_region.iter_rows())
+    assert fb["eu-west-1"] > fb["us-east-1"]
+    hourly = calls.group_by(pl.col("ts").dt.truncate("1h")).agg(
+        pl.len().alias("n"), pl.col("first_byte_ms").median().alias("fb")
+    )
+    busy = hourly["n"] > hourly["n"].quantile(0.8)
+    assert hourly.filter(busy)["fb"].median() > hourly.filter(~busy)["fb"].median()
 
 
 def test_logging_off_window_has_no_objects_but_traffic_continued(estate, truth, frame):

@@ -30,8 +30,10 @@ KEY = "source, usage_date, account_id, service, usage_type, region, tags, breakd
 
 
 def _cost_rows(con: Any) -> list[tuple[Any, ...]]:
+    # Token lines: the platform lines (ingest/demo_platform.py) have tests of their own.
     return con.execute(f"SELECT {KEY}, unblended_cost, net_unblended_cost, estimated "
-                       "FROM cost_daily ORDER BY ALL").fetchall()  # fmt: skip
+                       "FROM cost_daily WHERE usage_kind = 'tokens' "
+                       "ORDER BY ALL").fetchall()  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,7 @@ def test_config_names_both_exports_and_both_load(loaded):
     assert s.bill == s.out_dir / "bill" and s.bill_files == 4  # 2 periods x 2 exports
     assert loaded["truth"]["bill"]["periods"] == ["2026-02", "2026-03"]
     got = con.execute("SELECT source, count(*), count(DISTINCT usage_date) FROM cost_daily "
-                      "GROUP BY 1 ORDER BY 1").fetchall()  # fmt: skip
+                      "WHERE usage_kind = 'tokens' GROUP BY 1 ORDER BY 1").fetchall()  # fmt: skip
     assert [g[0] for g in got] == ["cur", "focus"] and got[0][1] == got[1][1] > 100
     assert got[0][2] == DAYS + 1  # the estate's first and last days are partial
     assert con.execute("SELECT count(*) FROM quarantine WHERE source = 'cost'").fetchone() == (0,)
@@ -132,7 +134,8 @@ def test_every_line_classifies_and_the_model_agrees(loaded):
         loaded["con"]
         .execute(
             "SELECT DISTINCT c.service, c.usage_type, c.model, s.model, c.token_kind, "
-            "c.pricing_scope FROM cost_daily c LEFT JOIN skus s USING (service, usage_type)"
+            "c.pricing_scope FROM cost_daily c LEFT JOIN skus s USING (service, usage_type) "
+            "WHERE c.usage_kind = 'tokens'"
         )
         .fetchall()
     )
@@ -255,7 +258,8 @@ def test_an_early_delivery_is_restated_not_duplicated(loaded):
 
 def test_reingest_is_idempotent(loaded):
     first, again = loaded["stats"]
-    assert first.objects == 4 and again.objects == 0 and again.skipped == 4
+    # 2 periods x (CUR token lines, CUR platform lines, FOCUS)
+    assert first.objects == 6 and again.objects == 0 and again.skipped == 6
     before = _cost_rows(loaded["con"])
     cost.run(loaded["con"], loaded["settings"])
     assert _cost_rows(loaded["con"]) == before

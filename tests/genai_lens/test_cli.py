@@ -319,3 +319,22 @@ def test_a_value_out_of_range_is_a_usage_error_not_a_traceback(tmp_path, log_for
     if log_format == "json":
         assert json.loads(res.stderr.strip())["level"] == "error"
     assert not (tmp_path / "data").exists()  # nothing was written
+
+
+def test_eval_anomaly_by_family_prints_families_and_the_held_out_average(tmp_path):
+    stamp = "2024-03-0{} {:02d}:{:02d}:00".format
+    rows = ["timestamp,value"] + [
+        f"{stamp(1 + i // 288, i % 288 // 12, i % 12 * 5)},{50 + (60 if i == 700 else i % 3)}"
+        for i in range(3 * 288)
+    ]
+    windows = {}
+    for family in ("cloud", "queue"):
+        (tmp_path / family).mkdir()
+        (tmp_path / family / "a.csv").write_text("\n".join(rows) + "\n")
+        windows[f"{family}/a.csv"] = [["2024-03-03 09:40:00", "2024-03-03 13:00:00"]]
+    (tmp_path / "windows.json").write_text(json.dumps(windows))
+    res = cli("eval", "anomaly", str(tmp_path), "--by-family", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout + res.stderr
+    assert "family cloud: series=1 windows=1" in out and "lofo queue: chosen on the others" in out
+    assert "lofo average over 2 families with windows: nab_standard=" in res.stdout

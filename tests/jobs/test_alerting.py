@@ -86,16 +86,13 @@ def test_thresholds_crossed_by_actual_and_forecast_send_once(warehouse, hooks):
     settings = cfg(webhooks=(ok.url,))
     sent = alerting.run(warehouse, settings, NOW, RunStats())
     keys = sorted(p["key"] for p in ok.posts)
-    assert keys == [
-        "anomaly|a1",
-        "budget|lob:retail|2026-11|100|forecast",
-        "budget|lob:retail|2026-11|50|actual",
-        "budget|lob:retail|2026-11|50|forecast",
-        "budget|lob:retail|2026-11|80|forecast",
-    ]
-    assert sent == 5
+    # one budget alert: the highest threshold crossed (100%, by the forecast), not 50/80/100
+    assert keys == ["anomaly|a1", "budget|lob:retail|2026-11|100"]
+    (budget,) = [p for p in ok.posts if p["kind"] == "budget"]
+    assert budget["basis"] == "forecast" and "is forecast to reach 100%" in budget["subject"]
+    assert sent == 2
     assert alerting.run(warehouse, settings, NOW, RunStats()) == 0  # nothing twice
-    assert len(ok.posts) == 5
+    assert len(ok.posts) == 2
     statuses = warehouse.execute("SELECT DISTINCT status FROM alerts").fetchall()
     assert statuses == [("sent",)]
 
@@ -243,3 +240,57 @@ def test_anomaly_alerts_read_as_the_pages_do(warehouse):
     assert texts["l"][1] == "actual 90.2 s vs expected 11.8 s"
     assert texts["c"][1] == "actual $8.02 vs expected $0.90"
     assert texts["c"][0].startswith("Bedrock anomaly (high): Estimated spend per hour for ")
+
+
+def budget_keys(con, settings: Settings) -> list[str]:  # type: ignore[no-untyped-def]
+    return [a.key for a in alerting.budget_alerts(con, settings.budgets.thresholds)]
+
+
+def test_a_budget_alerts_again_only_when_a_higher_threshold_is_crossed(warehouse, hooks):
+    ok, _, _ = hooks
+    settings = cfg(webhooks=(ok.url,))
+    landing(warehouse, "lob:legal", actual=600, landing_=700, budget=1_000)
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 1  # 50%
+    warehouse.execute("DELETE FROM forecast_landing")
+    landing(warehouse, "lob:legal", actual=700, landing_=790, budget=1_000)
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 0  # still only 50% crossed
+    warehouse.execute("DELETE FROM forecast_landing")
+    landing(warehouse, "lob:legal", actual=1_050, landing_=1_400, budget=1_000)
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 1  # straight to 100%: one
+    warehouse.execute("DELETE FROM forecast_landing")
+    landing(warehouse, "lob:legal", actual=1_050, landing_=1_040, budget=1_000)
+    assert budget_keys(warehouse, settings) == []  # 100% was sent: 80% is no news
+    assert [p["threshold_pct"] for p in ok.posts] == [50, 100]
+    assert "legal has reached 100% of $1,000" in ok.posts[1]["subject"]
+
+
+def test_a_budget_alert_that_failed_everywhere_is_still_due(warehouse, hooks):
+    _, _, broken = hooks
+    landing(warehouse, "lob:legal", actual=900, landing_=950, budget=1_000)
+    settings = cfg(webhooks=(broken.url,))
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 0
+    assert budget_keys(warehouse, settings) == ["budget|lob:legal|2026-11|80"]
+
+
+def test_an_anomaly_alert_links_to_its_page_on_the_configured_base_url(warehouse, hooks):
+    ok, _, _ = hooks
+    anomaly(warehouse, "a1", "critical")
+    settings = Settings(
+        alerts={"webhooks": [ok.url], "retries": 1, "base_url": "https://lens.example.com/"}
+    )
+    assert alerting.run(warehouse, settings, NOW, RunStats()) == 1
+    (post,) = ok.posts
+    assert post["url"] == "https://lens.example.com/anomalies?anomaly=a1"
+    assert post["text"].endswith("\nhttps://lens.example.com/anomalies?anomaly=a1")
+
+
+def test_without_a_base_url_an_anomaly_alert_has_no_link(warehouse, hooks):
+    ok, _, _ = hooks
+    anomaly(warehouse, "a1", "critical")
+    assert alerting.run(warehouse, cfg(webhooks=(ok.url,)), NOW, RunStats()) == 1
+    assert ok.posts[0]["url"] is None and "http" not in ok.posts[0]["text"]
+
+
+def test_a_base_url_that_is_not_http_names_the_key():
+    with pytest.raises(ValueError, match="base_url"):
+        Settings(alerts={"base_url": "lens.example.com"})

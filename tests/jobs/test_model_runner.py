@@ -95,12 +95,12 @@ def test_a_failing_step_is_journalled_and_the_other_steps_still_run(warehouse, m
         jobs.run_job(warehouse, Settings(), "models", trigger="cli")
     assert ran == ["anomalies", "alerts"]  # the steps after the broken one ran
     message = str(caught.value)
-    assert "1 of 5 model steps failed: forecasts (ValueError: the forecast stops" in message
-    assert "allocation, anomalies, quota, alerts ran" in message
+    assert "1 of 6 model steps failed: forecasts (ValueError: the forecast stops" in message
+    assert "allocation, anomalies, quota, alerts, exports ran" in message
     status, error = warehouse.execute(
         "SELECT status, error FROM ingest_runs WHERE source = 'models'"
     ).fetchone()
-    assert status == "error" and error.startswith("1 of 5 model steps failed: forecasts")
+    assert status == "error" and error.startswith("1 of 6 model steps failed: forecasts")
     # the failed step's transaction was rolled back, the connection is usable
     assert warehouse.execute("SELECT count(*) FROM forecasts").fetchone() == (0,)
     assert warehouse.execute("SELECT count(*) FROM anomalies").fetchone() == (0,)
@@ -227,3 +227,54 @@ def test_a_logging_gap_counts_the_throttled_calls_cloudwatch_saw(warehouse):
         params={**window, "min_calls": model_anomalies.MIN_CALLS, "share": 0.5},
     ).fetchall()
     assert gaps == [(hour, "111122223333", "us-east-1", 70.0, 30)]
+
+
+def ttft_hours(days: int = 30, seed: int = 2, base: float = 650) -> tuple[np.ndarray, np.ndarray]:
+    """An hourly median time to first token: ~650 ms, a bit slower in busy hours, noisy."""
+    rng = np.random.default_rng(seed)
+    start = datetime(2026, 10, 1)
+    ts = np.array([np.datetime64(start + timedelta(hours=h)) for h in range(days * 24)])
+    busy = 1 + 0.1 * np.sin(2 * np.pi * (np.arange(ts.size) % 24 - 8) / 24)
+    return ts, base * busy * rng.lognormal(0, 0.08, ts.size)
+
+
+def ttft_series(values: np.ndarray, ts: np.ndarray) -> model_anomalies.Series:
+    return model_anomalies.Series(f"ttft_ms|*|{SONNET}", "ttft_ms", None, SONNET, ts, values)
+
+
+def test_a_queue_in_front_of_a_model_is_a_ttft_anomaly_at_high_or_critical():
+    ts, ttft = ttft_hours()
+    queue = 24 * 24 + 9
+    ttft[queue : queue + 10] += 2500  # every answer starts 2.5 s late for ten hours
+    [(_, _, eps)] = model_anomalies.detect_all([ttft_series(ttft, ts)])
+    ep = eps.row(0, named=True)
+    assert ep["start"] == datetime(2026, 10, 25, 9) and ep["direction"] == "up"
+    assert ep["label"] in ("high", "critical") and ep["actual"] - ep["expected"] > 2000
+
+
+def test_a_ttft_wobble_a_user_would_not_feel_is_not_stored():
+    ts, ttft = ttft_hours(base=250)  # a small fast model
+    wobble = 24 * 24 + 9
+    ttft[wobble : wobble + 10] += 300  # unusual for the series, but a third of a second
+    series = ttft_series(ttft, ts)
+    own = detector.episodes(detector.detect(ts, ttft, params=model_anomalies.params_for(series)))
+    assert (own["start"] == datetime(2026, 10, 25, 9)).any()  # the detector sees it ...
+    assert model_anomalies.detect_all([series]) == []  # ... and it is not worth a look
+
+
+def test_output_speed_is_judged_when_it_falls_not_when_it_rises():
+    ts, ttft = ttft_hours(seed=4)
+    speed = 40_000 / ttft  # tokens a second, as steady as the TTFT above
+    slower, faster = speed.copy(), speed.copy()
+    at = 24 * 24 + 9
+    slower[at : at + 8] /= 4
+    faster[at : at + 8] *= 4
+
+    def found(values: np.ndarray) -> list:
+        s = model_anomalies.Series(f"output_tokens_per_s|*|{SONNET}", "output_tokens_per_s",
+                                   None, SONNET, ts, values)  # fmt: skip
+        return model_anomalies.detect_all([s])
+
+    [(_, _, eps)] = found(slower)
+    assert eps["direction"].to_list() == ["down"] and eps["actual"][0] < eps["expected"][0] / 2
+    assert found(faster) == []

@@ -1,4 +1,6 @@
-"""Allocation sums to the bill to the cent, whatever the bill and the usage look like."""
+"""Allocation: every bill line's shares add up to that line exactly at the bill's precision
+(1e-10 USD), whatever the bill and the usage look like; a line with its own caller goes to
+that caller's LOB."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def per_day_model(frame: pl.DataFrame, col: str) -> dict[tuple, float]:
     return {(r[0], r[1]): r[2] for r in sums.iter_rows()}
 
 
-def test_split_by_share_and_rounded_to_the_cent():
+def test_split_by_share_at_the_bills_precision():
     b = bill((DAY, SONNET, "input", None, 10.00), (DAY, SONNET, "output", None, 0.05))
     u = usage(
         (DAY, "retail", SONNET, "input", 2_000, 0.006),
@@ -56,12 +58,15 @@ def test_split_by_share_and_rounded_to_the_cent():
     )
     out = allocate(b, u)
     got = {(r["lob"], r["token_kind"]): r["allocated_cost"] for r in out.iter_rows(named=True)}
-    assert got[("retail", "input")] == pytest.approx(6.67)
-    assert got[("wealth", "input")] == pytest.approx(3.33)
-    # 5 cents over three equal LOBs: 2 + 2 + 1, never 1.67 each
-    outputs = sorted(v for (lob, k), v in got.items() if k == "output")
-    assert outputs == pytest.approx([0.01, 0.02, 0.02])
-    assert sum(got.values()) == pytest.approx(10.05)
+    units = {(r["lob"], r["token_kind"]): r["allocated_units"] for r in out.iter_rows(named=True)}
+    # Ten decimals, not cents: $10 in thirds is 6.6666666667 + 3.3333333333
+    assert units[("retail", "input")] == 66_666_666_667
+    assert units[("wealth", "input")] == 33_333_333_333
+    assert got[("retail", "input")] == pytest.approx(6.6666666667, abs=1e-12)
+    # 5 cents over three equal LOBs: 0.0166666667 twice and 0.0166666666 once, never 0.02/0.01
+    outputs = sorted(v for (lob, k), v in units.items() if k == "output")
+    assert outputs == [166_666_666, 166_666_667, 166_666_667]
+    assert sum(units.values()) == 100_500_000_000
     assert set(out["basis"]) == {"share"}
 
 
@@ -119,12 +124,12 @@ def test_bill_without_usage_stays_visible_as_unattributed():
     assert set(out["model"]) == {HAIKU, "(unknown)"}
 
 
-def test_half_a_cent_rounds_up_as_on_an_invoice():
-    # Half to even (polars' default) would make $0.005 nothing and $0.025 two cents.
-    for cost, cents in ((0.005, 1), (0.015, 2), (0.025, 3), (-0.005, -1)):
+def test_sub_cent_lines_are_kept_not_rounded_away():
+    # Cents per row made many rows read 0.00 and a 14-day export short of the bill.
+    for cost in (0.0000000001, 0.004, 0.005, -0.005, 0.0123456789):
         b = bill(*[(DAY, SONNET, "input", None, 0.0)] * 3, (DAY, SONNET, "input", None, cost))
         out = allocate(b, usage())
-        assert round(out["allocated_cost"].sum() * 100) == cents, cost
+        assert out["allocated_units"].sum() == round(cost * 10**10), cost
 
 
 def test_a_vanishing_token_weight_still_takes_the_whole_bill():
@@ -134,7 +139,7 @@ def test_a_vanishing_token_weight_still_takes_the_whole_bill():
         (DAY, "retail", SONNET, "input", 0.0, 0.0), (DAY, "retail", SONNET, "input", 5e-324, 0.0)
     )
     out = allocate(b, u)
-    assert out.select("lob", "basis", "allocated_cost").rows() == [("retail", "share", 0.02)]
+    assert out.select("lob", "basis", "allocated_cost").rows() == [("retail", "share", 0.015)]
 
 
 def test_kind_without_logged_tokens_falls_back_to_cost_share():
@@ -197,9 +202,7 @@ BILL_ONLY, LOGS_ONLY = DAY + timedelta(10), DAY + timedelta(11)  # outside `day`
 
 @settings(max_examples=200, deadline=None)
 @given(bill_rows, usage_rows, st.sampled_from(KINDS), cost, usage_rows)
-def test_allocation_sums_to_the_bill_to_the_cent_for_every_day_and_model(
-    brows, urows, kind, bill_only_cost, logs_only
-):
+def test_allocation_sums_to_every_bill_line_exactly(brows, urows, kind, bill_only_cost, logs_only):
     # Every example has a day billed with no logs and a day logged with no bill, rather
     # than leaving those shapes to chance.
     brows = [*brows, (BILL_ONLY, SONNET, kind, None, bill_only_cost)]
@@ -212,9 +215,58 @@ def test_allocation_sums_to_the_bill_to_the_cent_for_every_day_and_model(
     assert allocated.keys() == billed.keys()
     assert (LOGS_ONLY, HAIKU) not in allocated  # usage with no bill allocates nothing
     assert set(out.filter(pl.col("usage_date") == BILL_ONLY)["lob"]) == {UNATTRIBUTED}
-    for key, total in billed.items():
-        bill_cents = Decimal(repr(total)).quantize(Decimal("0.000001")) * 100
-        assert round(allocated[key] * 100) == bill_cents.quantize(1, ROUND_HALF_UP), key
-    assert (out["allocated_cost"] >= 0).all()
-    cents = (out["allocated_cost"] * 100).round(6)
-    assert (cents == cents.round(0)).all()  # whole cents only
+    # Exact, per line, in the bill's own units (Decimal: no float anywhere in the check).
+    lines = out.group_by("line").agg(pl.col("allocated_units").sum())
+    got = dict(lines.iter_rows())
+    for line, (total,) in enumerate(b.select("cost").iter_rows()):
+        want = Decimal(repr(total)).quantize(Decimal("1e-10"), ROUND_HALF_UP) * 10**10
+        assert Decimal(got[line]) == want, line
+    assert (out["allocated_units"] >= 0).all()
+
+
+def principal_bill(*rows: tuple) -> pl.DataFrame:
+    """rows: (day, model, kind, principal_lob, cost_units)."""
+    return pl.DataFrame(
+        [(d, m, k, None, u / 10**10, "cur", u, p) for d, m, k, p, u in rows],
+        schema=BILL_COLUMNS | {"cost_units": pl.Int64, "principal_lob": pl.Utf8},
+        orient="row",
+    )
+
+
+def test_a_line_with_its_caller_goes_to_that_callers_lob_the_rest_is_shared():
+    b = principal_bill(
+        (DAY, SONNET, "input", "risk", 12_345_678_901),  # the bill names the caller
+        (DAY, SONNET, "input", None, 10_000_000_001),  # no caller: estimated share
+    )
+    u = usage(
+        (DAY, "retail", SONNET, "input", 1_000, 0.003),
+        (DAY, "wealth", SONNET, "input", 2_000, 0.006),
+    )
+    out = allocate(b, u)
+    by = {(r["lob"], r["basis"]): r["allocated_units"] for r in out.iter_rows(named=True)}
+    assert by == {
+        ("risk", "principal"): 12_345_678_901,
+        ("retail", "share"): 3_333_333_334,  # the odd unit goes to the larger remainder
+        ("wealth", "share"): 6_666_666_667,
+    }
+    assert out.filter(pl.col("basis") == "principal")["share"].to_list() == [1.0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(day, st.sampled_from([SONNET, HAIKU]), st.sampled_from(KINDS),
+                  st.sampled_from([None, None, "risk", UNATTRIBUTED]),
+                  st.integers(-10**12, 10**14)),
+        min_size=1, max_size=30,
+    ),
+    usage_rows,
+)  # fmt: skip
+def test_lines_with_and_without_a_caller_add_up_exactly(brows, urows):
+    b = principal_bill(*brows)
+    out = allocate(b, usage(*urows))
+    got = dict(out.group_by("line").agg(pl.col("allocated_units").sum()).iter_rows())
+    assert got == {i: r[4] for i, r in enumerate(brows)}
+    mine = out.filter(pl.col("basis") == "principal")
+    assert sorted(mine["line"]) == [i for i, r in enumerate(brows) if r[3] is not None]
+    assert mine["lob"].to_list() == [brows[i][3] for i in mine["line"]]

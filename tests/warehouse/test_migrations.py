@@ -48,10 +48,13 @@ LANDED = {
     "0012_create_cw_calls_hourly.sql": (
         "4acac7399279dcd880110fe8761b2662b30194ebf8ecd2d516d636484c0e058f"
     ),
-    "0013_create_capacity_savings.sql": (
+    "0013_add_cost_bill_identity.sql": (
+        "8844c4dd24c2af6d56754dce85c10aabacf8537dd2bc5716fe2a928941f0fa8a"
+    ),
+    "0014_create_capacity_savings.sql": (
         "8d0ebd678269aa816b08312ce9e0e690ca6ebdfb0bbe126058f362abea4b176b"
     ),
-    "0014_create_quota_and_lifecycle.sql": (
+    "0015_create_quota_and_lifecycle.sql": (
         "ea7a4aace4298e0860ee75480278ecc1b57020a8c31744bc15ea9bf3d43f2ca1"
     ),
 }
