@@ -32,6 +32,7 @@ from app.values import ADMIN, Freshness, Scope
 from app.view import Window
 from base import clock
 from base.errors import WarehouseError
+from base.settings import Capacity
 from models import coverage, focus, reconcile
 from warehouse import runtime
 from warehouse.db import sql, transaction
@@ -40,7 +41,7 @@ from warehouse.db import sql, transaction
 # needs one says so instead of failing. See tests/app/rollups.sql and sql/ingest/usage_*.
 ROLLUPS = (
     "usage_errors_hourly", "usage_guardrails_hourly", "usage_principals_hourly",
-    "usage_metrics_hourly", "usage_changes",
+    "usage_metrics_hourly", "usage_changes", "usage_savings_hourly",
 )  # fmt: skip
 STATUSES = ("open", "acknowledged", "expected", "muted", "resolved")  # expected: planned
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -342,6 +343,50 @@ def logging_gaps(w: Window) -> pl.DataFrame:
 def logging_coverage(w: Window) -> pl.DataFrame:
     """Per day x account x region: invocations CloudWatch counted vs those logged."""
     return _query("governance_coverage", w)
+
+
+# --- Capacity & savings ---------------------------------------------------------------------
+
+
+def capacity_savings(w: Window) -> pl.DataFrame:
+    """Per LOB x app x model: caching repeats, geo spend, waste, reservation, catalog price."""
+    return _query("capacity_savings", w)
+
+
+def capacity_mix(w: Window, batch_hours: tuple[int, int] = (0, 6)) -> pl.DataFrame:
+    """Per LOB x app x model x streamed x off-hours: tokens and estimated spend."""
+    params = w.params() | {"batch_start": batch_hours[0], "batch_end": batch_hours[1]}
+    return _frame("capacity_mix", params, w.version)
+
+
+def runway(w: Window) -> pl.DataFrame:
+    """Per account x Region x model x quota kind: quota, peak, forecast, days until p95."""
+    return _query("capacity_runway", w)
+
+
+def runway_backtests(w: Window) -> pl.DataFrame:
+    """Per account x Region x model: the runway as it read two days before throttling."""
+    return _query("capacity_backtests", w)
+
+
+def peak_drivers(w: Window) -> pl.DataFrame:
+    """Per Region x model x LOB: its share of the quota tokens in the daily busiest minutes."""
+    return _query("capacity_drivers", w)
+
+
+def legacy_models(w: Window) -> pl.DataFrame:
+    """Per LOB x app x LEGACY model: spend, calls, move-by date and successor."""
+    return _query("capacity_lifecycle", w)
+
+
+def capacity_config() -> Capacity:
+    """The [capacity] settings: the what-if assumptions the page prices with."""
+    return runtime.settings().capacity
+
+
+def capacity_prices(version: Freshness) -> pl.DataFrame:
+    """The catalog's current price per model."""
+    return _frame("capacity_prices", version.scope.params(), version)
 
 
 # --- Data health -----------------------------------------------------------------------------

@@ -29,7 +29,8 @@ home = st.Page(
 access = access_gate.settle()  # sign-in and scope first: the sidebar reads the scope
 SECTIONS = {
     "Leadership": [("overview", "Overview", "dashboard", "overview")],
-    "FinOps": [("spend", "Spend", "payments", "spend")],
+    "FinOps": [("spend", "Spend", "payments", "spend"),
+               ("capacity", "Capacity & savings", "savings", "capacity")],
     "SRE": [("reliability", "Reliability", "speed", "reliability"),
             ("anomalies", "Anomalies", "crisis_alert", "anomalies")],
     "Risk": [("governance", "Governance", "policy", "governance")],

@@ -5,7 +5,7 @@ Sign-in itself is Streamlit's `st.login` (OpenID Connect: Okta, Entra ID, Cognit
 client_id, client_secret, server_metadata_url). The config maps each group to a role:
 
 - `admin`: every LOB, every page (data health and settings included);
-- `finops`: every LOB, the spend pages (Overview and Spend);
+- `finops`: every LOB, the spend pages (Overview, Spend, Capacity & savings);
 - `viewer:<lob>[,<lob>...]`: those LOBs only, on every page but Data health.
 
 A user in several groups gets the union. A user in no mapped group sees nothing. The scope
@@ -27,9 +27,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ALL_PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
-FINOPS_PAGES = ("overview", "spend")
-VIEWER_PAGES = ("overview", "spend", "reliability", "anomalies", "governance")
+ALL_PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance",
+             "data-health")  # fmt: skip
+FINOPS_PAGES = ("overview", "spend", "capacity")
+VIEWER_PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance")
 REQUIRED = ("redirect_uri", "cookie_secret")
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 

@@ -255,6 +255,7 @@ class Schedule(Strict):
     cost_hours: float = Field(6, gt=0, le=168, description="Cost (Cost Explorer bills per call)")
     models_minutes: float = Field(60, gt=0, le=1440, description="Models, at the latest")
     vacuum_hours: float = Field(24, gt=0, le=720, description="Retention clean-up")
+    catalog_hours: float = Field(24, gt=0, le=720, description="Model lifecycle and quotas")
     jitter_seconds: int = Field(30, ge=0, le=3600, description="Random delay per tick")
     misfire_grace_seconds: int = Field(300, ge=1, le=86400, description="Late runs still run")
     max_backoff_minutes: float = Field(60, gt=0, le=1440, description="Cap of failure backoff")
@@ -329,6 +330,49 @@ class Auth(Strict):
         return self
 
 
+class Quota(Strict):
+    """An applied on-demand quota, for accounts where Service Quotas cannot be read."""
+
+    model: str = Field(description="Foundation model id")
+    region: str = Field(description="AWS Region")
+    account: str | None = Field(None, description="AWS account id (default: every account)")
+    tpm: float | None = Field(None, gt=0, description="Tokens per minute")
+    rpm: float | None = Field(None, gt=0, description="Requests per minute")
+
+
+class Lifecycle(Strict):
+    """A model's end of life and successor, over the built-in defaults."""
+
+    model: str = Field(description="Foundation model id (or a prefix of ids ending in *)")
+    legacy_on: date | None = Field(None, description="Day it became LEGACY")
+    end_of_life: date | None = Field(None, description="Day calls start failing: move by then")
+    successor: str | None = Field(None, description="Model id to move to")
+
+
+class Capacity(Strict):
+    """The Capacity & savings page: what-if assumptions, applied quotas, model lifecycle."""
+
+    batch_hours_utc: list[int] = Field(
+        [0, 6], min_length=2, max_length=2, description="Off-hours [start, end) UTC: batchable"
+    )
+    batch_apps: list[str] = Field([], description="Applications tagged as not latency-sensitive")
+    batch_discount: float = Field(0.5, ge=0, le=1, description="Batch inference discount")
+    flex_discount: float = Field(0.5, ge=0, le=1, description="Flex tier discount (assumed)")
+    residency_lobs: list[str] = Field(
+        [], description="LOBs whose data must stay in its geography: no global profiles"
+    )
+    apis: list[ApiSource] = Field([], description="Accounts/Regions read by the model-catalog job")
+    quotas: list[Quota] = Field([], description="Applied quotas where Service Quotas is closed")
+    lifecycle: list[Lifecycle] = Field([], description="End-of-life dates and successors")
+
+    @model_validator(mode="after")
+    def _hours(self) -> Capacity:
+        a, b = self.batch_hours_utc
+        if not (0 <= a < b <= 24):
+            raise ValueError("batch_hours_utc is [start, end) with 0 <= start < end <= 24")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables GENAI_LENS_<KEY> override the file."""
 
@@ -360,6 +404,7 @@ class Settings(BaseSettings):
     budgets: Budgets = Budgets()
     alerts: Alerts = Alerts()
     auth: Auth = Auth()
+    capacity: Capacity = Capacity()
     capture_text: bool = Field(
         False, description="Store prompt/response text, PII-redacted (off: no text is stored)"
     )

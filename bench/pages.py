@@ -48,6 +48,8 @@ PAGES = {
     "overview": ["overview_usage", "overview_month", "overview_landing"],
     "spend": ["spend_daily", "spend_units", "spend_forecast", "spend_landing", "spend_backtests",
               "spend_ce_forecast", "spend_reconciliation", "spend_chargeback"],
+    "capacity": ["capacity_savings", "capacity_mix", "capacity_prices", "capacity_runway",
+                 "capacity_backtests", "capacity_drivers", "capacity_lifecycle"],
     "reliability": ["reliability_usage", "reliability_cloudwatch", "reliability_errors"],
     "anomalies": ["anomalies_feed", "anomalies_detail", "anomalies_band", "anomalies_changes",
                   "anomalies_sample"],
@@ -393,10 +395,47 @@ DROP TABLE bench_combos;
 DROP TABLE bench_models
 """
 
+# The Capacity page's rollups, one row per usage_hourly row (savings) and per hour, account,
+# Region, model and LOB (busiest minutes), with figures drawn from the usage row; a quota and
+# a LEGACY model so the runway and lifecycle queries have rows to join.
+CAPACITY = """
+INSERT INTO usage_savings_hourly BY NAME
+SELECT hour, account_id, region, lob, app, model, operation, invocations, est_cost_usd,
+       invocations // 3 AS prefix_calls, input_tokens // 4 AS prefix_hit5_tokens,
+       input_tokens // 8 AS prefix_miss5_tokens, input_tokens // 3 AS prefix_hit60_tokens,
+       input_tokens // 24 AS prefix_miss60_tokens, invocations // 5 AS geo_invocations,
+       est_cost_usd / 5 AS geo_cost_usd, throttles AS retry_invocations,
+       est_cost_usd / 200 AS retry_waste_usd, invocations // 50 AS cut_invocations,
+       est_cost_usd / 50 AS cut_cost_usd, guardrail_interventions AS blocked_invocations,
+       est_cost_usd / 100 AS blocked_cost_usd, invocations AS reserved_invocations,
+       invocations * 4096 AS max_tokens_sum, output_tokens AS reserved_output_tokens
+FROM usage_hourly;
+INSERT INTO quota_peaks_hourly BY NAME
+SELECT hour, account_id, region, model, 'logs' AS source, lob,
+       hour + to_minutes((hash(hour, model) % 60)::BIGINT) AS peak_minute,
+       sum(sum(input_tokens + output_tokens)) OVER (PARTITION BY hour, account_id, region, model)
+           / 20.0 AS peak_tokens,
+       (sum(sum(invocations)) OVER (PARTITION BY hour, account_id, region, model) // 20)::BIGINT
+           AS peak_requests,
+       sum(input_tokens + output_tokens) / 20.0 AS lob_tokens, sum(throttles) AS throttles,
+       sum(invocations) AS invocations
+FROM usage_hourly GROUP BY hour, account_id, region, model, lob;
+INSERT INTO model_quotas VALUES
+    (NULL, 'us-east-1', 'anthropic.claude-sonnet-4-20250514-v1:0', 'tpm', 2000000, NULL, NULL,
+     'config', $end::TIMESTAMP);
+INSERT INTO model_lifecycle VALUES
+    ('*', 'anthropic.claude-3-5-haiku-20241022-v1:0', NULL, NULL, 'LEGACY', DATE '2025-09-01',
+     DATE '2026-03-01', 'anthropic.claude-haiku-4-5-20251001-v1:0', 'config', $end::TIMESTAMP);
+INSERT INTO quota_runway VALUES
+    (NULL, 'us-east-1', 'anthropic.claude-sonnet-4-20250514-v1:0', 'tpm', 2000000, 'config',
+     CAST($end::TIMESTAMP AS DATE), 1500000, 1600000, 1900000, NULL, NULL, 'prophet', '',
+     $end::TIMESTAMP)
+"""
+
 STEPS = [
     ("dimensions", DIMENSIONS), ("usage_hourly", USAGE), ("rollups", ROLLUP_ROWS),
     ("cloudwatch", METRICS), ("invocations + cloudtrail", RAW),
-    ("bill, models, bookkeeping", COST_AND_MODELS),
+    ("bill, models, bookkeeping", COST_AND_MODELS), ("capacity rollups", CAPACITY),
 ]  # fmt: skip
 
 
@@ -417,7 +456,8 @@ def measure(path: Path) -> dict:
             out["rows"][table] = cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     for period in ("Last 30 days", "Last 90 days"):
         w = view.window(view.Filters(*view.period_days(period, view.today())), version)
-        params = w.params() | {"anomaly_id": "a3", "hours_before": 24}
+        params = w.params() | {"anomaly_id": "a3", "hours_before": 24, "batch_start": 0,
+                               "batch_end": 6}  # fmt: skip
         for page, names in PAGES.items():
             totals, per_query = [], {n: [] for n in SIDEBAR + names}
             for _ in range(RUNS):

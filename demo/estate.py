@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from demo import bill as demo_bill
+from demo import capacity as demo_capacity
 from demo import platform as demo_platform
 from demo import tiers as demo_tiers
 from demo import world as w
@@ -68,12 +69,15 @@ class DemoSummary:
 def simulate(
     *, days: int = 90, seed: int = 7, end: datetime | None = None, per_day: int = 6000
 ) -> pl.DataFrame:
-    """One row per invocation, sorted by time; `logged` is false where logging was off."""
+    """One row per invocation, sorted by time; `logged` is false where logging was off.
+    Includes the apps planted for the Capacity page (demo/capacity.py)."""
     frame, _ = simulate_rows(days=days, seed=seed, end=end, per_day=per_day)
     tags = {p.arn: dict(p.tags) for p in w.PROFILES if p.listed}
     frame = expected_attribution(frame, w.RULES, tags)
     ts = pl.from_epoch("ts_s", time_unit="s").dt.replace_time_zone("UTC")
-    return demo_tiers.assign(frame.with_columns(ts=ts)).select(COLUMNS)
+    frame = frame.with_columns(ts=ts).select(c for c in COLUMNS if c not in demo_tiers.ADDS)
+    frame = demo_capacity.add_to(frame, *estate_window(days, end), seed)[0]
+    return demo_tiers.assign(frame).select(COLUMNS)
 
 
 def _file_name(last: datetime, first_id: str) -> str:
@@ -89,7 +93,7 @@ def _put(path: Path, data: bytes | memoryview) -> None:
 def write_invocation_logs(frame: pl.DataFrame, landing: Path) -> int:
     """Write the logged rows as Bedrock's S3 layout under `landing`; returns the number of
     record objects (the `…/HH/*.json.gz` files, not the `…/HH/data/` body objects)."""
-    rec = render(frame.filter("logged"))
+    rec = demo_capacity.render_fix(render(frame.filter("logged")), frame.filter("logged"))
     # A stable sort on the folder keeps each file's records in time order.
     rec = (
         rec.sort("dir", maintain_order=True)
@@ -141,6 +145,7 @@ def generate_estate(
         if root.exists():
             shutil.rmtree(root)  # a stale object from an earlier run would break determinism
     frame = simulate(days=days, seed=seed, end=stop, per_day=per_day)
+    savings = demo_capacity.planted_truth(start, stop, seed, frame.schema)
     files = write_invocation_logs(frame, landing)
     bad = _plant_bad_records(landing, np.random.default_rng(seed + 1)) if bad_records else []
     files += sum(1 for b in bad if b["line"] == 0)
@@ -151,13 +156,18 @@ def generate_estate(
     platform = demo_platform.write(bill_root, start.date(), (stop - timedelta(hours=1)).date(),
                                    bill.delivered)  # fmt: skip
     config_path = out_dir / "genai-lens.toml"
-    config_path.write_text(config_toml(out_dir, days, per_day, now=end))
+    quota = demo_capacity.quota_truth(frame, start, stop)
+    config_path.write_text(
+        config_toml(out_dir, days, per_day, now=end) + demo_capacity.config_toml(quota)
+    )
     truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
     truth["files"] = files
     truth["bad_records"] = bad
     source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
     truth["bill"] = demo_bill.truth(bill, frame)
     truth["bill"]["platform"] = platform
+    truth["savings"] = savings
+    truth["quota"] = quota
     truth_path = out_dir / "ground_truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return DemoSummary(

@@ -30,6 +30,10 @@ def _u(start: int, digits: int) -> pl.Expr:
     return hexes.str.slice(start, digits).str.to_integer(base=16) / 16**digits
 
 
+# The columns assign() adds to the estate frame.
+ADDS = ("service_tier", "cache_write_1h_tokens")
+
+
 def assign(frame: pl.DataFrame) -> pl.DataFrame:
     # Not the first 8 digits: the bill's metering lag uses those.
     u_tier, u_ttl = _u(24, 8), _u(20, 4)

@@ -233,7 +233,8 @@ def zones(settings: Settings) -> Iterator[tuple[str, LandingZone]]:
 
 def config_checks(settings: Settings) -> list[Check]:
     """The settings were validated on load; what is left is whether they name anything."""
-    apis = [*settings.cloudtrail.lookups, *settings.metrics.apis, *settings.cost.apis]
+    apis = [*settings.cloudtrail.lookups, *settings.metrics.apis, *settings.cost.apis,
+            *settings.capacity.apis]  # fmt: skip
     found = [*zones(settings), *settings.invocation_logs.log_groups, *apis]
     if not found:
         return [
@@ -398,6 +399,8 @@ def aws_plan(
         yield who, logging_probe(place, settings, make)
         if settings.resolve_profiles_with_api and (inv.landing_zones or inv.log_groups):
             yield who, profiles_probe(place, make)
+    for api in settings.capacity.apis:
+        yield Via(api.role_arn, api.endpoint_url), catalog_probe(api, make)
 
 
 def bedrock_places(settings: Settings) -> list[Via]:
@@ -744,3 +747,23 @@ def profiles_probe(place: Via, make: Callable[..., Any]) -> Probe:
         return [probe(what, action, resource, call)(ident)]
 
     return run
+
+
+def catalog_probe(api: Source, make: Callable[..., Any]) -> Probe:
+    """The model-catalog job's two reads: ListFoundationModels (lifecycle) and one page of
+    ListServiceQuotas for Bedrock (applied quotas; without it, quotas come from config)."""
+    what = f"model catalog in {api.region or 'the default region'}"
+
+    def models() -> Check:
+        found = client(make, "bedrock", api).list_foundation_models().get("modelSummaries", [])
+        return Check("ok", f"{what} ListFoundationModels", f"{len(found)} models")
+
+    def quotas() -> Check:
+        page = client(make, "service-quotas", api).list_service_quotas(
+            ServiceCode="bedrock", MaxResults=1
+        )
+        return Check("ok", f"{what} ListServiceQuotas", f"allowed ({len(page['Quotas'])} read)")
+
+    checks = [(f"{what} ListFoundationModels", "bedrock:ListFoundationModels", models),
+              (f"{what} ListServiceQuotas", "servicequotas:ListServiceQuotas", quotas)]  # fmt: skip
+    return lambda ident: [probe(w, action, "*", call)(ident) for w, action, call in checks]

@@ -34,7 +34,7 @@ class ModelStepsFailed(LensError):
     """Some steps of a models run failed; the others ran and wrote their tables."""
 
 
-STEPS = ("rates", "allocation", "forecasts", "anomalies", "alerts", "exports")
+STEPS = ("rates", "allocation", "forecasts", "anomalies", "quota", "alerts", "exports")
 
 
 def run(
@@ -89,6 +89,10 @@ def _step(
         from jobs import model_anomalies
 
         return model_anomalies.run(con, settings, now, stats)
+    if name == "quota":
+        from jobs import model_quota
+
+        return model_quota.run(con, settings, now, stats)
     if name == "exports":
         from jobs import exports
 

@@ -20,7 +20,7 @@ from ingest import aws, sources
 from warehouse import runs
 
 INGESTS = sources.NAMES
-JOBS = (*INGESTS, "models", "vacuum")
+JOBS = (*INGESTS, "models", "model-catalog", "vacuum")
 log = logs.get("jobs")
 
 
@@ -28,6 +28,12 @@ def _models(con: duckdb.DuckDBPyConnection, settings: Settings, **kwargs: Any) -
     from jobs import model_runner  # imported on first use: the models pull in Prophet
 
     return model_runner.run(con, settings, **kwargs)
+
+
+def _catalog(con: duckdb.DuckDBPyConnection, settings: Settings, **kwargs: Any) -> RunStats:
+    from ingest import model_catalog
+
+    return model_catalog.run(con, settings, **kwargs)
 
 
 def _vacuum(con: duckdb.DuckDBPyConnection, settings: Settings, **kwargs: Any) -> RunStats:
@@ -47,7 +53,9 @@ def runner(source: str) -> sources.Runner:
     """The function behind a job."""
     if source in sources.BY_NAME:
         return sources.BY_NAME[source].run
-    return {"models": _models, "vacuum": _vacuum, "prices": _prices}[source]
+    return {"models": _models, "model-catalog": _catalog, "vacuum": _vacuum, "prices": _prices}[
+        source
+    ]
 
 
 def configured(settings: Settings) -> list[str]:

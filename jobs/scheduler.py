@@ -62,7 +62,7 @@ class LensScheduler:
     def start(self) -> None:
         global _current
         jitter = self.settings.schedule.jitter_seconds or None
-        for source in [*self.sources, "models", "vacuum"]:
+        for source in [*self.sources, "models", "model-catalog", "vacuum"]:
             every = status.interval(self.settings, source)
             # Ingests start at once (a fresh server should not wait 6 h for its first bill);
             # models and vacuum wait for their first interval. (next_run_time=None would

@@ -45,6 +45,7 @@ def interval(settings: Settings, source: str) -> timedelta:
         "cost": timedelta(hours=s.cost_hours),
         "models": timedelta(minutes=s.models_minutes),
         "vacuum": timedelta(hours=s.vacuum_hours),
+        "model-catalog": timedelta(hours=s.catalog_hours),
     }[source]
 
 
@@ -56,7 +57,7 @@ def collect(
 ) -> list[SourceStatus]:
     out = []
     for source in JOBS:
-        st = SourceStatus(source, source in configured or source in ("models", "vacuum"))
+        st = SourceStatus(source, source in configured or source not in BY_NAME)
         last = con.execute(
             "SELECT started_at, status, error FROM ingest_runs WHERE source = ? "
             "ORDER BY started_at DESC LIMIT 1",

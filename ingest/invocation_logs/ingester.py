@@ -351,7 +351,8 @@ class BatchLoader:
 
 # The hourly rollups pages read, all rebuilt from invocations for the hours a batch touched.
 HOURLY_ROLLUPS = ("usage_hourly", "usage_errors_hourly", "usage_guardrails_hourly",
-                  "usage_principals_hourly")  # fmt: skip
+                  "usage_principals_hourly", "usage_savings_hourly",
+                  "quota_peaks_logs")  # fmt: skip
 
 
 def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None:

@@ -179,6 +179,7 @@ def _upsert(
         hours = [r[0] for r in con.execute(touched).fetchall()]
         if hours:  # the hourly rollup pages read, for the hours these points fall in
             run_script(con, "ingest/usage_metrics_hourly_refresh", {"hours": hours})
+            run_script(con, "ingest/quota_peaks_metrics_refresh", {"hours": hours})
         if bookkeeping:
             bookkeeping()
     return int(loaded)

@@ -52,7 +52,15 @@ WITH raw AS (
             CASE WHEN streamed THEN to_json(json_extract(out_body,
                 '$[*]."amazon-bedrock-trace".guardrail')) END) END AS guard_trace,
         contains(guard_trace::VARCHAR, '"BLOCKED"')
-            OR contains(guard_trace::VARCHAR, '"ANONYMIZED"') AS guard_acted
+            OR contains(guard_trace::VARCHAR, '"ANONYMIZED"') AS guard_acted,
+        -- The request facts the Capacity page needs, in one more parse of the request:
+        -- max_tokens (every provider's spelling) and the cacheable prefix (system prompt or
+        -- preamble, then tool definitions), of which only an MD5 and a size are kept.
+        json_extract_string(in_body, [
+            '$.inferenceConfig.maxTokens', '$.max_tokens', '$.textGenerationConfig.maxTokenCount',
+            '$.max_gen_len', '$.maxTokens', '$.system', '$.preamble', '$.toolConfig',
+            '$.tools']) AS req,
+        nullif(concat(coalesce(req[6], req[7]), coalesce(req[8], req[9])), '') AS prefix_text
     FROM raw
 ), facts AS (
     SELECT *,
@@ -106,6 +114,9 @@ SELECT
     strlen(in_body) AS input_body_bytes,
     strlen(out_body) AS output_body_bytes,
     md5(in_body) AS input_body_md5,
+    TRY_CAST(coalesce(req[1], req[2], req[3], req[4], req[5]) AS BIGINT) AS max_tokens,
+    md5(prefix_text) AS prefix_md5,
+    strlen(prefix_text) AS prefix_bytes,
     in_s3 AS input_body_s3_path,
     out_s3 AS output_body_s3_path,
     schemaVersion AS schema_version,

@@ -146,6 +146,7 @@ SELECT
     p.latency_ms, p.first_byte_ms, p.stop_reason, p.error_code, p.guardrail_action,
     g.policies AS guardrail_policies,
     p.input_body_bytes, p.output_body_bytes, p.input_body_md5,
+    p.max_tokens, p.prefix_md5, p.prefix_bytes,
     p.input_body_s3_path, p.output_body_s3_path,
     -- A token kind without a price makes the whole estimate unknown, never a silent $0; so
     -- does a model (or tier, or latency mode) neither the catalog nor the bill prices, even

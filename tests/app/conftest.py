@@ -274,7 +274,8 @@ def use_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
 PAGES = {
-    "overview": None, "spend": "app_pages/spend.py", "reliability": "app_pages/reliability.py",
+    "overview": None, "spend": "app_pages/spend.py", "capacity": "app_pages/capacity.py",
+    "reliability": "app_pages/reliability.py",
     "anomalies": "app_pages/anomalies.py", "governance": "app_pages/governance.py",
     "data-health": "app_pages/data_health.py",
 }  # fmt: skip

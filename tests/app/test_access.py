@@ -21,7 +21,8 @@ from base import auth
 from base.settings import load_settings
 from warehouse import runtime
 
-PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance",
+         "data-health")  # fmt: skip
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 ROLES = {
     "admin": auth.ADMIN,
@@ -328,6 +329,7 @@ SIGNED_IN = {  # groups claim -> (role shown, scope's LOBs, pages in the navigat
     "platform": ("admin", None, auth.ALL_PAGES),
 }
 PAGE_FILES = {"overview": "app_pages/overview.py", "spend": "app_pages/spend.py",
+              "capacity": "app_pages/capacity.py",
               "reliability": "app_pages/reliability.py", "anomalies": "app_pages/anomalies.py",
               "governance": "app_pages/governance.py",
               "data-health": "app_pages/data_health.py"}  # fmt: skip

@@ -30,7 +30,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots to look at; ignored by git
 CLI = Path(sys.executable).parent / "genai-lens"
-PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance",
+         "data-health")  # fmt: skip
 ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 CHROMIUM = Path("/usr/bin/chromium")
 # Read at import: tests/conftest.py clears GENAI_LENS_* from the environment of every test.

@@ -12,12 +12,17 @@ import pytest
 from app import data, ui
 from warehouse.db import SQL_DIR
 
-PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
+PAGES = ("overview", "spend", "capacity", "reliability", "anomalies", "governance",
+         "data-health")  # fmt: skip
 PANELS = {  # a few panel titles each page must show on a whole estate
     "overview": ["Estimated spend per day, by LOB", "Lines of business"],
     "spend": ["Spend per day", "Forecast", "Month and quarter landing",
               "Forecast accuracy (backtests)", "Unit economics per application",
               "Estimate vs bill", "Chargeback"],
+    "capacity": ["What-if: prompt caching", "What-if: batch and flex", "What-if: model swap",
+                 "What-if: global cross-Region inference",
+                 "Waste: retry storms, cut answers, blocked calls",
+                 "Quota runway: days until throttling", "Model lifecycle: still on LEGACY models"],
     "reliability": ["Latency by model", "Latency by LOB and application", "Errors and throttles",
                     "Throttle pressure against quota"],
     "anomalies": ["Triage feed"],
@@ -164,6 +169,7 @@ def test_every_query_receives_the_scope(estate_path, use_warehouse, monkeypatch)
 
 QUERIES = sorted((SQL_DIR / "queries").glob("*.sql"))
 PAGE_OF = {"overview": "Overview", "shared": "Every page", "spend": "Spend",
+           "capacity": "Capacity & savings",
            "reliability": "Reliability", "anomalies": "Anomalies", "governance": "Governance",
            "health": "Data health"}  # fmt: skip
 

@@ -37,7 +37,7 @@ def test_groups_map_to_the_union_of_their_roles(groups, role, all_lobs, lobs, he
 
 
 def test_finops_sees_spend_pages_only_and_viewers_everything_but_data_health():
-    assert auth.access_for(["fin"], ROLES).pages == ("overview", "spend")
+    assert auth.access_for(["fin"], ROLES).pages == ("overview", "spend", "capacity")
     assert "reliability" in auth.access_for(["retail"], ROLES).pages
     assert auth.access_for(["nobody"], ROLES).nothing
 

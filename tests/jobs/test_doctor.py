@@ -409,3 +409,23 @@ def test_a_line_per_check() -> None:
     assert Check("ok", "config", "3 sources").line() == "ok    config: 3 sources"
     failed = Check("FAIL", "log group x", "does not exist", "check the name").line()
     assert failed == "FAIL  log group x: does not exist; fix: check the name"
+
+
+def test_model_catalog_reads_are_checked_and_a_denied_quota_read_names_its_action(
+    tmp_path, moto_endpoint
+):
+    where = {"region": "us-east-1", "endpoint_url": moto_endpoint}
+    settings = Settings(resolve_profiles_with_api=False, capacity={"apis": [where]})
+    model = "amazon.nova-lite-v1:0"
+    summary = {"modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model}",
+               "modelId": model, "modelLifecycle": {"status": "ACTIVE"}}  # fmt: skip
+    make = stubbing(
+        bedrock=[("list_foundation_models", {"modelSummaries": [summary]})],
+        **{"service-quotas": [("list_service_quotas", "AccessDeniedException")]},
+    )
+    checks = doctor.run_checks(settings, tmp_path / "w.duckdb", make=make)
+    models = by_what(checks, "model catalog in us-east-1 ListFoundationModels")
+    assert (models.status, models.detail) == ("ok", "1 models")
+    quotas = by_what(checks, "model catalog in us-east-1 ListServiceQuotas")
+    assert quotas.status == "FAIL"
+    assert quotas.fix.startswith("grant servicequotas:ListServiceQuotas on * to ")

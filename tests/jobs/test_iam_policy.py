@@ -66,6 +66,7 @@ IAM_PREFIX = {
     "cloudtrail": "cloudtrail",
     "ce": "ce",
     "bedrock": "bedrock",
+    "service-quotas": "servicequotas",
     "sts": "sts",
     "pricing": "pricing",
 }
@@ -99,6 +100,8 @@ STAR_ONLY = {
     "pricing:GetProducts",
     "ce:GetCostForecast",
     "bedrock:GetModelInvocationLoggingConfiguration",
+    "bedrock:ListFoundationModels",
+    "servicequotas:ListServiceQuotas",
 }
 READ_VERBS = ("Get", "List", "Describe", "Filter", "Lookup")
 

@@ -95,12 +95,12 @@ def test_a_failing_step_is_journalled_and_the_other_steps_still_run(warehouse, m
         jobs.run_job(warehouse, Settings(), "models", trigger="cli")
     assert ran == ["anomalies", "alerts"]  # the steps after the broken one ran
     message = str(caught.value)
-    assert "1 of 6 model steps failed: forecasts (ValueError: the forecast stops" in message
-    assert "allocation, anomalies, alerts, exports ran" in message
+    assert "1 of 7 model steps failed: forecasts (ValueError: the forecast stops" in message
+    assert "rates, allocation, anomalies, quota, alerts, exports ran" in message
     status, error = warehouse.execute(
         "SELECT status, error FROM ingest_runs WHERE source = 'models'"
     ).fetchone()
-    assert status == "error" and error.startswith("1 of 6 model steps failed: forecasts")
+    assert status == "error" and error.startswith("1 of 7 model steps failed: forecasts")
     # the failed step's transaction was rolled back, the connection is usable
     assert warehouse.execute("SELECT count(*) FROM forecasts").fetchone() == (0,)
     assert warehouse.execute("SELECT count(*) FROM anomalies").fetchone() == (0,)

@@ -14,7 +14,7 @@ from jobs.scheduler import LensScheduler
 
 DEFAULTS = {  # minutes, as the issue and the example config give them
     "invocation-logs": 5, "metrics": 5, "cloudtrail": 15, "cost": 6 * 60, "models": 60,
-    "vacuum": 24 * 60,
+    "vacuum": 24 * 60, "model-catalog": 24 * 60,
 }  # fmt: skip
 
 
@@ -66,7 +66,7 @@ def test_configured_intervals_win_and_an_unconfigured_source_has_no_job(
     sched.start()
     try:
         jobs = {job.id: job for job in sched.scheduler.get_jobs()}
-        assert set(jobs) == {"invocation-logs", "models", "vacuum"}
+        assert set(jobs) == {"invocation-logs", "models", "model-catalog", "vacuum"}
         assert jobs["invocation-logs"].trigger.interval == timedelta(minutes=2)
         assert jobs["models"].trigger.interval == timedelta(minutes=10)
         assert jobs["invocation-logs"].trigger.jitter is None

@@ -54,6 +54,12 @@ LANDED = {
     "0014_add_service_tiers_and_price_rules.sql": (
         "f794fd6f908ad90b9e977a4fdc2c42f6dd84e87bddc414dbcb2a917f9ab93ad3"
     ),
+    "0015_create_capacity_savings.sql": (
+        "8d0ebd678269aa816b08312ce9e0e690ca6ebdfb0bbe126058f362abea4b176b"
+    ),
+    "0016_create_quota_and_lifecycle.sql": (
+        "ea7a4aace4298e0860ee75480278ecc1b57020a8c31744bc15ea9bf3d43f2ca1"
+    ),
 }
 
 

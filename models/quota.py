@@ -1,0 +1,80 @@
+"""Quota runway: when will a model's busiest minute of the day reach its tokens-per-minute
+(or requests-per-minute) quota? Pure functions over daily series; the forecast is the one the
+spend forecast uses (models.forecast.forecast_series: Prophet combined with a weekday-level
+model, or its fallbacks on short histories), run on the daily peak-minute series.
+
+"Days until throttling at p95" is the first future day whose 95% upper bound (hi95: 97.5%
+quantile of the predictive paths) reaches the quota: the day a throttle becomes a real risk,
+not the day the mean forecast says it certainly happens.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from models.forecast import DEFAULT_PARAMS, ForecastParams, forecast_series
+
+HORIZON_DAYS = 30
+THROTTLED_SHARE = 0.05  # a day with at least this share of calls throttled "throttled"...
+MIN_THROTTLES = 20  # ... and at least this many (a quiet day's one throttle in 20 is not)
+BACKTEST_LEAD_DAYS = 2  # the backtest forecasts from data ending this many days before
+MIN_HISTORY_DAYS = 7
+
+
+def runway(
+    history: pl.DataFrame,
+    quota: float,
+    *,
+    horizon_days: int = HORIZON_DAYS,
+    params: ForecastParams = DEFAULT_PARAMS,
+) -> dict[str, Any]:
+    """Forecast the daily peak (history: date, value) and find the first day hi95 >= quota."""
+    daily = history.sort("date")
+    last = daily["date"].max()
+    result = forecast_series(daily, horizon_end=last + timedelta(days=horizon_days), params=params)
+    frame = result.frame
+    over = frame.filter(pl.col("hi95") >= quota)
+    crossing: date | None = over["date"].min() if len(over) else None
+    return {
+        "as_of": last,
+        "peak_last_7d": float(daily["value"].tail(7).max()),
+        "forecast_peak": float(frame["yhat"].max()),
+        "forecast_hi95": float(frame["hi95"].max()),
+        "crossing_day": crossing,
+        "days_until_p95": (crossing - last).days if crossing else None,
+        "method": result.method,
+        "note": result.note,
+    }
+
+
+def first_throttled_day(daily: pl.DataFrame, share: float = THROTTLED_SHARE) -> date | None:
+    """The first day (daily: date, throttles, invocations) with `share` of its calls and at
+    least MIN_THROTTLES calls throttled."""
+    hit = daily.filter(
+        pl.col("throttles") >= share * pl.col("invocations"), pl.col("throttles") >= MIN_THROTTLES
+    )
+    return hit["date"].min() if len(hit) else None  # type: ignore[return-value]
+
+
+def backtest(
+    history: pl.DataFrame,
+    quota: float,
+    throttle_day: date,
+    *,
+    lead: int = BACKTEST_LEAD_DAYS,
+    params: ForecastParams = DEFAULT_PARAMS,
+) -> dict[str, Any] | None:
+    """The runway as it would have read `lead` days before the first throttled day, from the
+    data up to then only; None when there are fewer than MIN_HISTORY_DAYS days before."""
+    cutoff = throttle_day - timedelta(days=lead)
+    before = history.filter(pl.col("date") <= cutoff)
+    if before.height < MIN_HISTORY_DAYS or not before["value"].sum():
+        return None
+    found = runway(before, quota, horizon_days=HORIZON_DAYS, params=params)
+    predicted = found["crossing_day"]
+    ahead = (throttle_day - cutoff).days - 1 if predicted and predicted <= throttle_day else None
+    return {"throttle_day": throttle_day, "cutoff_day": cutoff, "predicted_day": predicted,
+            "days_ahead": ahead, "quota": quota}  # fmt: skip
