@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from base import format as fmt
+from base.scalars import as_float
 
 UNATTRIBUTED = "unattributed"
 UNATTRIBUTED_COLOR = "#A3A9B3"  # grey: "nobody claimed this" should not look like a LOB
@@ -105,7 +106,7 @@ def distinct(
         color = out.get(name)
         if color is None or color in used:
             free = [c for c in palette if c not in used]
-            color = free[0] if free else color
+            color = free[0] if free else color or palette[0]  # every colour taken: reuse
             out[name] = color
         used.add(color)
     return out
@@ -265,7 +266,7 @@ def stacked(
                 )
             )  # fmt: skip
     top = frame.group_by("day").agg(pl.col(value).sum())[value].max() if len(frame) else 0
-    return day_layout(fig, days, float(top or 0), tick)
+    return day_layout(fig, days, as_float(top), tick)
 
 
 def palette_of(colors: dict[str, str]) -> Sequence[str]:

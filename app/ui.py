@@ -4,11 +4,11 @@ freshness (and which filters they honour), the no-data messages and the KPI tile
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -19,6 +19,15 @@ from app.view import Window
 from base import format as fmt
 
 T = TypeVar("T")
+
+
+class Scope(TypedDict):
+    """Which filters a panel honours and why the others do not (a page's `**SCOPE` to panel)."""
+
+    applies: Iterable[str]
+    why: str
+
+
 NO_DATA = (
     "**No data yet.** Load Bedrock invocation logs with `genai-lens ingest invocation-logs`, "
     "or explore a simulated estate with `make demo`."
@@ -150,7 +159,7 @@ def table(
     )
 
 
-def tiles(row: list[fmt.Tile | None]) -> None:
+def tiles(row: Sequence[fmt.Tile | None]) -> None:
     """A row of KPI tiles; None keeps its column empty (rows of a page line up)."""
     for col, tile in zip(st.columns(len(row)), row, strict=True):
         if tile is not None:
@@ -169,7 +178,7 @@ def _when(newest: datetime | date | None, *, daily: bool) -> str:
         last = (newest - timedelta(days=1)) if isinstance(newest, datetime) else newest
         day = last.date() if isinstance(last, datetime) else last
         return f"to {fmt.day_span(day, day)}"
-    return f"data to {fmt.hour(newest)}"
+    return f"data to {fmt.hour(newest if isinstance(newest, datetime) else None)}"
 
 
 def _join(names: list[str]) -> str:

@@ -141,7 +141,7 @@ def allocate(
     usage = con.sql(
         sql("models/allocation_usage"), params={"start": start, "tag_rules": [i for i, _ in rules]}
     ).pl()
-    usage = usage.cast(allocation.USAGE_COLUMNS)  # type: ignore[arg-type]
+    usage = usage.cast(allocation.USAGE_COLUMNS)
     bill = bill_frame(con.sql(sql("models/allocation_bill"), params={"start": start}).pl(), rules)
     allocated = allocation.allocate(bill, usage)
     recon = allocation.reconcile(bill, usage)
