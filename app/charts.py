@@ -17,6 +17,7 @@ from typing import Literal
 import plotly.graph_objects as go
 import polars as pl
 
+from app import kpis
 from base import format as fmt
 from base.scalars import as_float
 
@@ -194,7 +195,7 @@ def lob_table(lobs: pl.DataFrame, compare: bool = True) -> pl.DataFrame:
         pl.col("daily_cost").alias("Spend per day"),
         pl.when(pl.col("prev_est_cost_usd") > 0).then(change).alias("vs previous"),
         (pl.col("cost_share") * 100).alias("Share of spend"),
-        status.replace_strict(fmt.BUDGET_STATUS, default=status).alias("Budget status"),
+        status.replace_strict(kpis.BUDGET_STATUS, default=status).alias("Budget status"),
         pl.col("month_landing").alias("Month landing"),
         pl.col("month_budget").alias("Budget"),
         (pl.col("p_exceed") * 100).alias("P(over budget)"),

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from app.kpis import Tile, tile
 from base import format as fmt
-from base.format import Tile, tile
 from base.scalars import as_day, as_day_or_none, as_float
 from ingest import sources as ingest_sources
 

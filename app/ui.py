@@ -13,7 +13,7 @@ from typing import Any, TypedDict, TypeVar
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app import data, sidebar
+from app import data, kpis, sidebar
 from app.context import CONTEXT, SOURCES, Context
 from app.view import Window
 from base import format as fmt
@@ -159,7 +159,7 @@ def table(
     )
 
 
-def tiles(row: Sequence[fmt.Tile | None]) -> None:
+def tiles(row: Sequence[kpis.Tile | None]) -> None:
     """A row of KPI tiles; None keeps its column empty (rows of a page line up)."""
     for col, tile in zip(st.columns(len(row)), row, strict=True):
         if tile is not None:
