@@ -178,7 +178,8 @@ def _when(newest: datetime | date | None, *, daily: bool) -> str:
         last = (newest - timedelta(days=1)) if isinstance(newest, datetime) else newest
         day = last.date() if isinstance(last, datetime) else last
         return f"to {fmt.day_span(day, day)}"
-    return f"data to {fmt.hour(newest if isinstance(newest, datetime) else None)}"
+    at = newest if isinstance(newest, datetime) else datetime.combine(newest, datetime.min.time())
+    return f"data to {fmt.hour(at)}"
 
 
 def _join(names: list[str]) -> str:
