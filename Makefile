@@ -8,28 +8,32 @@ UV_VERSION := 0.13.8
 UV := $(or $(shell command -v uv 2>/dev/null),.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# The wheel test (tests/genai_lens/test_wheel.py) builds with the same uv.
+export GENAI_LENS_UV := $(abspath $(UV))
 
 .PHONY: demo test check install product lint bench browser focus-validator oidc-mock clean
 
 demo: product
 	$(VENV)/bin/genai-lens demo
 
-# Everything: lint, import contracts and the whole suite (CI runs this).
+# Everything: lint, import contracts, types and the whole suite (CI runs this).
 test: install browser focus-validator oidc-mock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=15
 
-# The inner loop: lint, import contracts and the tests not marked slow (no end-to-end demo,
+# The inner loop: lint, import contracts, types and the tests not marked slow (no end-to-end demo,
 # browser, load or kill -9 runs).
 check: install oidc-mock
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -m "not slow"
 
-# The product and the dev group (pytest, moto, playwright, ruff, import-linter).
+# The product and the dev group (pytest, moto, playwright, ruff, import-linter, mypy).
 install: $(VENV)/.installed
 
 $(VENV)/.installed: uv.lock pyproject.toml | $(UV)

@@ -17,7 +17,9 @@ from typing import Literal
 import plotly.graph_objects as go
 import polars as pl
 
+from app import kpis
 from base import format as fmt
+from base.scalars import as_float
 
 UNATTRIBUTED = "unattributed"
 UNATTRIBUTED_COLOR = "#A3A9B3"  # grey: "nobody claimed this" should not look like a LOB
@@ -105,7 +107,7 @@ def distinct(
         color = out.get(name)
         if color is None or color in used:
             free = [c for c in palette if c not in used]
-            color = free[0] if free else color
+            color = free[0] if free else color or palette[0]  # every colour taken: reuse
             out[name] = color
         used.add(color)
     return out
@@ -193,7 +195,7 @@ def lob_table(lobs: pl.DataFrame, compare: bool = True) -> pl.DataFrame:
         pl.col("daily_cost").alias("Spend per day"),
         pl.when(pl.col("prev_est_cost_usd") > 0).then(change).alias("vs previous"),
         (pl.col("cost_share") * 100).alias("Share of spend"),
-        status.replace_strict(fmt.BUDGET_STATUS, default=status).alias("Budget status"),
+        status.replace_strict(kpis.BUDGET_STATUS, default=status).alias("Budget status"),
         pl.col("month_landing").alias("Month landing"),
         pl.col("month_budget").alias("Budget"),
         (pl.col("p_exceed") * 100).alias("P(over budget)"),
@@ -265,7 +267,7 @@ def stacked(
                 )
             )  # fmt: skip
     top = frame.group_by("day").agg(pl.col(value).sum())[value].max() if len(frame) else 0
-    return day_layout(fig, days, float(top or 0), tick)
+    return day_layout(fig, days, as_float(top), tick)
 
 
 def palette_of(colors: dict[str, str]) -> Sequence[str]:

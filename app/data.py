@@ -32,6 +32,7 @@ from app.values import ADMIN, Freshness, Scope
 from app.view import Window
 from base import clock
 from base.errors import WarehouseError
+from base.scalars import as_float
 from base.settings import Capacity
 from models import coverage, focus, reconcile
 from warehouse import runtime
@@ -75,7 +76,8 @@ def freshness(reader: Scope | None = None) -> Freshness:
     reader = reader or scope()
     with runtime.cursor() as cur:
         (row,) = cur.sql(sql("queries/overview_freshness"), params=reader.params()).fetchall()
-    return Freshness(str(runtime.warehouse_path()), *row, scope=reader)
+    # `row` is the columns before `scope`, in order (see the SQL); mypy cannot count a *row.
+    return Freshness(str(runtime.warehouse_path()), *row, scope=reader)  # type: ignore[misc]
 
 
 def dimensions(version: Freshness) -> pl.DataFrame:
@@ -421,9 +423,9 @@ def unattributed(w: Window) -> tuple[float | None, pl.DataFrame]:
     """The unattributed share of estimated spend, and unattributed usage per account x region
     x model (one scan: usage split into unattributed or not)."""
     found = _query("health_unattributed", w)
-    total = found["est_cost_usd"].sum() if found["est_cost_usd"].count() else None
+    total = as_float(found["est_cost_usd"].sum()) if found["est_cost_usd"].count() else None
     mine = found.filter("unattributed").drop("unattributed")
-    share = (mine["est_cost_usd"].sum() / total) if total else None
+    share = (as_float(mine["est_cost_usd"].sum()) / total) if total else None
     return share, mine
 
 

@@ -14,6 +14,7 @@ import polars as pl
 
 from app import charts
 from base import format as fmt
+from base.scalars import as_day, as_day_or_none, as_float
 
 INK = "#1F2933"  # actuals: the page's text colour
 FORECAST = "#2E5A87"  # the theme's primary blue
@@ -53,7 +54,7 @@ def spend_stack(
     )  # fmt: skip
     estimated = frame.filter(pl.col("source") == "estimate")["day"]
     if len(estimated) and len(estimated) < len(frame):  # all estimate: the caption says so
-        _shade(fig, estimated.min(), days[1], "estimate: no bill yet")
+        _shade(fig, as_day(estimated.min()), days[1], "estimate: no bill yet")
     return fig
 
 
@@ -88,8 +89,8 @@ def forecast(
         fig.add_trace(_line(ce["period_start"], ce["mean"], "Cost Explorer forecast", CE_COLOR,
                             "$,.2f", "dot"))  # fmt: skip
     top = forecast_top(frame)
-    first = frame["day"].min() or today
-    last = frame["day"].max() or today
+    first = as_day_or_none(frame["day"].min()) or today
+    last = as_day_or_none(frame["day"].max()) or today
     fig = charts.day_layout(fig, (first, last), top, fmt.money_tick)
     fig.add_vline(x=datetime.combine(today, datetime.min.time()).timestamp() * 1000,
                   line={"color": "#888", "width": 1, "dash": "dot"})  # fmt: skip
@@ -189,7 +190,7 @@ def lines(
         fig.add_trace(_line(part[x], part[y], label, colors.get(name), hover))
     top = frame[y].max() if len(frame) else 0
     hourly = len(frame) > 0 and charts.is_hourly(frame[x])
-    return charts.day_layout(fig, days, float(top or 0), tick, hourly=hourly)
+    return charts.day_layout(fig, days, as_float(top), tick, hourly=hourly)
 
 
 def bars(
@@ -216,7 +217,7 @@ def bars(
     fig = go.Figure()
     groups = frame[stack].unique().sort().to_list() if stack else [None]
     for group in groups:
-        part = frame if group is None else frame.filter(pl.col(stack) == group)
+        part = frame if stack is None else frame.filter(pl.col(stack) == group)
         part = part.group_by(label).agg(pl.col(value).sum())
         values = dict(zip(part[label], part[value], strict=True))
         name = str(group) if group is not None else value
@@ -230,7 +231,7 @@ def bars(
             hovertemplate=f"%{{y}}{' · ' + name if stack else ''}: %{{x:{hover}}}<extra></extra>",
         ))  # fmt: skip
     if top is None:
-        top = float(totals[value].max() or 0) if len(totals) else 0.0
+        top = as_float(totals[value].max()) if len(totals) else 0.0
     ticks = charts.nice_ticks(top)
     fig.update_layout(
         barmode="stack", height=max(220, 28 * len(order) + 80),
@@ -262,10 +263,10 @@ def quota(frame: pl.DataFrame, colors: dict[str, str], labels: dict[str, str],
         part = usage.filter(pl.col("model") == model).sort("hour")
         fig.add_trace(_line(part["hour"], part["quota_tpm_max"], labels.get(model, model),
                             colors.get(model), ",.0f"))  # fmt: skip
-    top = float(usage["quota_tpm_max"].max() or 0) if len(usage) else 0.0
+    top = as_float(usage["quota_tpm_max"].max()) if len(usage) else 0.0
     hourly = len(frame) > 0 and charts.is_hourly(frame["hour"])
     fig = charts.day_layout(fig, days, top, charts.compact_tick, hourly=hourly)
-    right = charts.nice_ticks(float(throttles["throttles"].max() or 0))
+    right = charts.nice_ticks(as_float(throttles["throttles"].max()))
     fig.update_layout(yaxis2={
         "overlaying": "y", "side": "right", "showgrid": False, "title": "throttled calls",
         "tickvals": right, "ticktext": [charts.compact_tick(t) for t in right],

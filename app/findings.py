@@ -69,7 +69,7 @@ def anomaly_summary(a: dict[str, Any], why: dict[str, Any] | None = None) -> str
     The share is of the driver dimension's change; when the series has one value of that
     dimension (its only app), 100% is trivially true and says so.
     """
-    driver = (why or {}).get("driver")
+    driver = (why or {}).get("driver") or {}
     alone = isinstance(driver, dict) and driver.get("informative") is False
     share = ""
     if a["driver_share"] is not None:

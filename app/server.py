@@ -39,9 +39,9 @@ def route_logs() -> None:
 
     made = st_logger.setup_formatter
 
-    def setup_formatter(log: logging.Logger) -> None:
-        made(log)
-        ours(log)
+    def setup_formatter(logger: logging.Logger) -> None:
+        made(logger)
+        ours(logger)
 
     st_logger.setup_formatter = setup_formatter
     for log in list(st_logger._loggers.values()):

@@ -8,13 +8,16 @@ those of the page left behind.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
 import streamlit as st
 
 from app import charts, data, view
 from app.context import CONTEXT, Context
 from base.errors import LensError
 
-URL = "query-params"
+URL: Literal["query-params"] = "query-params"
 DIMENSIONS = (  # (URL key, label, placeholder)
     ("lob", "Lines of business", "All LOBs"),
     ("app", "Applications", "All applications"),
@@ -31,7 +34,7 @@ def render() -> Context:
     except LensError as exc:  # e.g. the warehouse is locked by another process
         st.error(str(exc), icon=":material/error:")
         st.stop()
-    options = {kind: [] for kind, _, _ in DIMENSIONS}
+    options: dict[str, list[str]] = {kind: [] for kind, _, _ in DIMENSIONS}
     if not version.empty:
         found = data.dimensions(version)
         for kind in options:
@@ -42,7 +45,7 @@ def render() -> Context:
             "Period", view.PERIODS, view.PERIODS.index(view.DEFAULT_PERIOD), key="period",
             bind=URL,
         )  # fmt: skip
-        custom = ()
+        custom: tuple[date, ...] = ()
         if period == "Custom":
             last_30 = view.period_days(view.DEFAULT_PERIOD, view.today())
             custom = st.date_input("UTC days", last_30, key="days", bind=URL)

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app import charts, reduce
+from app import charts, kpis, reduce
 from base import format as fmt
 
 Config = dict[str, Any]
@@ -85,7 +85,7 @@ def landing(frame: pl.DataFrame) -> pl.DataFrame:
         ((pl.col("landing") / pl.col("budget") - 1) * 100).alias("vs budget"),
         (pl.col("p_exceed") * 100).alias("P(over budget)"),
         pl.col("status")
-        .replace_strict(fmt.BUDGET_STATUS, default=pl.col("status"))
+        .replace_strict(kpis.BUDGET_STATUS, default=pl.col("status"))
         .alias("Status"),
     )
 

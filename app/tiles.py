@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from app.kpis import Tile, tile
 from base import format as fmt
-from base.format import Tile, tile
+from base.scalars import as_day, as_day_or_none, as_float
 from ingest import sources as ingest_sources
 
 if TYPE_CHECKING:
@@ -17,17 +18,17 @@ if TYPE_CHECKING:
 
 
 def _sum(frame: pl.DataFrame, column: str) -> float | None:
-    return None if frame.is_empty() else frame[column].sum()
+    return None if frame.is_empty() else as_float(frame[column].sum())
 
 
 def spend(spend: pl.DataFrame, units: pl.DataFrame) -> list[Tile]:
     billed = spend.filter(pl.col("source") == "bill")
     estimated = spend.filter(pl.col("source") == "estimate")
     total = (_sum(billed, "cost") or 0.0) + (_sum(estimated, "cost") or 0.0)
-    tokens = units.filter(pl.col("est_cost_usd").is_not_null())["tokens"].sum()
-    priced = units["invocations"].sum() - units["unpriced_invocations"].sum()
-    est = units["est_cost_usd"].sum()
-    last_bill = billed["day"].max()
+    tokens = as_float(units.filter(pl.col("est_cost_usd").is_not_null())["tokens"].sum())
+    priced = as_float(units["invocations"].sum()) - as_float(units["unpriced_invocations"].sum())
+    est = as_float(units["est_cost_usd"].sum())
+    last_bill = as_day_or_none(billed["day"].max())
     return [
         tile("Spend", fmt.money(total), help="The allocated bill where it has arrived, the "
              "estimate after it. Every filter applies (app, region and account split the bill "
@@ -41,7 +42,7 @@ def spend(spend: pl.DataFrame, units: pl.DataFrame) -> list[Tile]:
              help="Estimated cost per 1,000 tokens of priced usage."),
         tile("Per request", f"${est / priced:,.4f}" if priced else fmt.MISSING,
              help="Estimated cost per priced request."),
-        tile("Cache savings", fmt.money(units["cache_savings_usd"].sum() if len(units) else 0.0),
+        tile("Cache savings", fmt.money(as_float(units["cache_savings_usd"].sum())),
              help="cache_read_tokens × (input price − cache read price), from the catalog."),
     ]  # fmt: skip
 
@@ -94,8 +95,8 @@ def allocation_bases(frame: pl.DataFrame) -> dict[str, float]:
 
 
 def chargeback_summary(frame: pl.DataFrame) -> str:
-    total = frame["allocated_cost"].cast(pl.Float64).sum()
-    first, last = frame["day"].min(), frame["day"].max()
+    total = as_float(frame["allocated_cost"].cast(pl.Float64).sum())
+    first, last = as_day(frame["day"].min()), as_day(frame["day"].max())
     lobs = frame["lob"].n_unique()
     bases = allocation_bases(frame)
     how = "; ".join(
@@ -112,10 +113,15 @@ def chargeback_summary(frame: pl.DataFrame) -> str:
 
 def reliability(daily: pl.DataFrame) -> list[Tile]:
     """From reliability_daily: volume, failure rates and latency of the logged invocations."""
-    n, errors, throttles = (daily[c].sum() for c in ("invocations", "errors", "throttles"))
-    counted, weighted = daily["latency_count"].sum(), daily["latency_p95_count"].sum()
-    mean = daily["latency_ms_sum"].sum() / counted if counted else None
-    p95 = daily["latency_p95_weighted"].sum() / weighted if weighted else None
+    n, errors, throttles = (
+        as_float(daily[c].sum()) for c in ("invocations", "errors", "throttles")
+    )
+    counted, weighted = (
+        as_float(daily["latency_count"].sum()),
+        as_float(daily["latency_p95_count"].sum()),
+    )
+    mean = as_float(daily["latency_ms_sum"].sum()) / counted if counted else None
+    p95 = as_float(daily["latency_p95_weighted"].sum()) / weighted if weighted else None
     return [
         tile("Invocations", fmt.compact(n), help=f"{fmt.count(n)} invocations in the logs."),
         tile("Error rate", fmt.percent(errors / n if n else None),
@@ -133,8 +139,11 @@ def governance(
 ) -> list[Tile]:
     """Coverage and interventions from the logs; changes and logging gaps from CloudTrail
     (None: their rollup is missing, shown as a dash)."""
-    n, guarded = daily["invocations"].sum(), daily["guardrail_invocations"].sum()
-    intervened = daily["guardrail_interventions"].sum()
+    n, guarded = (
+        as_float(daily["invocations"].sum()),
+        as_float(daily["guardrail_invocations"].sum()),
+    )
+    intervened = as_float(daily["guardrail_interventions"].sum())
     failed = 0 if changes is None else changes.filter(pl.col("error_code").is_not_null()).height
     return [
         tile("Guardrail coverage", fmt.percent(guarded / n if n else None),
@@ -248,7 +257,7 @@ QUOTA_NOTE = (
 
 def quota_hint(ctx: Context, quota: pl.DataFrame, loaded: list[str]) -> str:
     """Why there is no quota line: metrics loaded without that one, or no metrics at all."""
-    throttles = quota["throttles"].sum() if len(quota) else 0
+    throttles = as_float(quota["throttles"].sum()) if len(quota) else 0
     note = f" CloudWatch counted {fmt.count(throttles)} throttled calls." if throttles else ""
     if not loaded:
         return f"No CloudWatch metrics in the period.{note} {cloudwatch_hint(ctx)}"

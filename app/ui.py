@@ -4,22 +4,31 @@ freshness (and which filters they honour), the no-data messages and the KPI tile
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app import data, sidebar
+from app import data, kpis, sidebar
 from app.context import CONTEXT, SOURCES, Context
 from app.view import Window
 from base import clock
 from base import format as fmt
 
 T = TypeVar("T")
+
+
+class Scope(TypedDict):
+    """Which filters a panel honours and why the others do not (a page's `**SCOPE` to panel)."""
+
+    applies: Iterable[str]
+    why: str
+
+
 NO_DATA = (
     "**No data yet.** Load Bedrock invocation logs with `genai-lens ingest invocation-logs`, "
     "or explore a simulated estate with `make demo`."
@@ -151,7 +160,7 @@ def table(
     )
 
 
-def tiles(row: list[fmt.Tile | None]) -> None:
+def tiles(row: Sequence[kpis.Tile | None]) -> None:
     """A row of KPI tiles; None keeps its column empty (rows of a page line up)."""
     for col, tile in zip(st.columns(len(row)), row, strict=True):
         if tile is not None:
@@ -170,7 +179,8 @@ def _when(newest: datetime | date | None, *, daily: bool) -> str:
         last = (newest - timedelta(days=1)) if isinstance(newest, datetime) else newest
         day = last.date() if isinstance(last, datetime) else last
         return f"to {fmt.day_span(day, day)}"
-    return f"data to {fmt.hour(newest)}"
+    at = newest if isinstance(newest, datetime) else datetime.combine(newest, datetime.min.time())
+    return f"data to {fmt.hour(at)}"
 
 
 def _join(names: list[str]) -> str:

@@ -104,8 +104,11 @@ def write_invocation_logs(frame: pl.DataFrame, landing: Path) -> int:
         n=pl.len(), last=pl.col("ts").max(), first_id=pl.col("request_id").first()
     )
     lines = rec["line"].to_arrow(compat_level=pl.CompatLevel.oldest())
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset :]
-    data = memoryview(lines.buffers()[2])
+    _, offset_buf, data_buf = lines.buffers()[:3]  # validity, offsets, bytes of a string array
+    if offset_buf is None or data_buf is None:
+        raise ValueError("the line column has no string buffers")
+    offsets = np.frombuffer(memoryview(offset_buf), dtype=np.int64)[lines.offset :]
+    data = memoryview(data_buf)
     bounds = np.concatenate([[0], np.cumsum(files["n"].to_numpy())]).astype(np.int64)
     jobs = [
         (landing / d / _file_name(last, fid), int(offsets[a]), int(offsets[b]))

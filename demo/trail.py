@@ -228,9 +228,10 @@ Piece = bytes | memoryview
 def buffer_of(lines: pl.Series) -> tuple[np.ndarray, memoryview]:
     """The byte offsets and data buffer of a string column (one copy, as Arrow large_string)."""
     arr = lines.rechunk().to_arrow(compat_level=pl.CompatLevel.oldest())
-    return np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset :], memoryview(
-        arr.buffers()[2]
-    )
+    _, offset_buf, data_buf = arr.buffers()[:3]  # validity, offsets, bytes of a string array
+    if offset_buf is None or data_buf is None:
+        raise ValueError("the line column has no string buffers")
+    return np.frombuffer(memoryview(offset_buf), dtype=np.int64)[arr.offset :], memoryview(data_buf)
 
 
 def write_objects(paths: list[Path], pieces: list[list[Piece]]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from base.scalars import as_float, as_float_or_none
 from demo import world as w
 from demo.bill import BILL_DIR, EXPORTS
 from demo.metrics import quota_tokens
@@ -108,7 +109,7 @@ def _effect(kind: str, spec: dict[str, Any], during: pl.DataFrame, before: pl.Da
         return {"metric": "tokens_per_invocation", "factor": spec["factor"],
                 "observed_factor": _ratio(d, b)}  # fmt: skip
     if kind == "latency_regression":
-        d, b = (f.filter(ok)["latency_ms"].median() for f in (during, before))
+        d, b = (as_float_or_none(f.filter(ok)["latency_ms"].median()) for f in (during, before))
         return {"metric": "latency_ms", "factor": spec["factor"], "observed_factor": _ratio(d, b)}
     if kind == "ttft_regression":
         d, b = (f.filter(ok)["first_byte_ms"].median() for f in (during, before))
@@ -122,7 +123,7 @@ def _effect(kind: str, spec: dict[str, Any], during: pl.DataFrame, before: pl.Da
                 "throttle_rate": round(throttled.height / max(during.height, 1), 3),
                 "apps": sorted(throttled["app"].unique())}  # fmt: skip
     if kind == "guardrail_burst":
-        rate = [(f["guardrail_action"] == "INTERVENED").mean() or 0 for f in (during, before)]
+        rate = [as_float((f["guardrail_action"] == "INTERVENED").mean()) for f in (during, before)]
         return {"metric": "guardrail_intervention_rate", "during": spec["rate"],
                 "baseline": w.APPS[w.APP_INDEX[spec["app"]]].guardrail,
                 "observed_during": round(rate[0], 3),

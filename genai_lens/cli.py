@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeGuard
 
 import duckdb
 import typer
@@ -23,6 +23,9 @@ from base import clock
 from base.errors import LensError
 from base.settings import Settings, load_settings
 from base.stats import RunStats
+
+if TYPE_CHECKING:
+    import click  # typer's exceptions share click's shape (see _usage_error)
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -180,7 +183,7 @@ def ingest(
             failed += 1  # the other sources still run; the exit code says one failed
             _echo(f"genai-lens: error: {name}: {exc}", error=True)
             continue
-        _report(name, run.stats, time.perf_counter() - started)
+        _report(name, run.result, time.perf_counter() - started)
     if failed:
         raise typer.Exit(2)
 
@@ -236,9 +239,9 @@ def models_run(
     started = time.perf_counter()
     run = jobs.run_job(con, settings, "models", trigger="cli", dry_run=dry_run)
     typer.echo(
-        f"models: {run.stats.records:,} rows written in {time.perf_counter() - started:.1f}s"
+        f"models: {run.result.records:,} rows written in {time.perf_counter() - started:.1f}s"
     )
-    for note in run.stats.notes:
+    for note in run.result.notes:
         typer.echo(f"  {note}")
 
 
@@ -422,7 +425,7 @@ def demo(
     for name in [*jobs.configured(settings), "models"]:
         step = time.perf_counter()
         run = jobs.run_job(con, settings, name, trigger="demo")
-        typer.echo(f"demo: {name}: {run.stats.summary()} in {time.perf_counter() - step:.1f}s")
+        typer.echo(f"demo: {name}: {run.result.summary()} in {time.perf_counter() - step:.1f}s")
     typer.echo(f"demo: ready in {time.perf_counter() - started:.1f}s: {settings.warehouse}")
     typer.echo(f"demo: to use the CLI on it: export GENAI_LENS_CONFIG={summary.config_path}")
     con.close()
@@ -488,7 +491,7 @@ def _serve(
     # Streamlit reads .streamlit/config.toml from the working directory only; serve from
     # anywhere with the project's settings, the command line and production's needs winning.
     flags = server_options.streamlit_flags(
-        PROJECT_ROOT / ".streamlit" / "config.toml", address=address, port=port,
+        _streamlit_config(PROJECT_ROOT), address=address, port=port,
         secrets_files=secrets_files, auth=sign_in.read_auth(secrets_files)[1],
     )  # fmt: skip
     jobs_note = "with the scheduler" if scheduler else "without the scheduler"
@@ -548,6 +551,15 @@ def _warn_unknown_lobs(settings: Settings, con: duckdb.DuckDBPyConnection) -> No
             f"{', '.join(lobs)} (known: {', '.join(sorted(known))})",
             extra={"figures": {"group": group, "unknown_lobs": lobs}},
         )
+
+
+def _streamlit_config(project_root: Path) -> Path:
+    """The Streamlit settings `serve` starts from: the working directory's .streamlit/config.toml,
+    else the checkout's, else the copy a wheel ships (genai_lens/streamlit_config.toml)."""
+    for root in (Path.cwd(), project_root):
+        if (found := root / ".streamlit" / "config.toml").is_file():
+            return found
+    return Path(__file__).parent / "streamlit_config.toml"
 
 
 @app.command()
@@ -614,8 +626,8 @@ def vacuum() -> None:
 
     settings, con = state.open()
     run = jobs.run_job(con, settings, "vacuum", trigger="cli")
-    typer.echo(f"vacuum: {run.stats.deleted or 0:,} rows deleted")
-    for note in run.stats.notes:
+    typer.echo(f"vacuum: {run.result.deleted or 0:,} rows deleted")
+    for note in run.result.notes:
         typer.echo(f"  {note}")
 
 
@@ -647,6 +659,18 @@ def main() -> None:
             f"genai-lens: error: DuckDB ran out of memory ({first}); raise memory_limit in the "
             "config (or GENAI_LENS_MEMORY_LIMIT; 2GB is the default) or lower the source's "
             "batch_mb, then re-run: committed data is intact",
+            error=True,
+        )
+        sys.exit(2)
+    except duckdb.CatalogException as exc:
+        if state.debug:
+            raise
+        # A table the code expects is missing: the schema is older than the code or was
+        # never created here. One line that says so, not DuckDB's catalog traceback.
+        first = str(exc).splitlines()[0]
+        _echo(
+            f"genai-lens: error: the warehouse schema is missing or out of date ({first}); run "
+            "`genai-lens migrate` on it (it says which migrations it applies)",
             error=True,
         )
         sys.exit(2)
@@ -690,7 +714,7 @@ def main() -> None:
         _unexpected(exc)
 
 
-def _usage_error(exc: BaseException) -> bool:
+def _usage_error(exc: BaseException) -> TypeGuard[click.ClickException]:
     """A bad option or value: click's, or the copy of click that typer (0.20+) carries, whose
     exceptions are not click's ('--days 2' printed a traceback)."""
     import click

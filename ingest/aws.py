@@ -96,7 +96,9 @@ def session_for(
         }
 
     botocore_session = get_session()
-    botocore_session._credentials = RefreshableCredentials.create_from_metadata(
+    # botocore has no public setter for refreshable credentials; this private slot is the
+    # pattern AWS's own examples use, so the stubs do not know it.
+    botocore_session._credentials = RefreshableCredentials.create_from_metadata(  # type: ignore[attr-defined]
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
     )
     if region:
@@ -111,7 +113,8 @@ def client(
     role_arn: str | None = None,
     endpoint_url: str | None = None,
 ) -> Any:
-    made = session_for(region, role_arn, endpoint_url).client(
+    # The stubs overload client() on literal service names; ours is chosen at run time.
+    made = session_for(region, role_arn, endpoint_url).client(  # type: ignore[call-overload]
         service, config=CLIENT_CONFIG, endpoint_url=endpoint_url
     )
     return _count_requests(made)

@@ -75,9 +75,13 @@ def run_sources(
 
 
 class ZoneLimits(Protocol):
-    overlap_hours: int
-    batch_files: int
-    batch_mb: int
+    # Read-only members, so the frozen settings sections satisfy the protocol.
+    @property
+    def overlap_hours(self) -> int: ...
+    @property
+    def batch_files(self) -> int: ...
+    @property
+    def batch_mb(self) -> int: ...
 
 
 def prefix_batches(

@@ -111,7 +111,8 @@ def doctor_client(
 ) -> Any:
     """A client like `ingest.aws.client` (same chain, same role handling), quicker to give up."""
     session = aws.session_for(region, role_arn, endpoint_url)
-    return session.client(service, config=DOCTOR_CONFIG, endpoint_url=endpoint_url)
+    # The stubs overload client() on literal service names; ours is chosen at run time.
+    return session.client(service, config=DOCTOR_CONFIG, endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
 
 def client(make: Callable[..., Any], service: str, source: Source) -> Any:

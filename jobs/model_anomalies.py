@@ -31,6 +31,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from base.scalars import as_time
 from base.settings import Settings
 from base.stats import RunStats
 from models import anomaly as detector
@@ -80,7 +81,7 @@ def anomaly_id(series_key: str, start: datetime) -> str:
 
 def _grid(frame: pl.DataFrame, end: datetime) -> pl.DataFrame:
     """Every hour from the series' first to `end`: a missing hour had no calls, not no data."""
-    first = frame["ts"].min()
+    first = as_time(frame["ts"].min())
     hours = pl.datetime_range(first, end - timedelta(hours=1), "1h", eager=True, time_unit="us")
     full = pl.DataFrame({"ts": hours})
     return full.join(frame.with_columns(pl.col("ts").cast(pl.Datetime("us"))), on="ts", how="left")
@@ -383,7 +384,7 @@ def _breakdown(
     return con.sql(sql("models/anomaly_breakdown"), params=params).pl()
 
 
-def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list[dict[str, Any]]:  # type: ignore[type-arg]
+def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list[dict[str, Any]]:
     out = []
     for s, _, eps in found:
         for ep in eps.iter_rows(named=True):

@@ -47,12 +47,12 @@ def vacuum(con: duckdb.DuckDBPyConnection, settings: Settings, **_: Any) -> RunS
     )
     text_cutoff = now - timedelta(days=settings.retention.text_days)
     with transaction(con):
-        (deleted,) = con.execute(DELETE_COVERED, {"cutoff": cutoff}).fetchone()
+        (deleted,) = con.execute(DELETE_COVERED, {"cutoff": cutoff}).fetchall()[0]
         stats.deleted = deleted
         for table in TEXT_TABLES:
             if table in _tables(con):
                 sql = f"DELETE FROM {table} WHERE ts < $cutoff"
-                (n,) = con.execute(sql, {"cutoff": text_cutoff}).fetchone()
+                (n,) = con.execute(sql, {"cutoff": text_cutoff}).fetchall()[0]
                 stats.deleted += n
         con.execute("DELETE FROM anomaly_mutes WHERE muted_until < $now", {"now": now})
     con.execute("CHECKPOINT")

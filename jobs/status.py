@@ -68,13 +68,13 @@ def collect(
             st.last_started, st.last_status, st.last_error = last
         if src := BY_NAME.get(source):
             table, wm_source = src.table, src.key
-            st.rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            st.rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             st.covered_until = con.execute(
                 "SELECT max(covered_until) FROM watermarks WHERE source = ?", [wm_source]
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             st.quarantined = con.execute(
                 "SELECT count(*) FROM quarantine WHERE source = ?", [wm_source]
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             st.configured = st.configured or bool(st.rows)
         if next_runs and source in next_runs:
             st.next_run = next_runs[source]
@@ -129,7 +129,7 @@ def write_snapshot(warehouse: Path, statuses: list[SourceStatus]) -> None:
     path = snapshot_path(warehouse)
     tmp = path.with_suffix(".tmp")
     body = {"written_at": utcnow().isoformat(), "pid": os.getpid()}
-    body["sources"] = [asdict(s) for s in statuses]  # type: ignore[assignment]
+    body["sources"] = [asdict(s) for s in statuses]
     tmp.write_text(json.dumps(body, default=str, indent=1))
     os.replace(tmp, path)
 

@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from base.scalars import as_day
 from models.forecast_local import last_week, last_week_share, outlier_days, weekday_level
 
 Period = Literal["month", "quarter"]
@@ -132,8 +133,8 @@ def daily_history(history: pl.DataFrame, through: date | None = None) -> pl.Data
     duplicated = int(frame["date"].is_duplicated().sum())
     if duplicated:
         raise ValueError(f"history has {duplicated} rows on repeated dates; sum them per day")
-    last = max(frame["date"].max(), through) if through else frame["date"].max()
-    days = pl.date_range(frame["date"].min(), last, "1d", eager=True)
+    last = max(as_day(frame["date"].max()), through) if through else as_day(frame["date"].max())
+    days = pl.date_range(as_day(frame["date"].min()), last, "1d", eager=True)
     calendar = days.alias("date").to_frame()
     filled = calendar.join(frame, on="date", how="left").sort("date")
     return filled.with_columns(pl.col("value").fill_null(0.0))
@@ -196,7 +197,10 @@ def _prophet(
     with _numpy_seed(params.seed):
         trends = model.predictive_samples(ahead)["trend"]
     model.uncertainty_samples = 0  # point forecasts from here on: the paths carry the spread
-    both = model.predict(pd.concat([model.history[["ds"]], ahead], ignore_index=True))
+    fit_days = model.history  # set by fit() above; typed optional for an unfitted model
+    if fit_days is None:
+        raise RuntimeError("prophet kept no history after fit()")
+    both = model.predict(pd.concat([fit_days[["ds"]], ahead], ignore_index=True))
     fitted = model.params["beta"].shape[1] + model.params["delta"].shape[1] + 2  # + k, m
     ratios = _ratios(y, both["yhat"].to_numpy()[: len(y)], fitted)
     point = both.iloc[len(y) :]
@@ -371,7 +375,7 @@ def forecast_series(
     with spend are left out of the fit (the series did not exist yet).
     """
     daily = daily_history(history)
-    last = daily["date"].max()
+    last = as_day(daily["date"].max())
     end = horizon_end or end_of_next_quarter(last)
     if end <= last:
         raise ValueError(f"horizon_end {end} is not after the last day of history {last}")
@@ -425,7 +429,7 @@ def landing(
     rest = ((dates >= start) & (dates <= end)).to_numpy()
     point = actual + float(forecast.frame["yhat"].to_numpy()[rest].sum())
     totals = actual + forecast.samples[rest].sum(axis=0, dtype=np.float64)
-    bands = {k: float(v) for k, v in _bands(np.float64(point), totals).items()}
+    bands = {k: float(v) for k, v in _bands(np.asarray(point), totals).items()}
     p = None if budget is None else float(np.mean(totals > budget))
     status = _status(actual, budget, p, at_risk)
     return Landing(period, start, end, actual, point, bands["lo80"], bands["hi80"],

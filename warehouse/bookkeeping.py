@@ -8,6 +8,7 @@ only inside the transaction that commits the data it covers.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -86,7 +87,7 @@ def record_objects(
     con: duckdb.DuckDBPyConnection,
     source: str,
     zone: str,
-    present: list[StoredObject],
+    present: Sequence[StoredObject],
     ready_table: str,
 ) -> None:
     """Mark objects loaded, with their record and quarantine counts (inside the batch txn).

@@ -45,6 +45,11 @@ def discover_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
         if not m:
             raise MigrationError(f"{path.name}: migration files are named NNNN_verb_phrase.sql")
         found.append(Migration(int(m.group(1)), m.group(2), path))
+    if not found:  # an install without its SQL files: every query would fail on a missing table
+        raise MigrationError(
+            f"no migrations in {folder}: this install of genai-lens lacks its SQL files; "
+            "reinstall it from a wheel built with `uv build` (or `pip install .`)"
+        )
     for expected, mig in enumerate(found, start=1):
         if mig.version != expected:
             kind = "duplicate" if mig.version < expected else "gap before"

@@ -48,6 +48,13 @@ class Run:
     # (table, watermark name) of what an ingest loads; None for models and vacuum.
     loads: tuple[str, str] | None = None
 
+    @property
+    def result(self) -> RunStats:
+        """The stats of a finished run (`run_job` returns only those; it raises otherwise)."""
+        if self.stats is None:
+            raise RuntimeError(f"run {self.run_id} ({self.source}) has no stats: it did not finish")
+        return self.stats
+
     def figures(self) -> dict[str, Any]:
         """What a log line and `status` show of a run."""
         s = self.stats or RunStats()

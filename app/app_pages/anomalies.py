@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import data, figures, findings, triage, ui
 
-PER_SERIES = {"applies": ("lob", "model"), "why": "anomalies are per LOB and model"}
+PER_SERIES: ui.Scope = {"applies": ("lob", "model"), "why": "anomalies are per LOB and model"}
 
 ctx = ui.context()
 ui.header("Anomalies", "What broke, when, for whom, and why", ctx)
@@ -29,7 +29,7 @@ picked = triage.picker(feed)
 detail = data.anomaly(ctx.version, picked) if picked else None
 if picked and detail is None:
     st.warning(f"No anomaly {picked} within your view: it is unknown or outside your LOBs.")
-if detail:
+if detail and picked:
     why = findings.explanation(detail["explanation"])
     with ui.panel(findings.anomaly_label(detail), "models", **PER_SERIES):
         st.markdown(findings.anomaly_summary(detail, why))

@@ -5,9 +5,13 @@ import streamlit as st
 
 from app import actions, data, tables, tiles, ui
 from base import format as fmt
+from base.scalars import as_float
 
-NONE_APPLIES = {"applies": (), "why": "job bookkeeping has no LOB and no period"}
-CW = {"applies": ("region", "account"), "why": "CloudWatch has no LOB, application or model"}
+NONE_APPLIES: ui.Scope = {"applies": (), "why": "job bookkeeping has no LOB and no period"}
+CW: ui.Scope = {
+    "applies": ("region", "account"),
+    "why": "CloudWatch has no LOB, application or model",
+}
 
 ctx = ui.context()
 ui.header("Data health", "Freshness and completeness of every source", ctx)
@@ -35,7 +39,7 @@ with ui.panel("Quarantined records", "jobs", **NONE_APPLIES):
     if held.is_empty():
         st.info(tiles.ADMIN_ONLY) if not admin else st.success("Nothing quarantined.")
     else:
-        st.caption(tiles.quarantine_note(held["records"].sum()))
+        st.caption(tiles.quarantine_note(int(as_float(held["records"].sum()))))
         ui.table(tables.quarantine(held), tables.QUARANTINE)
 
 with ui.panel("Bill coverage by usage records", "bill", applies=(), why="the bill has no LOB"):

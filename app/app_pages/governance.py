@@ -6,8 +6,11 @@ import streamlit as st
 
 from app import charts, data, figures, findings, tiles, ui
 
-TRAIL = {"applies": ("lob", "region", "account"), "why": "changes are made by principals"}
-CW = {"applies": ("region", "account"), "why": "CloudWatch has no LOB, application or model"}
+TRAIL: ui.Scope = {"applies": ("lob", "region", "account"), "why": "changes are made by principals"}
+CW: ui.Scope = {
+    "applies": ("region", "account"),
+    "why": "CloudWatch has no LOB, application or model",
+}
 
 ctx = ui.context()
 ui.header("Governance", "Guardrails, configuration changes and invocation logging", ctx)

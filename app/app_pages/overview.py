@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import charts, data, ui, view
+from app import charts, data, kpis, ui, view
 from base import format as fmt
 
 # Short headers and widths (px) so all thirteen columns fit the page at 1,500 px, the sparkline
@@ -52,16 +52,16 @@ prev = prev if compare else dict.fromkeys(prev)
 if not ui.holds_since(w, view.month_to_date(w.version)["prev_mtd_start"]):
     month = month | {"prev_mtd_cost": None}
 trend = charts.daily_totals(daily, days).to_dict(as_series=False)
-spend, invocations, tokens, active, errors, guarded, unattributed, unpriced_tile = fmt.kpi_tiles(
+spend, invocations, tokens, active, errors, guarded, unattributed, unpriced_tile = kpis.kpi_tiles(
     cur, prev, trend
 )
-month_tiles = fmt.month_tiles(month, f"{view.today():%B}", ctx.version.last_hour)
+month_tiles = kpis.month_tiles(month, f"{view.today():%B}", ctx.version.last_hour)
 ui.tiles([spend, *month_tiles, unattributed])  # on budget?
 ui.tiles([invocations, tokens, active, unpriced_tile])  # is adoption growing?
-ui.tiles([fmt.latency_tile(cur, prev), errors, guarded, None])  # is it safe and healthy?
+ui.tiles([kpis.latency_tile(cur, prev), errors, guarded, None])  # is it safe and healthy?
 unpriced = charts.unpriced_models(daily)
 if unpriced:
-    st.warning(fmt.unpriced_note(sum(unpriced.values()), list(unpriced)), icon=":material/sell:")
+    st.warning(kpis.unpriced_note(sum(unpriced.values()), list(unpriced)), icon=":material/sell:")
 if not month["series"]:
     st.caption(f"Month-end landing: {ui.NO_MODELS}")
 st.caption(ui.caption(ctx, "estimate"))

@@ -5,7 +5,10 @@ import streamlit as st
 
 from app import charts, data, figures, tables, tiles, ui
 
-CW = {"applies": ("model", "region", "account"), "why": "CloudWatch has no LOB or application"}
+CW: ui.Scope = {
+    "applies": ("model", "region", "account"),
+    "why": "CloudWatch has no LOB or application",
+}
 METRICS = {"InvocationLatency": "Latency (to last token)", "TimeToFirstToken": "First token"}
 
 ctx = ui.context()
@@ -25,7 +28,7 @@ with ui.panel("Latency by model", "metrics", **CW):
     else:
         left, right, _ = st.columns([2, 1, 2])
         metric = left.segmented_control("Metric", list(METRICS), default="InvocationLatency",
-                                        format_func=METRICS.get, key="metric")  # fmt: skip
+                                        format_func=lambda m: METRICS[m], key="metric")  # fmt: skip
         pct = right.segmented_control("Percentile", ["p50", "p90", "p99"], default="p99", key="pct")
         trend = data.latency_trend(w)
         trend = trend.filter(pl.col("metric_name") == (metric or "InvocationLatency"))
@@ -48,7 +51,7 @@ with ui.panel("Latency by LOB and application", "logs"):
             "Timing",
             list(tables.TIMINGS),
             default="latency",
-            format_func=tables.TIMINGS.get,
+            format_func=lambda t: tables.TIMINGS[t],
             key="log_timing",
         )
         or "latency"

@@ -11,7 +11,7 @@ from base import format as fmt
 from models import focus
 
 SPLITS = {"LOB": "lob", "Model": "model", "Token kind": "token_kind"}
-PER_LOB = {"applies": ("lob",), "why": "forecasts are per LOB"}
+PER_LOB: ui.Scope = {"applies": ("lob",), "why": "forecasts are per LOB"}
 
 ctx = ui.context()
 ui.header("Spend", "Amazon Bedrock spend: the bill allocated to LOBs, forecasts, unit costs", ctx)
@@ -59,7 +59,7 @@ with ui.panel("Forecast", "models", **PER_LOB):
             right.markdown("**This month, cumulative, against budget**")
             right.plotly_chart(figures.month_landing(one, month.row(0, named=True)))
         if note := one["note"].drop_nulls().first():
-            st.caption(f"Model note: {note}")
+            st.caption(f"Model note: {note!s}")
 
 with ui.panel("Month and quarter landing", "models", **PER_LOB):
     if landing.is_empty():

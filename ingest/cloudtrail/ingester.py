@@ -169,7 +169,7 @@ def diagnose(path: Path, exc: Exception) -> str:
     """Why a trail file is unreadable, in words (DuckDB's message names scratch paths)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rb") as raw:  # type: ignore[operator]
+        with opener(path, "rb") as raw:
             data = raw.read()
     except (EOFError, OSError, zlib.error) as err:
         return f"gzip stream is truncated or corrupt ({err})"
@@ -349,7 +349,7 @@ def run(
     progress: Progress | None = None,
 ) -> RunStats:
     """Ingest the named landing zone, or every configured landing zone and lookup."""
-    window = {"since": since, "until": until, "progress": progress}
+    window: dict[str, Any] = {"since": since, "until": until, "progress": progress}
     return run_sources(
         unit="events", zones=settings.cloudtrail.landing_zones,
         others=settings.cloudtrail.lookups, landing=landing,

@@ -319,7 +319,7 @@ def run(
     progress: Progress | None = None,
 ) -> RunStats:
     """Ingest the given export landing zone, or every configured zone and Cost Explorer source."""
-    window = {"since": since, "until": until, "progress": progress}
+    window: dict[str, Any] = {"since": since, "until": until, "progress": progress}
     return run_sources(
         unit=UNIT, zones=settings.cost.landing_zones, others=settings.cost.apis, landing=landing,
         none_configured="no cost source: pass --landing PATH_OR_S3_URI (a CUR 2.0 or FOCUS data "

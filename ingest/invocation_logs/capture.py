@@ -53,7 +53,7 @@ def texts(record: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
         try:
             for line in fh:
                 try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -440,7 +441,7 @@ def ingest_log_group(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: Progress | None = None,
-    logs_client: object | None = None,
+    logs_client: Any | None = None,
     events_per_batch: int = 20_000,
     page_size: int | None = None,
 ) -> RunStats:
@@ -452,7 +453,7 @@ def ingest_log_group(
                      first_run=timedelta(days=cfg.first_run_days), back_from=utcnow())  # fmt: skip
     end = until or utcnow()
     client = logs_client or client_for("logs", group)
-    pages = client.get_paginator("filter_log_events").paginate(  # type: ignore[attr-defined]
+    pages = client.get_paginator("filter_log_events").paginate(
         logGroupName=group.name,
         startTime=_ms(start),
         endTime=_ms(end),
@@ -526,7 +527,7 @@ def run(
             raise ConfigError("pass --landing or --log-group, not both: run them one at a time")
         groups = [g for g in groups if g.name == log_group] or [LogGroup(name=log_group)]
         zones = []
-    window = {"since": since, "until": until, "progress": progress}
+    window: dict[str, Any] = {"since": since, "until": until, "progress": progress}
     return run_sources(
         unit="invocations", zones=zones, others=groups, landing=landing,
         none_configured="no invocation log source: pass --landing PATH_OR_S3_URI or "

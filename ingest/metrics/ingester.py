@@ -274,7 +274,7 @@ def run(
     progress: Progress | None = None,
 ) -> RunStats:
     """Ingest the given Metric Streams landing, or every configured zone and API source."""
-    window = {"since": since, "until": until, "progress": progress}
+    window: dict[str, Any] = {"since": since, "until": until, "progress": progress}
     return run_sources(
         unit="data points", zones=settings.metrics.landing_zones, others=settings.metrics.apis,
         landing=landing,

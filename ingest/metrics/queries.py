@@ -218,7 +218,15 @@ def frame(chunk: list[Query], points: Points, account_id: str, region: str, labe
     for q in chunk:
         s = q.series
         for ts, value in sorted(points.get(q.id, {}).items()):
-            row = (s.namespace, s.metric_name, list(s.dimensions), ts, q.period, q.stat, value)
+            row: tuple[Any, ...] = (
+                s.namespace,
+                s.metric_name,
+                list(s.dimensions),
+                ts,
+                q.period,
+                q.stat,
+                value,
+            )
             row += (UNITS.get(s.metric_name), account_id, region, "api", label)
             for name, v in zip(ROWS_SCHEMA.names, row, strict=True):
                 cols[name].append(v)

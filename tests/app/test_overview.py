@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import charts, data, view
+from app import charts, data, kpis, view
 from base import format as fmt
 from warehouse import runtime
 from warehouse.db import SQL_DIR
@@ -369,9 +369,9 @@ def test_counts_percent_and_changes():
 
 
 def test_a_change_that_rounds_to_nothing_is_grey_without_arrow():
-    steady = fmt.tile("Error rate", "1.0%", "-0.00 pp", "inverse")
+    steady = kpis.tile("Error rate", "1.0%", "-0.00 pp", "inverse")
     assert (steady.delta, steady.delta_color, steady.delta_arrow) == ("0.00 pp", "off", "off")
-    moved = fmt.tile("Error rate", "1.0%", "+0.01 pp", "inverse")
+    moved = kpis.tile("Error rate", "1.0%", "+0.01 pp", "inverse")
     assert (moved.delta, moved.delta_color, moved.delta_arrow) == ("+0.01 pp", "inverse", "auto")
 
 

@@ -103,6 +103,18 @@ def test_warehouse_locked_by_another_process_is_one_line(tmp_path):
         assert "Traceback" not in res.stderr
 
 
+def test_a_missing_table_is_one_line_naming_migrate(tmp_path):
+    assert cli("--warehouse", "w.duckdb", "migrate", cwd=tmp_path).returncode == 0
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("DROP TABLE watermarks")  # what an install without its schema looks like
+    res = cli(
+        "--warehouse", "w.duckdb", "ingest", "invocation-logs", "--landing", ".", cwd=tmp_path
+    )
+    assert res.returncode == 2, res.stderr
+    assert "watermarks" in res.stderr and "run `genai-lens migrate`" in res.stderr
+    assert "Traceback" not in res.stderr and res.stderr.strip().count("\n") == 0
+
+
 def test_demo_leaves_a_warehouse_a_server_holds_alone(tmp_path):
     out = tmp_path / "demo"
     out.mkdir()

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import sys
-import threading
-import types
 from datetime import date, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from daily_spend import START, spend
 
-from jobs.evaluation.forecast import evaluate
-from jobs.forecast_pool import forecast_many
 from models.forecast import (
     ForecastResult,
     daily_history,
@@ -29,27 +23,6 @@ from models.forecast_backtest import backtest, seasonal_naive
 
 # Prophet calls a pandas API that pandas 3 deprecates; nothing to act on here.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:prophet")
-
-START = date(2025, 3, 3)  # a Monday
-
-
-def spend(
-    days: int,
-    *,
-    start: date = START,
-    level: float = 400.0,
-    weekend: float = 0.3,
-    growth: float = 1.8,
-    noise: float = 0.12,
-    seed: int = 0,
-) -> pl.DataFrame:
-    """Demo-like daily spend: a weekday rhythm, linear growth to `growth`x, lognormal noise."""
-    rng = np.random.default_rng(seed)
-    dates = [start + timedelta(days=i) for i in range(days)]
-    rhythm = np.array([weekend if d.weekday() >= 5 else 1.0 for d in dates])
-    trend = 1 + (growth - 1) * np.arange(days) / days
-    value = level * rhythm * trend * rng.lognormal(0, noise, days)
-    return pl.DataFrame({"date": dates, "value": value})
 
 
 def assert_ordered(frame: pl.DataFrame) -> None:
@@ -347,82 +320,3 @@ def test_backtest_on_a_short_history_scores_what_it_can() -> None:
 def test_seasonal_naive_repeats_the_last_week() -> None:
     train = np.arange(10.0)
     assert seasonal_naive(train, 9).tolist() == [3, 4, 5, 6, 7, 8, 9, 3, 4]
-
-
-# --- many series ---------------------------------------------------------------------------
-
-
-def test_forecast_many_from_a_thread_of_a_streamlit_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """As `serve` runs it: a scheduler thread, and __main__ swapped for the app's entry script
-    (Streamlit's script runner does that); a worker must not run that script again."""
-    script = tmp_path / "entry.py"
-    script.write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\n")
-    entry = types.ModuleType("__main__")
-    entry.__file__ = str(script)
-    monkeypatch.setitem(sys.modules, "__main__", entry)
-    series = {"total": spend(60, seed=7), "lob:a": spend(10, seed=8), "lob:b": spend(20)}
-    box: dict[str, ForecastResult] = {}
-    thread = threading.Thread(
-        target=lambda: box.update(forecast_many(series, backtest=True, workers=2))
-    )
-    thread.start()
-    thread.join(timeout=120)
-    assert list(box) == list(series)
-    assert [r.method for r in box.values()] == ["prophet", "mean", "seasonal_naive"]
-    alone = forecast_series(series["total"])
-    assert box["total"].frame.equals(alone.frame)  # same seed, same numbers in a worker
-    assert box["total"].backtest["origins"].to_list() == [6, 3]
-    assert not (tmp_path / "ran").exists()
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_forecast_many_names_the_series_that_failed(workers: int) -> None:
-    series = {"ok": spend(10), "broken": pl.DataFrame({"day": [START], "value": [1.0]})}
-    with pytest.raises(ValueError, match="needs columns") as caught:
-        forecast_many(series, workers=workers)
-    assert "while forecasting series 'broken'" in caught.value.__notes__
-
-
-# --- evaluation ----------------------------------------------------------------------------
-
-
-def write_series(path: Path, frame: pl.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(path)
-
-
-def test_evaluate_prints_the_summary_line(tmp_path: Path) -> None:
-    write_series(tmp_path / "lobs" / "retail.csv", spend(70, seed=11))
-    write_series(tmp_path / "total.csv", spend(70, level=2000, seed=12))
-    lines: list[str] = []
-    line = evaluate(tmp_path, horizon=14, echo=lines.append, workers=1)
-    assert lines[-1] == line
-    assert lines[0].startswith("lobs/retail: method=prophet mape=")
-    match = re.fullmatch(r"series=2 mape=(\S+) smape=(\S+) coverage95=(\S+) naive_mape=(\S+)", line)
-    assert match, line
-    mape, smape, coverage95, naive_mape = map(float, match.groups())
-    assert 0 < mape < naive_mape
-    assert 0 < smape < 0.3
-    assert 0.7 <= coverage95 <= 1
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [
-        (None, None, "no .csv files here or in sub-folders"),
-        ("a.csv", "day,cost\n2025-01-01,1\n", r"a\.csv: the header is day,cost; it must be"),
-        ("b.csv", "date,value\n2025-01-01,1\nsoon,2\n", r"b\.csv: .*ISO dates"),
-        ("c.csv", "date,value\n2025-01-01,abc\n", r"c\.csv: .*numbers"),
-        ("d.csv", "date,value\n2025-01-01,1\n2025-01-02,2\n", r"d\.csv: 2 days is too short"),
-    ],
-)
-def test_evaluate_explains_bad_input(
-    tmp_path: Path, name: str | None, text: str | None, message: str
-) -> None:
-    if name:
-        (tmp_path / "sub").mkdir()
-        (tmp_path / "sub" / name).write_text(text or "")
-    with pytest.raises(ValueError, match=message):
-        evaluate(tmp_path, horizon=7, echo=lambda _: None, workers=1)

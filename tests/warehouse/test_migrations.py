@@ -91,6 +91,11 @@ def test_gap_and_duplicate_are_refused(tmp_path):
         discover_migrations(folder)
 
 
+def test_an_install_without_migrations_says_so(tmp_path):
+    with pytest.raises(MigrationError, match="lacks its SQL files"):
+        discover_migrations(tmp_path)
+
+
 def test_applied_once_recorded_and_edit_detected(tmp_path):
     folder, nxt = copy_migrations(tmp_path)
     con = connect(tmp_path / "w.duckdb")  # applies the real ones
