@@ -99,9 +99,12 @@ def chargeback_summary(frame: pl.DataFrame) -> str:
     first, last = as_day(frame["day"].min()), as_day(frame["day"].max())
     lobs = frame["lob"].n_unique()
     bases = allocation_bases(frame)
+    # Unattributed spend is nobody's LOB: only a reader whose rows hold it is told of it (a LOB
+    # viewer's frame never does, and the word would read as another LOB's data).
+    left = (frame["lob"] == "unattributed").any()
     how = "; ".join(
         [f"{fmt.money(bases[b])} {label}" for b, label in BASES]
-        + [f"{fmt.money(bases['unattributed'])} unattributed"]
+        + ([f"{fmt.money(bases['unattributed'])} unattributed"] if left else [])
     )
     return (
         f"**{fmt.money(total)}** billed from {fmt.day_span(first, last)}, split across "

@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import data, view
-from base import auth
+from base import auth, clock
 from base.settings import load_settings
 from warehouse import runtime
 
@@ -218,6 +218,7 @@ def test_hostile_url_parameters_are_data_not_sql(value, estate_path, open_page, 
     split and forecast reach) holding SQL changes neither the warehouse nor what is shown: an
     unknown filter value is no filter, and the page reads as without it."""
     use_warehouse(estate_path)
+    clock.fix(clock.utcnow())  # both renders at one instant: ages ("77 min") must not tick over
     before = fingerprint()
     params = {"lob": value, "app": value, "model": value, "region": value, "account": value,
               "period": value, "anomaly": value, "days": [value, value], "split": value,
