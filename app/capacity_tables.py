@@ -68,7 +68,8 @@ RESERVED = {
 
 
 def assumptions(cfg: Capacity) -> Assumptions:
-    return Assumptions(cfg.batch_discount, cfg.flex_discount, tuple(cfg.batch_hours_utc),
+    start, end = cfg.batch_hours_utc  # a pair: settings checks it
+    return Assumptions(cfg.batch_discount, cfg.flex_discount, (start, end),
                        tuple(cfg.batch_apps), tuple(cfg.residency_lobs))  # fmt: skip
 
 

@@ -70,7 +70,7 @@ KINDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 TIERS = ("default", "priority", "flex")
 # A price cut AWS made mid-estate that the catalog has not caught: the bill has it from this
 # fraction of the estate on, the list price (and so the estimate at list) does not.
-PRICE_CHANGE = {"model": w.NLITE, "at": 0.4, "factor": 0.8}
+PRICE_CHANGE: dict[str, Any] = {"model": w.NLITE, "at": 0.4, "factor": 0.8}
 # Models the catalog does not price, at the rate AWS bills them [3p: public rate-card copies].
 EXTRA_PRICES = {w.JAMBA: {"input": 2.0, "output": 8.0}}
 PREFIX = {region: code for code, region in REGIONS.items()}

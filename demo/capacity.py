@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from base.scalars import as_float
 from demo import sim
 from demo import tiers as demo_tiers
 from demo import world as w
@@ -143,7 +144,7 @@ def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
         rows.append((at, None, req, 2))  # the answer the caller needed
         if rng.random() < 0.5:
             rows.append((at + int(rng.integers(1, 4)), None, req, 3))  # sent again: waste
-    ts, req, step = (np.array(x) for i, x in enumerate(zip(*rows, strict=True)) if i != 1)
+    ts, reqs, step = (np.array(x) for i, x in enumerate(zip(*rows, strict=True)) if i != 1)
     err = [r[1] for r in rows]
     n = len(ts)
     billed = np.isin(step, (-1, 1, 2, 3))
@@ -158,7 +159,7 @@ def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
         "error_code": pl.Series(err, dtype=pl.String),
         "stop_reason": pl.Series([None if e else "end_turn" for e in err], dtype=pl.String),
         # One prompt per request (the body repeats only within a request's retries).
-        "prompt_idx": np.where(step >= 0, req % len(w.PROMPTS), 19),
+        "prompt_idx": np.where(step >= 0, reqs % len(w.PROMPTS), 19),
         "latency_ms": np.where(step == 0, 40, rng.integers(400, 1200, n)),
         "kind": pl.Series(np.where(step >= 0, "storm", "plain"), dtype=pl.String),
         "waste": (step == 1) | (step == 3),
@@ -225,7 +226,9 @@ def truth(planted: pl.DataFrame, start: datetime, end: datetime) -> dict[str, An
 
 def _cost(rows: pl.DataFrame, model: str) -> float:
     p_in, p_out, _ = _price(model)
-    return float((rows["input_tokens"].sum() * p_in + rows["output_tokens"].sum() * p_out) / 1e6)
+    return (
+        as_float(rows["input_tokens"].sum()) * p_in + as_float(rows["output_tokens"].sum()) * p_out
+    ) / 1e6
 
 
 def _caching_truth(rows: pl.DataFrame) -> dict[str, Any]:
@@ -297,7 +300,7 @@ def quota_truth(frame: pl.DataFrame, start: datetime, end: datetime) -> dict[str
     )
     day = datetime.fromtimestamp(t0 // 86_400 * 86_400, UTC).date()
     return {"model": spec["model"], "account": spec["account"], "region": spec["region"],
-            "tpm": round(float(minute["input_tokens"].max()) * QUOTA_HEADROOM),
+            "tpm": round(as_float(minute["input_tokens"].max()) * QUOTA_HEADROOM),
             "storm_day": day.isoformat()}  # fmt: skip
 
 

@@ -107,12 +107,12 @@ def _effect(kind: str, spec: dict[str, Any], during: pl.DataFrame, before: pl.Da
                                    "cache_write_tokens")  # fmt: skip
         d, b = (f.filter(ok).select(tokens.mean()).item() for f in (during, before))
         return {"metric": "tokens_per_invocation", "factor": spec["factor"],
-                "observed_factor": _ratio(d, b)}  # fmt: skip
+                "observed_factor": _ratio(as_float_or_none(d), as_float_or_none(b))}  # fmt: skip
     if kind == "latency_regression":
         d, b = (as_float_or_none(f.filter(ok)["latency_ms"].median()) for f in (during, before))
         return {"metric": "latency_ms", "factor": spec["factor"], "observed_factor": _ratio(d, b)}
     if kind == "ttft_regression":
-        d, b = (f.filter(ok)["first_byte_ms"].median() for f in (during, before))
+        d, b = (as_float_or_none(f.filter(ok)["first_byte_ms"].median()) for f in (during, before))
         return {"metric": "first_byte_ms", "delay_ms": spec["delay_ms"],
                 "observed_factor": _ratio(d, b)}  # fmt: skip
     if kind == "throttling_storm":

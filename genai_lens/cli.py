@@ -256,7 +256,7 @@ def prices_refresh() -> None:
 
     settings, con = state.open()
     run = jobs.run_job(con, settings, "prices", trigger="cli")
-    for note in run.stats.notes:
+    for note in run.stats.notes if run.stats else []:
         typer.echo(note)
 
 

@@ -49,12 +49,12 @@ DEFAULT_SUCCESSORS = (
     ("cohere.command-light-text", "cohere.command-r-v1:0"),
 )
 _KIND = re.compile(r"\b(tokens|requests) per minute\b", re.I)
-QUOTA_COLUMNS = {
+QUOTA_COLUMNS: dict[str, Any] = {
     "account_id": pl.String, "region": pl.String, "model": pl.String, "kind": pl.String,
     "value": pl.Float64, "quota_code": pl.String, "quota_name": pl.String,
     "source": pl.String, "read_at": pl.Datetime("us"),
 }  # fmt: skip
-LIFECYCLE_COLUMNS = {
+LIFECYCLE_COLUMNS: dict[str, Any] = {
     "region": pl.String, "model": pl.String, "provider": pl.String, "name": pl.String,
     "status": pl.String, "legacy_on": pl.Date, "end_of_life": pl.Date, "successor": pl.String,
     "source": pl.String, "read_at": pl.Datetime("us"),

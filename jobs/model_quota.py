@@ -16,14 +16,14 @@ from warehouse.db import insert_frame, sql, transaction
 
 HISTORY_DAYS = 120
 KIND_COLUMN = {"tpm": "peak_tokens", "rpm": "peak_requests"}
-RUNWAY = {
+RUNWAY: dict[str, Any] = {
     "account_id": pl.String, "region": pl.String, "model": pl.String, "kind": pl.String,
     "quota": pl.Float64, "quota_source": pl.String, "as_of": pl.Date,
     "peak_last_7d": pl.Float64, "forecast_peak": pl.Float64, "forecast_hi95": pl.Float64,
     "days_until_p95": pl.Int32, "crossing_day": pl.Date, "method": pl.String,
     "note": pl.String, "run_at": pl.Datetime("us"),
 }  # fmt: skip
-BACKTESTS = {
+BACKTESTS: dict[str, Any] = {
     "account_id": pl.String, "region": pl.String, "model": pl.String, "throttle_day": pl.Date,
     "cutoff_day": pl.Date, "predicted_day": pl.Date, "days_ahead": pl.Int32,
     "quota": pl.Float64, "run_at": pl.Datetime("us"),

@@ -95,7 +95,7 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats
     held = reserved(con, settings, now, stats)
     start = (now - timedelta(days=HISTORY_DAYS)).date()
     params = {"start": start, "basis": cfg.rate_basis}
-    bill = con.sql(sql("models/rates_bill"), params=params).pl().cast(R.BILL_COLUMNS)  # type: ignore[arg-type]
+    bill = con.sql(sql("models/rates_bill"), params=params).pl().cast(R.BILL_COLUMNS)
     if bill.is_empty():
         stats.notes.append("no bill token lines yet: invocations are priced at list price")
         return held

@@ -207,7 +207,7 @@ def allocate(
     usage = con.sql(
         sql("models/allocation_usage"), params={"start": start, "tag_rules": [i for i, _ in rules]}
     ).pl()
-    usage = usage.cast(allocation.USAGE_COLUMNS)  # type: ignore[arg-type]
+    usage = usage.cast(allocation.USAGE_COLUMNS)
     raw = con.sql(sql("models/allocation_bill"), params={"start": start}).pl()
     bill = bill_frame(raw, rules, settings)
     shares = allocation.allocate(bill, usage)

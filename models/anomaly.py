@@ -48,6 +48,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -208,7 +209,10 @@ def _judge(
     n = len(x)
     if n == 0:
         empty = np.empty(0)
-        return dict.fromkeys(("expected", "lower", "upper", "severity", "score"), empty) | {
+        blank: dict[str, np.ndarray | pl.Series] = dict.fromkeys(
+            ("expected", "lower", "upper", "severity", "score"), empty
+        )
+        return blank | {
             "reason": pl.Series([], dtype=pl.String),
             "in_episode": np.empty(0, dtype=bool),
             "alert": np.empty(0, dtype=bool),
@@ -231,7 +235,7 @@ def _judge(
     record = _record(away, rows, p) if p.record_margin > 0 else np.zeros(n)
     tests = np.column_stack([tests, record])
     severity = tests.max(axis=1)
-    reason = np.where(severity > 0, np.array(TESTS, dtype=object)[tests.argmax(axis=1)], None)
+    reason: Any = np.where(severity > 0, np.array(TESTS, dtype=object)[tests.argmax(axis=1)], None)
     in_episode, alert = _episodes(
         severity, seconds, p.cooldown.total_seconds(), p.hold, p.refractory.total_seconds()
     )

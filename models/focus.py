@@ -27,6 +27,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -159,7 +160,7 @@ def focus_rows(frame: pl.DataFrame, accounts: Accounts | None = None) -> pl.Data
     marketplace = pl.col("service").fill_null("").str.contains("Amazon Bedrock Edition")
     resource = pl.col("resource_id").fill_null("")
     kinds = [(k, pl.lit(v)) for k, v in RESOURCE_TYPES.items()]
-    resource_type = pl.when(resource.str.contains(kinds[0][0])).then(kinds[0][1])
+    resource_type: Any = pl.when(resource.str.contains(kinds[0][0])).then(kinds[0][1])
     for needle, name in kinds[1:]:
         resource_type = resource_type.when(resource.str.contains(needle)).then(name)
     list_cost = pl.coalesce(pl.col("list_cost").cast(MONEY), cost)

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from base.scalars import as_day, as_day_or_none, as_float
 from models.forecast import DEFAULT_PARAMS, ForecastParams, forecast_series
 
 HORIZON_DAYS = 30
@@ -33,16 +34,16 @@ def runway(
 ) -> dict[str, Any]:
     """Forecast the daily peak (history: date, value) and find the first day hi95 >= quota."""
     daily = history.sort("date")
-    last = daily["date"].max()
+    last = as_day(daily["date"].max())
     result = forecast_series(daily, horizon_end=last + timedelta(days=horizon_days), params=params)
     frame = result.frame
     over = frame.filter(pl.col("hi95") >= quota)
-    crossing: date | None = over["date"].min() if len(over) else None
+    crossing = as_day_or_none(over["date"].min()) if len(over) else None
     return {
         "as_of": last,
-        "peak_last_7d": float(daily["value"].tail(7).max()),
-        "forecast_peak": float(frame["yhat"].max()),
-        "forecast_hi95": float(frame["hi95"].max()),
+        "peak_last_7d": as_float(daily["value"].tail(7).max()),
+        "forecast_peak": as_float(frame["yhat"].max()),
+        "forecast_hi95": as_float(frame["hi95"].max()),
         "crossing_day": crossing,
         "days_until_p95": (crossing - last).days if crossing else None,
         "method": result.method,

@@ -64,7 +64,10 @@ with ui.panel("Waste: retry storms, cut answers, blocked calls", "estimate"):
     else:
         ui.table(found, ct.WASTE)
 
-CW = {"applies": ("model", "region", "account"), "why": "quotas have no LOB or application"}
+CW: ui.Scope = {
+    "applies": ("model", "region", "account"),
+    "why": "quotas have no LOB or application",
+}
 with ui.panel("Quota runway: days until throttling", "models", **CW):
     st.caption(ct.RUNWAY_NOTE)
     runway = data.runway(w)

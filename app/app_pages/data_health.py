@@ -47,8 +47,8 @@ with ui.panel("Bill coverage by usage records", "bill", applies=(), why="the bil
     if covered.is_empty():
         st.info("No Bedrock bill in this period yet." if admin else tiles.ADMIN_ONLY)
     else:
-        total = covered["billed"].sum()
-        share = covered["with_records"].sum() / total if total else None
+        total = as_float(covered["billed"].sum())
+        share = as_float(covered["with_records"].sum()) / total if total else None
         st.metric("Billed Bedrock-family spend with usage-level records", fmt.percent(share))
         ui.table(tables.bill_coverage(covered), tables.COVERAGE)
 
