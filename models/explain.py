@@ -39,6 +39,8 @@ def _peak_vs_baseline(parts: pl.DataFrame, measure: str, peak: datetime) -> pl.D
             expected=pl.col(measure).filter(~at_peak).median().fill_null(0.0),
         )
         .with_columns(delta=pl.col("actual") - pl.col("expected"))
+        # group_by's order is not stable: ties in the breakdown must read the same every run
+        .sort("dimension", "value")
     )
 
 

@@ -331,6 +331,12 @@ class BatchLoader:
         if arns:
             profiles.resolve_new(con, arns, self.settings, self.bedrock_client)
             run_script(con, "ingest/usage_metrics_hourly_models", {"arns": arns})
+            # Quota peaks add a profile's points to its model: hours rolled up before the
+            # profile was named are rebuilt (else they depend on which source ran first).
+            found = con.execute(sql("ingest/quota_peaks_profile_hours"), {"arns": arns})
+            hours = [r[0] for r in found.fetchall()]
+            if hours:
+                run_script(con, "ingest/quota_peaks_metrics_refresh", {"hours": hours})
         keys = con.execute(
             "SELECT DISTINCT attr_key, account_id, identity_arn, model_id, "
             "attr_metadata FROM inv_parsed WHERE reason IS NULL"

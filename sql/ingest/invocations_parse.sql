@@ -59,8 +59,9 @@ WITH raw AS (
         json_extract_string(in_body, [
             '$.inferenceConfig.maxTokens', '$.max_tokens', '$.textGenerationConfig.maxTokenCount',
             '$.max_gen_len', '$.maxTokens', '$.system', '$.preamble', '$.toolConfig',
-            '$.tools']) AS req,
-        nullif(concat(coalesce(req[6], req[7]), coalesce(req[8], req[9])), '') AS prefix_text
+            '$.tools']) AS req_facts,
+        nullif(concat(coalesce(req_facts[6], req_facts[7]), coalesce(req_facts[8], req_facts[9])),
+               '') AS prefix_text
     FROM raw
 ), facts AS (
     SELECT *,
@@ -114,7 +115,8 @@ SELECT
     strlen(in_body) AS input_body_bytes,
     strlen(out_body) AS output_body_bytes,
     md5(in_body) AS input_body_md5,
-    TRY_CAST(coalesce(req[1], req[2], req[3], req[4], req[5]) AS BIGINT) AS max_tokens,
+    TRY_CAST(coalesce(req_facts[1], req_facts[2], req_facts[3], req_facts[4], req_facts[5])
+        AS BIGINT) AS max_tokens,
     md5(prefix_text) AS prefix_md5,
     strlen(prefix_text) AS prefix_bytes,
     in_s3 AS input_body_s3_path,
