@@ -446,6 +446,7 @@ def measure(path: Path) -> dict:
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     from app import data, view
+    from base import clock
     from warehouse import runtime
 
     out: dict = {"rows": {}}
@@ -457,7 +458,7 @@ def measure(path: Path) -> dict:
     for period in ("Last 30 days", "Last 90 days"):
         w = view.window(view.Filters(*view.period_days(period, view.today())), version)
         params = w.params() | {"anomaly_id": "a3", "hours_before": 24, "batch_start": 0,
-                               "batch_end": 6}  # fmt: skip
+                               "batch_end": 6, "now": clock.utcnow()}  # fmt: skip
         for page, names in PAGES.items():
             totals, per_query = [], {n: [] for n in SIDEBAR + names}
             for _ in range(RUNS):

@@ -26,7 +26,8 @@ WITH rows AS (
     FROM per_lob GROUP BY ALL
 ), peak AS (
     SELECT date_trunc('hour', minute) AS hour, account_id, region, model,
-           arg_max(minute, tokens) AS peak_minute, max(tokens) AS peak_tokens,
+           -- A tie goes to the earliest minute: a rebuild must read the same.
+           first(minute ORDER BY tokens DESC, minute) AS peak_minute, max(tokens) AS peak_tokens,
            max(served) AS peak_requests
     FROM per_minute GROUP BY ALL
 ), hourly AS (

@@ -27,7 +27,9 @@ WITH points AS (
     FROM points WHERE model IS NOT NULL GROUP BY ALL
 )
 SELECT date_trunc('hour', minute) AS hour, account_id, region, model, 'cloudwatch' AS source,
-       NULL::VARCHAR AS lob, arg_max(minute, tokens) AS peak_minute, max(tokens) AS peak_tokens,
+       -- A tie goes to the earliest minute: arg_max picks any, and a rebuild must read the same.
+       NULL::VARCHAR AS lob, first(minute ORDER BY tokens DESC, minute) AS peak_minute,
+       max(tokens) AS peak_tokens,
        NULL::BIGINT AS peak_requests, NULL::DOUBLE AS lob_tokens, NULL::BIGINT AS throttles,
        NULL::BIGINT AS invocations
 FROM per_minute

@@ -7,7 +7,7 @@
 -- models run is the exception: when it last ran and whether that run failed say nothing about
 -- another LOB, and without them a viewer could not tell "nothing in your LOBs" from "the
 -- pipeline is broken". Its error text stays with readers of every LOB (it may name paths).
--- Parameters: $all_lobs/$allowed_lobs.
+-- Parameters: $all_lobs/$allowed_lobs, $now (the product clock, to the minute).
 WITH newest (source, newest) AS (
     SELECT 'invocation-logs', max(hour) + INTERVAL 1 HOUR FROM usage_hourly
     WHERE $all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob)
@@ -38,7 +38,7 @@ runs AS (
         arg_max(error, started_at) FILTER (WHERE $all_lobs) AS last_error,
         max(finished_at) FILTER (WHERE status = 'ok') AS last_ok_at,
         count(*) FILTER (WHERE status IN ('error', 'interrupted')
-                         AND started_at >= (now() AT TIME ZONE 'UTC') - INTERVAL 1 DAY) AS failed_24h
+                         AND started_at >= $now::TIMESTAMP - INTERVAL 1 DAY) AS failed_24h
     FROM ingest_runs WHERE $all_lobs OR source = 'models'
     GROUP BY source
 ),

@@ -213,12 +213,17 @@ def shown_numbers(at: AppTest) -> tuple:
 
 
 @pytest.mark.parametrize("value", INJECTIONS)
-def test_hostile_url_parameters_are_data_not_sql(value, estate_path, open_page, use_warehouse):
+def test_hostile_url_parameters_are_data_not_sql(
+    value, estate_path, open_page, use_warehouse, monkeypatch
+):
     """Every URL parameter (the filters, the period, the custom days, the anomaly, the Spend
     split and forecast reach) holding SQL changes neither the warehouse nor what is shown: an
     unknown filter value is no filter, and the page reads as without it."""
     use_warehouse(estate_path)
-    clock.fix(clock.utcnow())  # both renders at one instant: ages ("77 min") must not tick over
+    # Both renders at one instant: ages ("77 min") must not tick over. Through the environment,
+    # as a user would: each app run loads the settings, and their `now` (unset) re-fixes the
+    # clock to GENAI_LENS_NOW or the real time, so clock.fix here would not last.
+    monkeypatch.setenv(clock.NOW_ENV, clock.utcnow().isoformat())
     before = fingerprint()
     params = {"lob": value, "app": value, "model": value, "region": value, "account": value,
               "period": value, "anomaly": value, "days": [value, value], "split": value,
