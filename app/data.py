@@ -34,7 +34,7 @@ from base import clock
 from base.errors import WarehouseError
 from base.scalars import as_float
 from base.settings import Capacity
-from models import coverage, focus, reconcile
+from models import coverage, focus, reconcile, sensitivity
 from warehouse import runtime
 from warehouse.db import sql, transaction
 
@@ -281,6 +281,23 @@ TEXT_SCHEMA = {
     "request_id": pl.String, "ts": pl.Datetime, "lob": pl.String, "prompt": pl.String,
     "response": pl.String, "redactions": pl.Int32,
 }  # fmt: skip
+
+
+def sensitivities(w: Window) -> pl.DataFrame:
+    """Per series with triage feedback: its band's widening now, why, and alerts it kept quiet."""
+    return _query("anomalies_sensitivity", w)
+
+
+def revert_sensitivity(series_key: str, reader: Scope | None = None) -> bool:
+    """Put a widened series back at base sensitivity from now on; False when it is not
+    widened, unknown or outside the reader's LOBs (checked in the SQL, not by the page)."""
+    reader = reader or scope()
+    at = _now()
+    why = sensitivity.revert_reason(reader.user, at)
+    params = {"series_key": series_key, "at": at, "who": reader.user, "why": why}
+    with _writing() as cur:
+        reverted = _run(cur, "anomalies_revert_sensitivity", params | reader.params())
+    return bool(reverted)
 
 
 def set_anomaly_status(anomaly_id: str, status: str, reader: Scope | None = None) -> bool:

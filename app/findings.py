@@ -80,6 +80,11 @@ def anomaly_summary(a: dict[str, Any], why: dict[str, Any] | None = None) -> str
         f"actual {metric_value(a['metric'], a['actual'])} "
         f"({off_by(a['expected'], a['actual'])}) · driver: {a['driver'] or '—'}{share}"
         + (f" · series muted until {fmt.hour(a['muted_until'])}" if a.get("muted_until") else "")
+        + (
+            f" · band {widened:g}× wider from triage feedback"
+            if (widened := (why or {}).get("band_widened"))
+            else ""
+        )
     )
 
 

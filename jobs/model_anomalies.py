@@ -34,7 +34,9 @@ import polars as pl
 from base.scalars import as_time
 from base.settings import Settings
 from base.stats import RunStats
+from jobs import anomaly_tuning
 from models import anomaly as detector
+from models import sensitivity
 from models.explain import decompose_cost, driver
 from warehouse.db import insert_frame, sql, transaction
 
@@ -302,26 +304,53 @@ def _peak_on_its_side(frame: pl.DataFrame, eps: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=eps.schema)
 
 
-def detect_all(series: list[Series]) -> list[tuple[Series, pl.DataFrame, pl.DataFrame]]:
-    """(series, detector frame, stored episodes) for every series with an episode worth storing."""
+def detect_all(
+    series: list[Series], widen: dict[str, np.ndarray] | None = None
+) -> list[tuple[Series, pl.DataFrame, pl.DataFrame]]:
+    """(series, detector frame, stored episodes) for every series with an episode worth
+    storing; a series in `widen` is judged with its band widened by triage feedback."""
     found = []
     for s in series:
-        frame = detector.detect(s.ts, s.values, params=params_for(s))
-        stored = LOUD if s.metric in HEAVY_TAILED else STORED
-        eps = detector.episodes(frame).filter(pl.col("label").is_in(stored))
-        # An episode is judged by how it starts, and shown at its worst hour on that side.
-        eps = _peak_on_its_side(frame, eps)
-        if s.metric in WORSE_WHEN_UP:
-            eps = eps.filter(pl.col("direction") == "up")
-        if s.metric in WORSE_WHEN_DOWN:
-            eps = eps.filter(pl.col("direction") == "down")
-        if s.metric in SPEED_METRICS and eps.height:
-            eps = eps.filter(material_speed(s.metric, eps))
-        if "calls" in s.extra and eps.height:
-            eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
+        frame, eps = judge(s, (widen or {}).get(s.key))
         if eps.height:
             found.append((s, frame, eps))
     return found
+
+
+def judge(s: Series, widen: np.ndarray | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The detector frame of one series and the episodes of it worth storing."""
+    frame = detector.detect(s.ts, s.values, params=params_for(s), widen=widen)
+    stored = LOUD if s.metric in HEAVY_TAILED else STORED
+    eps = detector.episodes(frame).filter(pl.col("label").is_in(stored))
+    # An episode is judged by how it starts, and shown at its worst hour on that side.
+    eps = _peak_on_its_side(frame, eps)
+    if s.metric in WORSE_WHEN_UP:
+        eps = eps.filter(pl.col("direction") == "up")
+    if s.metric in WORSE_WHEN_DOWN:
+        eps = eps.filter(pl.col("direction") == "down")
+    if s.metric in SPEED_METRICS and eps.height:
+        eps = eps.filter(material_speed(s.metric, eps))
+    if "calls" in s.extra and eps.height:
+        eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
+    return frame, eps
+
+
+def quieted(
+    series: list[Series], widen: dict[str, np.ndarray], found: list, now: datetime
+) -> pl.DataFrame:
+    """The alerts each widened series would have raised at base sensitivity and did not:
+    anomaly_suppressed rows, with the id each alert would have had."""
+    tuned = {s.key: eps for s, _, eps in found}
+    out = []
+    for s in series:
+        if s.key not in widen:
+            continue
+        _, base = judge(s)
+        none = base.clear()
+        quiet = sensitivity.quieted(base, tuned.get(s.key, none), s.ts, widen[s.key])
+        ids = [anomaly_id(s.key, start) for start in quiet["start"].to_list()]
+        out.append(anomaly_tuning.quiet_rows(s, quiet, ids, now))
+    return pl.concat(out) if out else pl.DataFrame()
 
 
 def logging_gaps(gaps: pl.DataFrame) -> list[dict[str, Any]]:
@@ -384,11 +413,18 @@ def _breakdown(
     return con.sql(sql("models/anomaly_breakdown"), params=params).pl()
 
 
-def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list[dict[str, Any]]:
+def rows_for(
+    con: duckdb.DuckDBPyConnection,
+    found: list,
+    now: datetime,
+    widen: dict[str, np.ndarray] | None = None,
+) -> list[dict[str, Any]]:
     out = []
     for s, _, eps in found:
         for ep in eps.iter_rows(named=True):
             why = explain(con, s, ep) | {"test": ep["reason"]}  # spike, shift, drift, record
+            if (factor := _widened(s, (widen or {}).get(s.key), ep["start"])) > 1.0:
+                why["band_widened"] = factor  # triage feedback widened it (its severity too)
             drv = why.get("driver") or {}
             out.append({
                 "series_key": s.key, "metric": s.metric, "lob": s.lob, "model": s.model,
@@ -401,10 +437,33 @@ def rows_for(con: duckdb.DuckDBPyConnection, found: list, now: datetime) -> list
     return out
 
 
+def _widened(s: Series, widen: np.ndarray | None, start: datetime) -> float:
+    """The widening of the series' band at an episode's start (1 without feedback)."""
+    if widen is None:
+        return 1.0
+    at = int(np.searchsorted(s.ts.astype("datetime64[us]"), np.datetime64(start, "us")))
+    return float(widen[min(at, len(widen) - 1)])
+
+
+@dataclass
+class Tuning:
+    """What triage feedback adds to a run's writes: new sensitivity decisions and the alerts
+    the widened bands kept quiet in the hours since `since`."""
+
+    decided: pl.DataFrame
+    quiet: pl.DataFrame
+    since: datetime
+
+
 def store(
-    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], bands: pl.DataFrame, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    rows: list[dict[str, Any]],
+    bands: pl.DataFrame,
+    now: datetime,
+    tuning: Tuning | None = None,
 ) -> None:
-    """Upsert by id keeping triage status; open ones no longer detected go; bands replaced."""
+    """Upsert by id keeping triage status; open ones no longer detected go; bands replaced;
+    sensitivity decisions and suppressed alerts written in the same transaction."""
     query = "SELECT series_key FROM anomaly_mutes WHERE muted_until > ?"
     muted = {r[0] for r in con.execute(query, [now]).fetchall()}
     for r in rows:
@@ -425,6 +484,8 @@ def store(
                     "AND anomaly_id NOT IN (SELECT anomaly_id FROM _found)")  # fmt: skip
         con.execute("DELETE FROM anomaly_bands")
         insert_frame(con, "anomaly_bands", bands)
+        if tuning is not None:
+            anomaly_tuning.write(con, tuning.decided, tuning.quiet, tuning.since)
 
 
 def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats: RunStats) -> int:
@@ -442,8 +503,14 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats
     lat = con.sql(sql("models/anomaly_model_latency"),
                   params={**window, "min_calls": MIN_TIMED_CALLS}).pl()  # fmt: skip
     series += latency_series(lat, end) if lat.height else []
-    found = detect_all(series)
-    rows = rows_for(con, found, now)
+    # Triage feedback first: a decision made now widens hours from now on, none judged here,
+    # and the decisions before it are replayed over the look-back exactly as they were made.
+    past = anomaly_tuning.history(con)
+    decided = anomaly_tuning.decide(con, past, now)
+    widen = anomaly_tuning.widenings(pl.concat([past, decided], how="diagonal_relaxed"), series)
+    found = detect_all(series, widen)
+    quiet = quieted(series, widen, found, now)
+    rows = rows_for(con, found, now, widen)
     gaps = con.sql(sql("models/anomaly_logging_gap"),
                    params={**window, "min_calls": MIN_CALLS, "share": GAP_SHARE}).pl()  # fmt: skip
     rows += logging_gaps(gaps) if gaps.height else []
@@ -458,6 +525,9 @@ def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats
         if bands
         else pl.DataFrame()
     )
-    store(con, rows, band_frame, now)
+    store(con, rows, band_frame, now, Tuning(decided, quiet, window["start"]))
     stats.notes.append(f"anomalies: {len(series)} series judged, {len(rows)} episodes stored")
+    if widen or quiet.height:
+        stats.notes.append(f"anomalies: {len(widen)} series widened by triage feedback, "
+                           f"{quiet.height} alerts kept quiet")  # fmt: skip
     return len(rows)

@@ -123,9 +123,17 @@ BUSINESS = DetectorParams(
 
 
 def detect(
-    ts: np.ndarray | pl.Series, values: np.ndarray | pl.Series, *, params: DetectorParams = DEFAULT
+    ts: np.ndarray | pl.Series,
+    values: np.ndarray | pl.Series,
+    *,
+    params: DetectorParams = DEFAULT,
+    widen: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Judge each row of a series; one row out per row in.
+
+    `widen` (one factor >= 1 per row, default all 1) multiplies the band's half-width at that
+    row: what triage feedback learnt about the series (models/sensitivity.py), from the hour
+    it was decided on. A row's severity is divided by it; nothing else changes.
 
     Columns: `ts`, `actual`, `expected`, `lower`, `upper` (the expected band), `severity`
     (deviation in multiples of the band's half-width; >= 1 is outside the band), `score`
@@ -137,7 +145,10 @@ def detect(
     x = _floats(values)
     if x.shape != seconds.shape:
         raise ValueError(f"{len(seconds)} timestamps but {len(x)} values")
-    out = _judge(seconds, x, params)
+    factor = np.ones(len(x)) if widen is None else np.asarray(widen, dtype=float)
+    if factor.shape != x.shape:
+        raise ValueError(f"{len(x)} values but {len(factor)} widening factors")
+    out = _judge(seconds, x, params, factor)
     return pl.DataFrame(
         {"ts": seconds.astype("datetime64[s]").astype("datetime64[us]"), "actual": x, **out}
     )
@@ -204,7 +215,7 @@ def _floats(values: np.ndarray | pl.Series) -> np.ndarray:
 
 
 def _judge(
-    seconds: np.ndarray, x: np.ndarray, p: DetectorParams
+    seconds: np.ndarray, x: np.ndarray, p: DetectorParams, widen: np.ndarray
 ) -> dict[str, np.ndarray | pl.Series]:
     n = len(x)
     if n == 0:
@@ -226,13 +237,16 @@ def _judge(
     severities = np.array([t.max(axis=0) for _, t in judged])
     chosen = _choose(x, forecasts, severities, rows.of(p.selection_window, 10))
     here = np.arange(n)
-    expected, half_width = forecasts[chosen, here], half[chosen, here]
-    tests = np.array([t for _, t in judged])[chosen, :, here]  # (row, test)
+    # Triage's widening scales the chosen band and nothing else: the forecast, and which
+    # forecaster is trusted, are what they would be at base sensitivity, so a series reverted
+    # to base gets exactly the base band back. A factor of 1 changes no bit (x * 1.0 is exact).
+    expected, half_width = forecasts[chosen, here], half[chosen, here] * widen
+    tests = np.array([t for _, t in judged])[chosen, :, here] / widen[:, None]  # (row, test)
     # Novelty is judged on the distance from the slow forecast (the usual level and rhythm),
     # not on the raw value: a growing series sets new highs every week and that is no news.
     away = x - slow[chosen, here]
     away[: rows.of(p.drift_reference, 3)] = np.nan  # the usual level is not known yet
-    record = _record(away, rows, p) if p.record_margin > 0 else np.zeros(n)
+    record = _record(away, rows, p) / widen if p.record_margin > 0 else np.zeros(n)
     tests = np.column_stack([tests, record])
     severity = tests.max(axis=1)
     reason: Any = np.where(severity > 0, np.array(TESTS, dtype=object)[tests.argmax(axis=1)], None)

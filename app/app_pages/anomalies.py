@@ -4,7 +4,7 @@ resolve. SRE's drill-down."""
 
 import streamlit as st
 
-from app import data, figures, findings, triage, ui
+from app import data, figures, findings, sensitivity, triage, ui
 
 PER_SERIES: ui.Scope = {"applies": ("lob", "model"), "why": "anomalies are per LOB and model"}
 
@@ -67,3 +67,5 @@ if detail and picked:
                     st.caption(triage.NO_TEXT)
                 else:
                     ui.table(findings.text(texts), findings.TEXT)
+with ui.panel("Sensitivity learned from triage", "models", **PER_SERIES):
+    sensitivity.show(ctx.w)

@@ -2,8 +2,9 @@
 -- Grain: one row for the whole warehouse. Usage figures are within the reader's LOB scope
 -- ($all_lobs, $allowed_lobs); the rest is bookkeeping with no LOB in it.
 -- An ingest adds ingest_objects rows or moves a watermark, a job writes ingest_runs, the models
--- rewrite their tables and a reader triages an anomaly: each changes `changes` or a count, so
--- every cached frame keyed on this row is recomputed. Each value is a metadata-cheap aggregate.
+-- rewrite their tables and a reader triages an anomaly or reverts a series' sensitivity: each
+-- changes `changes` or a count, so every cached frame keyed on this row is recomputed. Each
+-- value is a metadata-cheap aggregate.
 WITH scoped AS (
     SELECT hour, invocations FROM usage_hourly
     WHERE $all_lobs OR list_contains($allowed_lobs::VARCHAR[], lob)
@@ -23,5 +24,6 @@ SELECT
         (SELECT count(*) FROM cost_allocated),
         (SELECT count(*) FROM cost_reconciliation),
         (SELECT concat_ws('/', max(detected_at), max(status_at), count(*)) FROM anomalies),
-        (SELECT concat_ws('/', max(muted_until), count(*)) FROM anomaly_mutes)
+        (SELECT concat_ws('/', max(muted_until), count(*)) FROM anomaly_mutes),
+        (SELECT concat_ws('/', max(set_at), count(*)) FROM anomaly_series_tuning)
     )                                               AS changes

@@ -60,6 +60,9 @@ LANDED = {
     "0016_create_quota_and_lifecycle.sql": (
         "ea7a4aace4298e0860ee75480278ecc1b57020a8c31744bc15ea9bf3d43f2ca1"
     ),
+    "0017_create_anomaly_tuning.sql": (
+        "9d01190e7b960de419ad9785a5cac83791c5ced0fa70418deccff4cce3792fd4"
+    ),
 }
 
 
