@@ -88,6 +88,7 @@ class TrailLoader:
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, scratch: Path) -> None:
         self.con, self.scratch = con, scratch
         self.sources = list(settings.cloudtrail.event_sources)
+        self.keep_calls = settings.cloudtrail.invocation_events == "keep"
 
     def _parse(self, files: list[Path], create: bool = False) -> None:
         verb = "CREATE OR REPLACE TEMP TABLE ct_parsed AS " if create else "INSERT INTO ct_parsed "
@@ -144,7 +145,8 @@ class TrailLoader:
             names.update(f.record_names or [])
         with transaction(self.con):
             replace_quarantine(self.con, SOURCE, sorted(names), problems)
-            run_script(self.con, "ingest/cloudtrail_upsert")
+            run_script(self.con, "ingest/cloudtrail_upsert",
+                       {"keep_calls": self.keep_calls, "objects": sorted(names)})  # fmt: skip
             # the audit-trail rollup of the batch's time range (changes, not model calls)
             since, until = self.con.execute(
                 "SELECT min(event_time), max(event_time) + INTERVAL 1 MICROSECOND FROM ct_ready"
