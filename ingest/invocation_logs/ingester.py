@@ -299,8 +299,12 @@ class BatchLoader:
         with transaction(self.con):
             replace_quarantine(self.con, SOURCE, [f.source_object for f in files], problems)
             run_script(self.con, "ingest/invocations_upsert")
-            if hours:
-                refresh_hours(self.con, hours)
+            if hours:  # rebuilt by flush_rollups at the end of the run
+                self.con.execute(
+                    "INSERT INTO rollup_pending SELECT DISTINCT unnest(?::TIMESTAMP[]) "
+                    "ON CONFLICT DO NOTHING",
+                    [hours],
+                )
             if self.settings.capture_text:  # opt-in: redacted text, in the same transaction
                 read = [(Path(p), f.source_object) for p, f in files_.items()
                         if p not in self.unread]  # fmt: skip
@@ -368,6 +372,28 @@ def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None
         run_script(con, f"ingest/{rollup}_refresh", {"hours": hours})
 
 
+FLUSH_HOURS = 24  # hours rebuilt per transaction: a busy day's rows, not a backfill's
+
+
+def flush_rollups(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the rollups of every hour batches marked pending, and unmark them.
+
+    Batches only mark the hours they touched (in their own transaction), so an hour a run
+    touches from many batches (one per account/region prefix) is rebuilt once. Each chunk
+    commits with its unmarking: a crash leaves the rest pending for the next run.
+    """
+    rows = con.execute("SELECT hour FROM rollup_pending ORDER BY hour").fetchall()
+    pending = [r[0] for r in rows]
+    for i in range(0, len(pending), FLUSH_HOURS):
+        chunk = pending[i : i + FLUSH_HOURS]
+        with transaction(con):
+            refresh_hours(con, chunk)
+            con.execute(
+                "DELETE FROM rollup_pending WHERE hour IN (SELECT unnest(?::TIMESTAMP[]))",
+                [chunk],
+            )
+
+
 def ingest_zone(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -384,6 +410,7 @@ def ingest_zone(
     landing = open_landing(zone)
     stats = RunStats(zones=[zone.label], unit="invocations")
     cfg = settings.invocation_logs
+    flush_rollups(con)  # what a crashed run left pending
     with (
         tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
         BatchLoader(con, settings, Path(tmp), profiles.client_factory(zone.role_arn)) as loader,
@@ -401,6 +428,7 @@ def ingest_zone(
         if ahead is not None:
             _write(loader, zone, ahead.result(), stats)
             report(progress, stats)
+    flush_rollups(con)
     return stats
 
 
@@ -465,6 +493,7 @@ def ingest_log_group(
         endTime=_ms(end),
         PaginationConfig={"PageSize": page_size} if page_size else {},
     )
+    flush_rollups(con)  # what a crashed run left pending
     with (
         tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
         BatchLoader(con, settings, Path(tmp), profiles.client_factory(group.role_arn)) as loader,
@@ -481,6 +510,7 @@ def ingest_log_group(
                 lines, names = [], []
         _load_events(loader, group, lines, names, Path(tmp), stats, end)
         report(progress, stats)
+    flush_rollups(con)
     return stats
 
 
