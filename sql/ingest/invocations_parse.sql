@@ -1,5 +1,6 @@
 -- Parse Bedrock model invocation log records into typed rows (grain: one record line).
 -- (The caller wraps it: CREATE TEMP TABLE inv_parsed AS … or INSERT INTO inv_parsed ….)
+-- $tolerant is replaced by the literal true or false before it runs (ingester.parse_sql).
 -- $files: local NDJSON paths (gzip or plain). Each line is taken as a JSON document and every
 -- envelope field is read by key in ONE pass (a multi-path extract), so any field order loads,
 -- unknown fields are ignored, and a field of the wrong type is a quarantine reason rather than
