@@ -32,8 +32,9 @@ class Part:
 
 
 class TrailReaders:
-    def __init__(self, sources: list[str], memory_limit: str, n: int = READERS) -> None:
+    def __init__(self, sources: list[str], memory_limit: str, n: int | None = None) -> None:
         self.sources = sources
+        n = n or READERS
         self.db = duckdb.connect(config={"threads": 1, "memory_limit": memory_limit})
         self.cursors = [self.db.cursor() for _ in range(n)]
         self.idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()

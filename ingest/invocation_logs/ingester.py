@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -186,7 +186,7 @@ class BatchLoader:
         settings: Settings,
         scratch: Path,
         bedrock_client: profiles.ClientFactory | None = None,
-        readers: int = READERS,
+        readers: int | None = None,
     ) -> None:
         self.con, self.settings, self.scratch = con, settings, scratch
         prepare(con, settings)
@@ -195,7 +195,7 @@ class BatchLoader:
         self.parsed_files: dict[str, BatchFile] = {}
         self.unread: set[str] = set()  # broken originals, salvaged into files of their own
         self._n = 0
-        self.readers = Readers(self.md_keys, readers, settings.memory_limit)
+        self.readers = Readers(self.md_keys, readers or READERS, settings.memory_limit)
 
     def __enter__(self) -> BatchLoader:
         return self
