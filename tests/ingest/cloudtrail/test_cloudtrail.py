@@ -395,7 +395,9 @@ def test_reloading_a_changed_file_replaces_its_events(warehouse, tmp_path):
     ]
 
 
-CALLS = "SELECT hour, account_id, region, ct_calls, ct_failed_calls FROM ct_calls_hourly ORDER BY ALL"
+CALLS = (
+    "SELECT hour, account_id, region, ct_calls, ct_failed_calls FROM ct_calls_hourly ORDER BY ALL"
+)
 
 
 def calls_estate(root: Path) -> None:
@@ -424,7 +426,7 @@ def test_runtime_calls_are_counted_per_hour_whether_or_not_their_events_are_kept
         "SELECT change_kind, count(*) FROM cloudtrail_events GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     control = [("guardrail", 1), ("logging_config", 1)]
-    assert kinds == sorted(control + [("invocation", 4)] if mode == "keep" else control)
+    assert kinds == sorted([*control, ("invocation", 4)] if mode == "keep" else control)
     # The governance audit trail reads the same either way.
     assert warehouse.execute("SELECT count(*) FROM usage_changes").fetchone() == (2,)
     # Re-reading (a changed file is read again) replaces the counts, never adds to them.
