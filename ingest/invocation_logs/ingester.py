@@ -381,26 +381,40 @@ def refresh_hours(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None
         run_script(con, f"ingest/{rollup}_refresh", {"hours": hours})
 
 
-FLUSH_HOURS = 24  # hours rebuilt per transaction: a busy day's rows, not a backfill's
+FLUSH_ROWS = 1_000_000  # invocations rebuilt per transaction: a busy day's, not a backfill's
 
 
 def flush_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the rollups of every hour batches marked pending, and unmark them.
 
     Batches only mark the hours they touched (in their own transaction), so an hour a run
-    touches from many batches (one per account/region prefix) is rebuilt once. Each chunk
-    commits with its unmarking: a crash leaves the rest pending for the next run.
+    touches from many batches (one per account/region prefix) is rebuilt once. Hours go in
+    chunks of about FLUSH_ROWS invocations (each statement has a fixed cost, so a quiet
+    estate's 90 days go in one chunk, a busy one's a day or so at a time); each chunk commits
+    with its unmarking, so a crash leaves the rest pending for the next run.
     """
-    rows = con.execute("SELECT hour FROM rollup_pending ORDER BY hour").fetchall()
-    pending = [r[0] for r in rows]
-    for i in range(0, len(pending), FLUSH_HOURS):
-        chunk = pending[i : i + FLUSH_HOURS]
-        with transaction(con):
-            refresh_hours(con, chunk)
-            con.execute(
-                "DELETE FROM rollup_pending WHERE hour IN (SELECT unnest(?::TIMESTAMP[]))",
-                [chunk],
-            )
+    rows = con.execute(
+        "SELECT p.hour, count(i.ts) FROM rollup_pending p LEFT JOIN invocations i "
+        "ON i.ts >= p.hour AND i.ts < p.hour + INTERVAL 1 HOUR GROUP BY p.hour ORDER BY p.hour"
+    ).fetchall()
+    chunk: list[datetime] = []
+    size = 0
+    for hour, n in rows:
+        if chunk and size + n > FLUSH_ROWS:
+            _flush(con, chunk)
+            chunk, size = [], 0
+        chunk.append(hour)
+        size += n
+    if chunk:
+        _flush(con, chunk)
+
+
+def _flush(con: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None:
+    with transaction(con):
+        refresh_hours(con, hours)
+        con.execute(
+            "DELETE FROM rollup_pending WHERE hour IN (SELECT unnest(?::TIMESTAMP[]))", [hours]
+        )
 
 
 def ingest_zone(

@@ -64,7 +64,7 @@ LANDED = {
         "b2517436b79690476c18be72dbf4f50c8f7af8548c6465a782da29b34f5f6bec"
     ),
     "0018_create_rollup_pending.sql": (
-        "9efbd0d3453b6b7e327365187b0786d9a7bdc191b19af1294100829de1ea5d79"
+        "460e99c78bf9928d2c1a9aab3d2e482325c700a6d371f7a4e26bf4f9cc4a1765"
     ),
 }
 
