@@ -1,18 +1,19 @@
-"""Figure builders for Spend, Reliability, Anomalies, Governance and Data health: pure
-functions from frames to plotly figures (no Streamlit, no warehouse), sharing charts.py's
-colours, ticks and layout so every page reads the same way.
+"""Every chart of every page: pure functions from frames to plotly figures (no Streamlit, no
+warehouse). They share one day axis, one tick rule and one stacked layout so every page reads
+the same way, and take their colours and short names from app/legend.py.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 import polars as pl
 
-from app import charts
+from app import legend
 from base import format as fmt
 from base.scalars import as_day, as_day_or_none, as_float
 
@@ -24,6 +25,184 @@ BUDGET = "#C0392B"
 CE_COLOR = "#E68310"
 SHADE = "rgba(120,120,120,0.10)"
 Tick = Callable[[float], str]
+
+
+CHART_HEIGHT = 320
+
+MAX_SERIES = 10  # a stacked chart shows this many series at most (the rest as "N others")
+
+
+def spend_per_day(
+    daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
+) -> go.Figure:
+    """Estimated spend per day stacked by LOB (unpriced usage contributes nothing)."""
+    return stacked(
+        daily, "lob", "est_cost_usd", days, colors=colors, kind="bar", tick=fmt.money_tick,
+        hover="$,.2f",
+    )  # fmt: skip
+
+
+def invocations_per_day(
+    daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
+) -> go.Figure:
+    """Invocations per day stacked by model, labelled with short model names."""
+    return stacked(
+        daily, "model", "invocations", days, colors=colors, kind="area", tick=compact_tick,
+        hover=",d", labels=legend.model_labels(daily["model"].unique().to_list()),
+    )  # fmt: skip
+
+
+def tokens_per_day(
+    daily: pl.DataFrame, colors: dict[str, str], days: tuple[date, date]
+) -> go.Figure:
+    """Tokens (input, output and cache) per day stacked by LOB."""
+    return stacked(
+        daily, "lob", "tokens", days, colors=colors, kind="bar", tick=compact_tick, hover=",d"
+    )
+
+
+def compact_tick(value: float) -> str:
+    return fmt.compact(value, trim=True)
+
+
+def day_grid(days: tuple[date, date]) -> pl.DataFrame:
+    return pl.DataFrame({"day": pl.date_range(days[0], days[1], "1d", eager=True)})
+
+
+def stacked(
+    daily: pl.DataFrame,
+    by: str,
+    value: str,
+    days: tuple[date, date],
+    *,
+    colors: dict[str, str],
+    kind: Literal["bar", "area"],
+    tick: Callable[[float], str],
+    hover: str,
+    labels: dict[str, str] | None = None,
+    most: int = MAX_SERIES,
+) -> go.Figure:
+    """One trace per `by` value, biggest total at the bottom of the stack and first in legend.
+
+    Past `most` values the smallest are stacked together as "N others": twenty models make a
+    legend taller than the chart and colours nobody can tell apart.
+    """
+    frame = daily.group_by("day", by).agg(pl.col(value).sum().fill_null(0))
+    order = frame.group_by(by).agg(pl.col(value).sum()).sort([value, by], descending=[True, False])
+    names = order[by].to_list()
+    labels, colors = dict(labels or {}), dict(colors)
+    if len(names) > most:
+        keep, rest = names[: most - 1], names[most - 1 :]
+        others = legend.OTHERS
+        other = pl.when(pl.col(by).is_in(keep)).then(pl.col(by)).otherwise(pl.lit(others))
+        frame = frame.with_columns(other.alias(by)).group_by("day", by).agg(pl.col(value).sum())
+        names, labels[others], colors[others] = (
+            [*keep, others],
+            f"{len(rest)} others",
+            legend.OTHER_COLOR,
+        )
+    colors = legend.distinct(names, colors, legend.palette_of(colors))
+    grid = day_grid(days)
+    fig = go.Figure()
+    for name in names:
+        series = grid.join(frame.filter(pl.col(by) == name), on="day", how="left")
+        y = series[value].fill_null(0).to_list()
+        label = labels.get(name, name)
+        common = {
+            "x": series["day"].to_list(),
+            "y": y,
+            "name": label,
+            "showlegend": True,  # even alone: a filtered chart still names its one series
+            "hovertemplate": f"{label}: %{{y:{hover}}}<extra></extra>",
+        }
+        if kind == "bar":
+            fig.add_trace(go.Bar(marker_color=colors.get(name), **common))
+        else:
+            # An opaque fill: plotly's default half-transparent one washes neighbouring hues
+            # (two browns, two blues) into the same pastel.
+            fig.add_trace(
+                go.Scatter(
+                    mode="lines", stackgroup="one", line={"width": 0.5, "color": colors.get(name)},
+                    fillcolor=colors.get(name), **common,
+                )
+            )  # fmt: skip
+    top = frame.group_by("day").agg(pl.col(value).sum())[value].max() if len(frame) else 0
+    return day_layout(fig, days, as_float(top), tick)
+
+
+def day_layout(
+    fig: go.Figure,
+    days: tuple[date, date],
+    top: float,
+    tick: Callable[[float], str],
+    *,
+    hourly: bool = False,
+) -> go.Figure:
+    """Stacked layout over whole days; `hourly` series run to the last day's end, not its noon."""
+    ticks = nice_ticks(top)
+    fig.update_layout(
+        barmode="stack",
+        bargap=0.2,
+        height=CHART_HEIGHT,
+        margin={"l": 0, "r": 0, "t": 28, "b": 0},
+        hovermode="x unified",
+        # "normal": legend in trace order, biggest first (stacked bars default to reversed).
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "y": 1.0,
+            "yanchor": "bottom",
+            "title": None,
+            "traceorder": "normal",
+        },
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        font={"size": 12},
+    )
+    fig.update_xaxes(
+        range=hour_edges(*days) if hourly else day_edges(*days),
+        tickformat="%d %b",
+        hoverformat="%a %d %b %Y",
+        showgrid=False,
+    )
+    fig.update_yaxes(
+        tickvals=ticks,
+        ticktext=[tick(t) for t in ticks],
+        range=[0, ticks[-1] * 1.02],
+        gridcolor="rgba(128,128,128,0.18)",
+        zeroline=False,
+    )
+    return fig
+
+
+def day_edges(first: date, last: date) -> list[datetime]:
+    """Noon before `first` to noon after `last`: a day's bar is centred on its midnight, so a
+    range from midnight to midnight would cut the first and last bars in half. (Datetimes on
+    purpose: a `date` minus twelve hours is the same date.)"""
+    half = timedelta(hours=12)
+    return [datetime.combine(first, time()) - half, datetime.combine(last, time()) + half]
+
+
+def hour_edges(first: date, last: date) -> list[datetime]:
+    """Midnight of `first` to the midnight after `last`: where hourly points sit."""
+    return [datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time())]
+
+
+def is_hourly(values: pl.Series) -> bool:
+    """True when some x value is not a midnight: a series of hours, not of days."""
+    if values.dtype != pl.Datetime or values.is_empty():
+        return False
+    return bool((values.dt.truncate("1d") != values).any())
+
+
+def nice_ticks(top: float, count: int = 4) -> list[float]:
+    """Round axis ticks from 0 to at least `top`: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    if top <= 0 or math.isnan(top):
+        return [0.0, 1.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return [round(i * step, 12) for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
 def percent_tick(value: float) -> str:
@@ -48,7 +227,7 @@ def spend_stack(
     labels: dict[str, str] | None = None,
 ) -> go.Figure:
     """Spend per day stacked by `by`; days that only have an estimate are shaded and named."""
-    fig = charts.stacked(
+    fig = stacked(
         frame.rename({"cost": "value"}), by, "value", days, colors=colors, kind="bar",
         tick=fmt.money_tick, hover="$,.2f", labels=labels,
     )  # fmt: skip
@@ -91,7 +270,7 @@ def forecast(
     top = forecast_top(frame)
     first = as_day_or_none(frame["day"].min()) or today
     last = as_day_or_none(frame["day"].max()) or today
-    fig = charts.day_layout(fig, (first, last), top, fmt.money_tick)
+    fig = day_layout(fig, (first, last), top, fmt.money_tick)
     fig.add_vline(x=datetime.combine(today, datetime.min.time()).timestamp() * 1000,
                   line={"color": "#888", "width": 1, "dash": "dot"})  # fmt: skip
     return fig
@@ -109,7 +288,7 @@ def clipped(frame: pl.DataFrame, until: date | None) -> tuple[float, float] | No
     if until is not None:
         frame = frame.filter(pl.col("actual").is_not_null() | (pl.col("day") <= until))
     top80, top95 = frame["hi80"].max(), frame["hi95"].max()
-    axis = charts.nice_ticks(forecast_top(frame))[-1] * 1.02
+    axis = nice_ticks(forecast_top(frame))[-1] * 1.02
     if top95 is None or float(top95) <= axis:  # type: ignore[arg-type]
         return None
     return float(top80 or 0.0), float(top95)  # type: ignore[arg-type]
@@ -140,7 +319,7 @@ def month_landing(frame: pl.DataFrame, row: dict[str, Any]) -> go.Figure:
                 hovertemplate=f"{name}: %{{y:$,.0f}}<extra></extra>", opacity=0.5,
             ))  # fmt: skip
     top = max(float(row.get("hi95") or 0), float(row["landing"]), float(row.get("budget") or 0))
-    fig = charts.day_layout(fig, (start, end + timedelta(days=1)), top, fmt.money_tick)
+    fig = day_layout(fig, (start, end + timedelta(days=1)), top, fmt.money_tick)
     if row.get("budget"):
         fig.add_hline(y=row["budget"], line={"color": BUDGET, "width": 1.5, "dash": "dash"},
                       annotation_text=f"Budget {fmt.money(row['budget'])}",
@@ -160,7 +339,7 @@ def reconciliation(frame: pl.DataFrame, days: tuple[date, date]) -> go.Figure:
     fig.add_trace(_line(per_day["day"], per_day["est_cost"], "Estimate", FORECAST, "$,.2f"))
     fig.add_trace(_line(per_day["day"], per_day["billed_cost"], "Bill", INK, "$,.2f"))
     top = max([0.0, *per_day["est_cost"].drop_nulls(), *per_day["billed_cost"].drop_nulls()])
-    return charts.day_layout(fig, days, float(top), fmt.money_tick)
+    return day_layout(fig, days, float(top), fmt.money_tick)
 
 
 # --- time series and bars --------------------------------------------------------------------
@@ -182,15 +361,15 @@ def lines(
     order = frame.group_by(by).agg(pl.col(y).mean()).sort([y, by], descending=[True, False],
                                                            nulls_last=True)  # fmt: skip
     names = order[by].to_list()
-    colors = charts.distinct(names, colors, charts.palette_of(colors))
+    colors = legend.distinct(names, colors, legend.palette_of(colors))
     fig = go.Figure()
     for name in names:
         part = frame.filter(pl.col(by) == name).sort(x)
         label = (labels or {}).get(name, name)
         fig.add_trace(_line(part[x], part[y], label, colors.get(name), hover))
     top = frame[y].max() if len(frame) else 0
-    hourly = len(frame) > 0 and charts.is_hourly(frame[x])
-    return charts.day_layout(fig, days, as_float(top), tick, hourly=hourly)
+    hourly = len(frame) > 0 and is_hourly(frame[x])
+    return day_layout(fig, days, as_float(top), tick, hourly=hourly)
 
 
 def bars(
@@ -224,7 +403,7 @@ def bars(
         if stack:
             color: Any = (colors or {}).get(name)
         else:
-            color = [(colors or {}).get(n, charts.MODEL_PALETTE[0]) for n in order]
+            color = [(colors or {}).get(n, legend.MODEL_PALETTE[0]) for n in order]
         fig.add_trace(go.Bar(
             y=[(labels or {}).get(n, n) for n in order], x=[values.get(n, 0) for n in order],
             orientation="h", name=name, showlegend=stack is not None, marker_color=color,
@@ -232,7 +411,7 @@ def bars(
         ))  # fmt: skip
     if top is None:
         top = as_float(totals[value].max()) if len(totals) else 0.0
-    ticks = charts.nice_ticks(top)
+    ticks = nice_ticks(top)
     fig.update_layout(
         barmode="stack", height=max(220, 28 * len(order) + 80),
         margin={"l": 0, "r": 24, "t": 28, "b": 0}, plot_bgcolor="rgba(0,0,0,0)",
@@ -264,12 +443,12 @@ def quota(frame: pl.DataFrame, colors: dict[str, str], labels: dict[str, str],
         fig.add_trace(_line(part["hour"], part["quota_tpm_max"], labels.get(model, model),
                             colors.get(model), ",.0f"))  # fmt: skip
     top = as_float(usage["quota_tpm_max"].max()) if len(usage) else 0.0
-    hourly = len(frame) > 0 and charts.is_hourly(frame["hour"])
-    fig = charts.day_layout(fig, days, top, charts.compact_tick, hourly=hourly)
-    right = charts.nice_ticks(as_float(throttles["throttles"].max()))
+    hourly = len(frame) > 0 and is_hourly(frame["hour"])
+    fig = day_layout(fig, days, top, compact_tick, hourly=hourly)
+    right = nice_ticks(as_float(throttles["throttles"].max()))
     fig.update_layout(yaxis2={
         "overlaying": "y", "side": "right", "showgrid": False, "title": "throttled calls",
-        "tickvals": right, "ticktext": [charts.compact_tick(t) for t in right],
+        "tickvals": right, "ticktext": [compact_tick(t) for t in right],
         "range": [0, right[-1] * 1.02],
     })  # fmt: skip
     return fig
@@ -287,7 +466,7 @@ def coverage(frame: pl.DataFrame, days: tuple[date, date]) -> go.Figure:
     ).filter(pl.col("cw_invocations") > 0)
     # A handful of account/region lines: Tableau's ten hues tell a few apart better than the
     # model palette's twenty (which places two blues and two greens side by side here).
-    colors = charts.color_map(frame["where"].unique().to_list(), charts.LOB_PALETTE)
+    colors = legend.color_map(frame["where"].unique().to_list(), legend.LOB_PALETTE)
     fig = lines(frame, "day", "share", "where", colors, days, tick=percent_tick, hover=".1%")
     fig.update_yaxes(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0],
                      ticktext=["0%", "25%", "50%", "75%", "100%"])  # fmt: skip
@@ -311,9 +490,9 @@ def anomaly_band(
     fig.add_vrect(x0=anomaly["start_ts"], x1=end, fillcolor="rgba(192,57,43,0.12)", line_width=0,
                   annotation_text="anomaly", annotation_position="top left")  # fmt: skip
     top = max([0.0, *band["upper"].drop_nulls(), *band["actual"].drop_nulls()])
-    ticks = charts.nice_ticks(float(top))
+    ticks = nice_ticks(float(top))
     fig.update_layout(
-        height=charts.CHART_HEIGHT, margin={"l": 0, "r": 0, "t": 28, "b": 0},
+        height=CHART_HEIGHT, margin={"l": 0, "r": 0, "t": 28, "b": 0},
         hovermode="x unified", plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "title": None},
     )  # fmt: skip
@@ -351,7 +530,7 @@ def _band(fig: go.Figure, x: list, lo: list, hi: list, color: str, name: str) ->
 
 
 def _shade(fig: go.Figure, first: date, last: date, text: str) -> None:
-    x0, x1 = charts.day_edges(first, last)
+    x0, x1 = day_edges(first, last)
     fig.add_vrect(x0=x0, x1=x1, fillcolor=SHADE, line_width=0,
                   annotation_text=text, annotation_position="top left",
                   annotation_font={"size": 11, "color": "#666"})  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from app import charts
+from app import legend
 from app.tables import Config, col, count, in_seconds, pct, secs, short_models
 from base import format as fmt
 
@@ -57,7 +57,7 @@ def off_by(expected: float | None, actual: float | None) -> str:
 
 
 def anomaly_label(row: dict[str, Any]) -> str:
-    model = charts.model_label(row["model"]) if row.get("model") else "all models"
+    model = legend.model_label(row["model"]) if row.get("model") else "all models"
     who = row.get("lob") or "all LOBs"
     when = fmt.hour(row["peak_ts"])
     return f"{row['severity'].upper()} · {metric_label(row['metric'])} · {who} · {model} · {when}"
@@ -96,7 +96,7 @@ def feed(frame: pl.DataFrame) -> pl.DataFrame:
             "Severity": SEVERITY.get(r["severity"], r["severity"]),
             "Status": r["status"] + (" (series muted)" if muted else ""),
             "Metric": metric_label(r["metric"]), "LOB": r["lob"] or "—",
-            "Model": charts.model_label(r["model"]) if r["model"] else "—",
+            "Model": legend.model_label(r["model"]) if r["model"] else "—",
             "Started": r["start_ts"], "Ended": r["end_ts"],
             "Expected": metric_value(r["metric"], r["expected"]),
             "Actual": metric_value(r["metric"], r["actual"]),

@@ -200,3 +200,19 @@ def quota(cloudwatch: pl.DataFrame) -> pl.DataFrame:
 
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def daily_totals(daily: pl.DataFrame, days: tuple[date, date]) -> pl.DataFrame:
+    """Spend, invocations and tokens per day over the whole period (0 where none)."""
+    grid = pl.DataFrame({"day": pl.date_range(days[0], days[1], "1d", eager=True)})
+    totals = daily.group_by("day").agg(
+        pl.col("est_cost_usd").sum(), pl.col("invocations").sum(), pl.col("tokens").sum()
+    )
+    return grid.join(totals, on="day", how="left").fill_null(0).sort("day")
+
+
+def unpriced_models(daily: pl.DataFrame) -> dict[str, int]:
+    """Models with unpriced invocations in the frame, and how many, by model name."""
+    found = daily.group_by("model").agg(pl.col("unpriced_invocations").sum())
+    found = found.filter(pl.col("unpriced_invocations") > 0).sort("model")
+    return dict(zip(found["model"], found["unpriced_invocations"], strict=True))

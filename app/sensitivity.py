@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app import charts, data, findings, triage, ui
+from app import data, findings, legend, triage, ui
 from app.tables import Config, col
 from app.view import Window
 from base import format as fmt
@@ -31,7 +31,7 @@ NONE_YET = (
 
 
 def series_label(r: dict[str, Any]) -> str:
-    model = charts.model_label(r["model"]) if r.get("model") else "all models"
+    model = legend.model_label(r["model"]) if r.get("model") else "all models"
     return f"{findings.metric_label(r['metric'])} · {r.get('lob') or 'all LOBs'} · {model}"
 
 

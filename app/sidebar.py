@@ -13,7 +13,7 @@ from typing import Literal
 
 import streamlit as st
 
-from app import charts, data, view
+from app import data, legend, view
 from app.context import CONTEXT, Context
 from base.errors import LensError
 
@@ -60,8 +60,8 @@ def render() -> Context:
         version=version,
         w=view.window(filters, version),
         sources={} if version.empty else _sources(version),
-        lob_colors=charts.lob_colors(options["lob"]),
-        model_colors=charts.model_colors(options["model"]),
+        lob_colors=legend.lob_colors(options["lob"]),
+        model_colors=legend.model_colors(options["model"]),
     )
     st.session_state[CONTEXT] = context
     return context

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app import charts, kpis, reduce
+from app import kpis, legend, reduce
 from base import format as fmt
 
 Config = dict[str, Any]
@@ -50,7 +50,7 @@ def busiest(frame: pl.DataFrame, key: str, weight: str, top: int = 10) -> list[s
 
 
 def short_models(frame: pl.DataFrame, column: str = "model") -> pl.Expr:
-    labels = charts.model_labels(frame[column].drop_nulls().unique().to_list())
+    labels = legend.model_labels(frame[column].drop_nulls().unique().to_list())
     return pl.col(column).replace_strict(labels, default=pl.col(column))
 
 
@@ -432,3 +432,28 @@ def reserved(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("calls").alias("Calls"), pl.col("mean_use").alias("Mean use"),
         pl.col("peak_use").alias("Peak use"),
     )  # fmt: skip
+
+
+def lob_table(lobs: pl.DataFrame, compare: bool = True) -> pl.DataFrame:
+    """The per-LOB table as displayed: change and share in percent, short model names; no
+    change where the previous span is no baseline (`compare` False)."""
+    if not compare:
+        lobs = lobs.with_columns(pl.lit(None, pl.Float64).alias("prev_est_cost_usd"))
+    labels = legend.model_labels(lobs["top_model"].drop_nulls().to_list())
+    change = (pl.col("est_cost_usd") / pl.col("prev_est_cost_usd") - 1) * 100
+    status = pl.col("budget_status")
+    return lobs.select(
+        pl.col("lob").alias("LOB"),
+        pl.col("est_cost_usd").alias("Est. spend"),
+        pl.col("daily_cost").alias("Spend per day"),
+        pl.when(pl.col("prev_est_cost_usd") > 0).then(change).alias("vs previous"),
+        (pl.col("cost_share") * 100).alias("Share of spend"),
+        status.replace_strict(kpis.BUDGET_STATUS, default=status).alias("Budget status"),
+        pl.col("month_landing").alias("Month landing"),
+        pl.col("month_budget").alias("Budget"),
+        (pl.col("p_exceed") * 100).alias("P(over budget)"),
+        pl.col("invocations").alias("Invocations"),
+        pl.col("tokens").alias("Tokens"),
+        pl.col("top_model").replace(labels).alias("Top model"),
+        pl.col("unpriced_invocations").alias("Unpriced invocations"),
+    )

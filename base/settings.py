@@ -85,6 +85,13 @@ class CloudTrail(Strict):
     requests_per_second: float = Field(
         2.0, gt=0, le=2.0, description="LookupEvents rate per account and region"
     )
+    # A trail has one event per model call; the invocation logs already hold the calls. The
+    # per-hour counts (cloudtrail_calls_hourly) are kept either way.
+    invocation_events: Literal["keep", "count"] = Field(
+        "keep",
+        description="Runtime calls (InvokeModel, Converse…): 'keep' stores each event, "
+        "'count' only counts them per hour (configuration and access events are kept)",
+    )
     batch_files: int = Field(500, ge=1, le=100_000)
     batch_mb: int = Field(128, ge=1, le=4096)
 

@@ -110,11 +110,13 @@ def progress_line(name: str) -> Iterator[Callable[[str], None]]:
     if not sys.stderr.isatty():
         yield _echo
         return
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn(f"[bold]{name}"), BarColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))  # fmt: skip
-    with Progress(*columns, transient=True, console=None) as bar:
+    # On stderr, the stream tested above: stdout stays the summary alone (it may be piped).
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("listing…", total=None)
         yield lambda msg: bar.update(task, description=msg)
 

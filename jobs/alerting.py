@@ -113,7 +113,7 @@ def anomaly_alerts(
         FROM anomalies a
         LEFT JOIN anomaly_mutes m ON m.series_key = a.series_key AND m.muted_until > $now
         WHERE a.status = 'open' AND a.severity = ANY($wanted) AND m.series_key IS NULL
-        ORDER BY a.start_ts""",
+        ORDER BY a.start_ts, a.anomaly_id""",  # ties in one order: a re-run reads the same
         {"now": now, "wanted": wanted},
     ).fetchall()
     from base import format as fmt  # pure: how the pages name a metric and show its values

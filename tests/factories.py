@@ -256,9 +256,13 @@ def land(root: Path, records: list[Any], ts: datetime | None = None, **key_args:
     return write_object(root, log_key(ts, **key_args), ndjson_gz(records))
 
 
-def auth_secrets(folder: Path, issuer: str, app_port: int, **overrides: Any) -> Path:
+def auth_secrets(
+    folder: Path, issuer: str, app_port: int, *, names: tuple[str, ...] = (), **overrides: Any
+) -> Path:
     """A `.streamlit/secrets.toml` with a working [auth] for the provider at `issuer` and an app
-    on 127.0.0.1:`app_port` (mode 600, as the README asks); keys overridden or (None) left out."""
+    on 127.0.0.1:`app_port` (mode 600, as the README asks); keys overridden or (None) left out.
+    With `names`, the provider's keys go into a named [auth.<name>] table per name (as an
+    organisation with Okta and Entra writes it) instead of [auth] itself."""
     keys: dict[str, Any] = {
         "redirect_uri": f"http://127.0.0.1:{app_port}/oauth2callback",
         "cookie_secret": "a-long-random-string-only-the-server-knows-0123456789",
@@ -266,11 +270,18 @@ def auth_secrets(folder: Path, issuer: str, app_port: int, **overrides: Any) -> 
         "client_secret": "genai-lens-client-secret",
         "server_metadata_url": f"{issuer}/.well-known/openid-configuration",
     } | overrides
-    lines = [f"{k} = {json.dumps(v)}" for k, v in keys.items() if v is not None]
+    shared = {k: v for k, v in keys.items() if k in ("redirect_uri", "cookie_secret") or not names}
+    client = {k: v for k, v in keys.items() if k not in shared}
+    scope = 'client_kwargs = { scope = "openid profile email" }\n'
+
+    def table(header: str, values: dict[str, Any]) -> str:
+        lines = [f"{k} = {json.dumps(v)}" for k, v in values.items() if v is not None]
+        return f"[{header}]\n" + "\n".join(lines) + "\n"
+
+    text = table("auth", shared) + ("" if names else scope)
+    text += "".join(table(f"auth.{name}", client) + scope for name in names)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "secrets.toml"
-    path.write_text(
-        "[auth]\n" + "\n".join(lines) + '\nclient_kwargs = { scope = "openid profile email" }\n'
-    )
+    path.write_text(text)
     path.chmod(0o600)
     return path

@@ -1,7 +1,8 @@
 """The server under load: the scheduler writes every few seconds while a browser loads every
 page again and again for minutes. Zero errors, zero lock messages, and the data moves.
 
-GENAI_LENS_LOAD_SECONDS sets how long the browsers keep loading (default 180),
+GENAI_LENS_LOAD_SECONDS sets how long the browsers keep loading (default 75: two models runs
+and a dozen ingests of every source; set 600 or more for a soak),
 GENAI_LENS_LOAD_CLIENTS how many load at once (default 1).
 """
 
@@ -31,7 +32,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--disable-background-networking", "--disable-component-update"]  # fmt: skip
 PAGES = ("overview", "spend", "reliability", "anomalies", "governance", "data-health")
-SECONDS = float(os.environ.get("GENAI_LENS_LOAD_SECONDS", "180"))
+SECONDS = float(os.environ.get("GENAI_LENS_LOAD_SECONDS", "75"))
 CLIENTS = int(os.environ.get("GENAI_LENS_LOAD_CLIENTS", "1"))  # browsers loading at once
 # What DuckDB says when a second writer meets the file, and our own wording of it.
 LOCKED = re.compile(r"conflicting lock|could not set lock|database is locked|in use by", re.I)

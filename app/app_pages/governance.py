@@ -4,7 +4,7 @@ logging off? Risk and compliance's page."""
 import polars as pl
 import streamlit as st
 
-from app import charts, data, figures, findings, tiles, ui
+from app import data, figures, findings, legend, tiles, ui
 
 TRAIL: ui.Scope = {"applies": ("lob", "region", "account"), "why": "changes are made by principals"}
 CW: ui.Scope = {
@@ -24,9 +24,9 @@ with ui.panel("Guardrail interventions per day, by LOB", "logs"):
     if daily["guardrail_interventions"].sum() == 0:
         ui.nothing("guardrail interventions", ctx)
     else:
-        st.plotly_chart(charts.stacked(daily, "lob", "guardrail_interventions", days,
+        st.plotly_chart(figures.stacked(daily, "lob", "guardrail_interventions", days,
                                        colors=ctx.lob_colors, kind="bar",
-                                       tick=charts.compact_tick, hover=",d"))  # fmt: skip
+                                       tick=figures.compact_tick, hover=",d"))  # fmt: skip
 
 left, right = st.columns(2)
 with ui.panel("Guardrail coverage by LOB", "logs", where=left):
@@ -38,9 +38,9 @@ with ui.panel("Interventions by policy type", "logs", where=right):
     if policies.is_empty():
         ui.nothing("guardrail interventions", ctx)
     else:
-        colors = charts.color_map(policies["policy"].unique().to_list(), charts.MODEL_PALETTE)
-        per_day = charts.stacked(policies, "policy", "interventions", days, colors=colors,
-                                 kind="bar", tick=charts.compact_tick, hover=",d")  # fmt: skip
+        colors = legend.color_map(policies["policy"].unique().to_list(), legend.MODEL_PALETTE)
+        per_day = figures.stacked(policies, "policy", "interventions", days, colors=colors,
+                                 kind="bar", tick=figures.compact_tick, hover=",d")  # fmt: skip
         st.plotly_chart(per_day)
 with ui.panel("Guardrails per application", "logs"):
     ui.table(findings.interventions(daily), findings.INTERVENTIONS)

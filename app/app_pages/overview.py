@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import charts, data, kpis, ui, view
+from app import data, figures, kpis, reduce, tables, ui, view
 from base import format as fmt
 
 # Short headers and widths (px) so all thirteen columns fit the page at 1,500 px, the sparkline
@@ -51,7 +51,7 @@ compare = ui.holds_since(w, w.prev_start)  # a partly loaded span is no baseline
 prev = prev if compare else dict.fromkeys(prev)
 if not ui.holds_since(w, view.month_to_date(w.version)["prev_mtd_start"]):
     month = month | {"prev_mtd_cost": None}
-trend = charts.daily_totals(daily, days).to_dict(as_series=False)
+trend = reduce.daily_totals(daily, days).to_dict(as_series=False)
 spend, invocations, tokens, active, errors, guarded, unattributed, unpriced_tile = kpis.kpi_tiles(
     cur, prev, trend
 )
@@ -59,7 +59,7 @@ month_tiles = kpis.month_tiles(month, f"{view.today():%B}", ctx.version.last_hou
 ui.tiles([spend, *month_tiles, unattributed])  # on budget?
 ui.tiles([invocations, tokens, active, unpriced_tile])  # is adoption growing?
 ui.tiles([kpis.latency_tile(cur, prev), errors, guarded, None])  # is it safe and healthy?
-unpriced = charts.unpriced_models(daily)
+unpriced = reduce.unpriced_models(daily)
 if unpriced:
     st.warning(kpis.unpriced_note(sum(unpriced.values()), list(unpriced)), icon=":material/sell:")
 if not month["series"]:
@@ -67,14 +67,14 @@ if not month["series"]:
 st.caption(ui.caption(ctx, "estimate"))
 
 with ui.panel("Estimated spend per day, by LOB", "estimate"):
-    st.plotly_chart(charts.spend_per_day(daily, ctx.lob_colors, days))
+    st.plotly_chart(figures.spend_per_day(daily, ctx.lob_colors, days))
 left, right = st.columns(2)
 with ui.panel("Invocations per day, by model", "logs", where=left):
-    st.plotly_chart(charts.invocations_per_day(daily, ctx.model_colors, days))
+    st.plotly_chart(figures.invocations_per_day(daily, ctx.model_colors, days))
 with ui.panel("Tokens per day, by LOB", "logs", where=right):
-    st.plotly_chart(charts.tokens_per_day(daily, ctx.lob_colors, days))
+    st.plotly_chart(figures.tokens_per_day(daily, ctx.lob_colors, days))
 with ui.panel("Lines of business", "estimate"):
-    table = charts.lob_table(data.lobs(w), compare)
+    table = tables.lob_table(data.lobs(w), compare)
     ui.table(table, TABLE)
     if table["Month landing"].null_count() == len(table):
         st.caption(f"Budget status: {ui.NO_MODELS}")

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from app import charts, data, figures, tables, tiles, ui
+from app import data, figures, legend, tables, tiles, ui
 
 CW: ui.Scope = {
     "applies": ("model", "region", "account"),
@@ -36,7 +36,7 @@ with ui.panel("Latency by model", "metrics", **CW):
         st.plotly_chart(figures.lines(
             trend.filter(pl.col("model").is_in(busiest)), "ts", pct or "p99", "model",
             ctx.model_colors, days, tick=figures.latency_tick, hover=",.0f",
-            labels=charts.model_labels(busiest),
+            labels=legend.model_labels(busiest),
         ))  # fmt: skip
         if len(busiest) < latency["model"].n_unique():
             st.caption(f"The {len(busiest)} busiest models; pick models in the sidebar for others.")
@@ -79,16 +79,16 @@ with ui.panel("Errors and throttles", "logs"):
     if errors.is_empty():
         ui.nothing("failed invocations", ctx)
     else:
-        codes = charts.error_colors(errors["error_code"].unique().to_list())
+        codes = legend.error_colors(errors["error_code"].unique().to_list())
         left, right = st.columns([3, 2])
         left.markdown("**Failed invocations per day, by error code**")
-        per_day = charts.stacked(errors, "error_code", "errors", days, colors=codes, kind="bar",
-                                 tick=charts.compact_tick, hover=",d")  # fmt: skip
+        per_day = figures.stacked(errors, "error_code", "errors", days, colors=codes, kind="bar",
+                                 tick=figures.compact_tick, hover=",d")  # fmt: skip
         left.plotly_chart(per_day)
         by = right.segmented_control("By", ["Model", "LOB"], default="Model", key="errors_by")
         column = "lob" if by == "LOB" else "model"
-        labels = charts.model_labels(errors["model"].unique().to_list())
-        right.plotly_chart(figures.bars(errors, column, "errors", tick=charts.compact_tick,
+        labels = legend.model_labels(errors["model"].unique().to_list())
+        right.plotly_chart(figures.bars(errors, column, "errors", tick=figures.compact_tick,
                                         hover=",d", colors=codes, stack="error_code",
                                         labels=labels if column == "model" else None))  # fmt: skip
     st.markdown("**Most failing applications** (error rate, at least 50 calls)")
@@ -101,5 +101,5 @@ with ui.panel("Throttle pressure against quota", "metrics", **CW):
         ui.nothing("EstimatedTPMQuotaUsage points", ctx, tiles.quota_hint(ctx, quota, loaded))
     else:
         st.caption(tiles.QUOTA_NOTE)
-        labels = charts.model_labels(quota["model"].unique().to_list())
+        labels = legend.model_labels(quota["model"].unique().to_list())
         st.plotly_chart(figures.quota(quota, ctx.model_colors, labels, days))

@@ -6,7 +6,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from app import access, charts, data, figures, tables, tiles, ui, view
+from app import access, data, figures, legend, tables, tiles, ui, view
 from base import format as fmt
 from models import focus
 
@@ -30,9 +30,9 @@ with ui.panel("Spend per day", "allocation"):
     split = st.segmented_control("Split by", list(SPLITS), default="LOB", key="split",
                                  bind="query-params")  # fmt: skip
     by = SPLITS[split or "LOB"]
-    kinds = charts.color_map(spend["token_kind"].unique().to_list(), charts.MODEL_PALETTE)
+    kinds = legend.color_map(spend["token_kind"].unique().to_list(), legend.MODEL_PALETTE)
     colors = {"lob": ctx.lob_colors, "model": ctx.model_colors}.get(by, kinds)
-    labels = charts.model_labels(spend["model"].unique().to_list()) if by == "model" else None
+    labels = legend.model_labels(spend["model"].unique().to_list()) if by == "model" else None
     st.plotly_chart(figures.spend_stack(spend, by, colors, days, labels))
 
 forecast, landing = data.forecast(w), data.landing(w)

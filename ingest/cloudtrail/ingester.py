@@ -14,12 +14,14 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeGuard
 
 import duckdb
+import pyarrow as pa
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from base.clock import utcnow
@@ -28,10 +30,10 @@ from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
 from ingest import aws
 from ingest.batches import prefix_batches, run_sources
+from ingest.cloudtrail.readers import Part, TrailReaders
 from ingest.landing import LandingObject, open_landing
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
-    DATA_ERRORS,
     advance_watermark,
     record_objects,
     replace_quarantine,
@@ -83,46 +85,63 @@ class TokenBucket:
 
 
 class TrailLoader:
-    """Loads batches of local trail files into cloudtrail_events, one transaction each."""
+    """Loads batches of local trail files into cloudtrail_events, one transaction each.
+
+    Files are parsed by TrailReaders (every core, off the warehouse); the rows are copied into
+    ct_parsed on the warehouse connection, where the batch is written."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, scratch: Path) -> None:
         self.con, self.scratch = con, scratch
         self.sources = list(settings.cloudtrail.event_sources)
+        self.keep_calls = settings.cloudtrail.invocation_events == "keep"
+        self.readers = TrailReaders(self.sources, settings.memory_limit)
 
-    def _parse(self, files: list[Path], create: bool = False) -> None:
-        verb = "CREATE OR REPLACE TEMP TABLE ct_parsed AS " if create else "INSERT INTO ct_parsed "
-        self.con.execute(
-            verb + sql("ingest/cloudtrail_parse"),
-            {"files": [str(f) for f in files], "sources": self.sources},
-        )
+    def __enter__(self) -> TrailLoader:
+        return self
 
-    def parse(self, files: list[TrailFile]) -> list[Problem]:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.readers.close(abandon=kind is not None)
+
+    def read(self, files: list[TrailFile]) -> list[Future[Part]]:
+        """Start parsing a batch in the background; pass the result to `load`."""
+        return self.readers.start([f.local for f in files])
+
+    def parse(
+        self, files: list[TrailFile], parts: list[Future[Part]] | None = None
+    ) -> list[Problem]:
         """Fill ct_parsed; return quarantine entries for files DuckDB could not read."""
         empty = self.scratch / "empty.json"
         empty.write_text('{"Records":[]}')
-        self._parse([empty], create=True)  # the table's shape, whatever follows fails
-        try:
-            self._parse([f.local for f in files])
-            return []
-        except DATA_ERRORS:
-            pass
+        self.con.execute(  # the table's shape, whatever follows fails
+            "CREATE OR REPLACE TEMP TABLE ct_parsed AS " + sql("ingest/cloudtrail_parse"),
+            {"files": [str(empty)], "sources": self.sources},
+        )
+        by_path = {f.local: f for f in files}
         problems: list[Problem] = []
-        for f in files:
-            try:
-                self._parse([f.local])
-            except DATA_ERRORS as exc:
-                problems.append((f.source_object, 0, diagnose(f.local, exc)))
+        for part in parts if parts is not None else self.read(files):
+            got = part.result()
+            if got.table is not None:
+                self._fill(got.table)
+            problems += [(by_path[p].source_object, 0, diagnose(p, exc)) for p, exc in got.failed]
         return problems
+
+    def _fill(self, table: pa.Table) -> None:
+        self.con.register("ct_read", table)
+        try:
+            self.con.execute("INSERT INTO ct_parsed BY NAME SELECT * FROM ct_read")
+        finally:
+            self.con.unregister("ct_read")
 
     def load(
         self,
         files: list[TrailFile],
         bookkeeping: Callable[[], None] | None = None,
         problems: list[Problem] | None = None,
+        parts: list[Future[Part]] | None = None,
     ) -> tuple[int, int]:
-        """Parse, dedupe and upsert one batch (plus problems found earlier); returns
-        (events loaded, quarantined)."""
-        problems = (problems or []) + self.parse(files)
+        """Parse (or take what `read` parsed), dedupe and upsert one batch (plus problems
+        found earlier); returns (events loaded, quarantined)."""
+        problems = (problems or []) + self.parse(files, parts)
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE ct_objects "
             "(local_file VARCHAR, source_object VARCHAR, record_names VARCHAR[])"
@@ -144,7 +163,8 @@ class TrailLoader:
             names.update(f.record_names or [])
         with transaction(self.con):
             replace_quarantine(self.con, SOURCE, sorted(names), problems)
-            run_script(self.con, "ingest/cloudtrail_upsert")
+            run_script(self.con, "ingest/cloudtrail_upsert",
+                       {"keep_calls": self.keep_calls, "objects": sorted(names)})  # fmt: skip
             # the audit-trail rollup of the batch's time range (changes, not model calls)
             since, until = self.con.execute(
                 "SELECT min(event_time), max(event_time) + INTERVAL 1 MICROSECOND FROM ct_ready"
@@ -195,39 +215,59 @@ def ingest_zone(
     landing = open_landing(zone)
     stats = RunStats(zones=[zone.label], unit="events")
     cfg = settings.cloudtrail
-    with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
-        loader = TrailLoader(con, settings, Path(tmp))
+    with (
+        tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
+        TrailLoader(con, settings, Path(tmp)) as loader,
+        ThreadPoolExecutor(1, thread_name_prefix="genai-lens-fetch") as fetcher,
+    ):
         batches = prefix_batches(con, landing, zone, source=SOURCE, service=SERVICE, limits=cfg,
                                  stats=stats, since=since, until=until, hourly=False)  # fmt: skip
+        # Batch N+1 is fetched and parsed while batch N is written; batches commit in order.
+        ahead: Future[Fetched] | None = None
         for wm_zone, batch in batches:
-            _load_objects(loader, landing, zone, wm_zone, batch, stats)
+            nxt = fetcher.submit(_fetch, loader, landing, wm_zone, batch)
+            if ahead is not None:
+                _write(loader, zone, ahead.result(), stats)
+                report(progress, stats)
+            ahead = nxt
+        if ahead is not None:
+            _write(loader, zone, ahead.result(), stats)
             report(progress, stats)
     return stats
 
 
-def _load_objects(
-    loader: TrailLoader,
-    landing: Any,
-    zone: LandingZone,
-    wm_zone: str,
-    batch: list[LandingObject],
-    stats: RunStats,
-) -> None:
+@dataclass
+class Fetched:
+    """A batch of trail objects: those still there, copied locally and being parsed."""
+
+    wm_zone: str
+    present: list[LandingObject]
+    missing: int
+    folder: Path
+    files: list[TrailFile]
+    parts: list[Future[Part]]
+
+
+def _fetch(loader: TrailLoader, landing: Any, wm_zone: str, batch: list[LandingObject]) -> Fetched:
     folder = Path(tempfile.mkdtemp(dir=loader.scratch))
     fetched = landing.fetch(batch, folder)
     present = [o for o in batch if o.uri in fetched]
-    stats.missing += len(batch) - len(present)
-    con = loader.con
+    files = [TrailFile(fetched[o.uri], o.uri) for o in present]
+    return Fetched(wm_zone, present, len(batch) - len(present), folder, files, loader.read(files))
+
+
+def _write(loader: TrailLoader, zone: LandingZone, batch: Fetched, stats: RunStats) -> None:
+    stats.missing += batch.missing
+    con, present = loader.con, batch.present
 
     def bookkeeping() -> None:
         record_objects(con, SOURCE, zone.label, present, "ct_ready")
-        advance_watermark(con, SOURCE, wm_zone, max(o.hour for o in present))
+        advance_watermark(con, SOURCE, batch.wm_zone, max(o.hour for o in present))
 
     if present:
-        files = [TrailFile(fetched[o.uri], o.uri) for o in present]
-        records, quarantined = loader.load(files, bookkeeping)
-        stats.add_batch(records, quarantined, len(files))
-    shutil.rmtree(folder, ignore_errors=True)
+        records, quarantined = loader.load(batch.files, bookkeeping, parts=batch.parts)
+        stats.add_batch(records, quarantined, len(batch.files))
+    shutil.rmtree(batch.folder, ignore_errors=True)
 
 
 def lookup(
@@ -256,8 +296,10 @@ def lookup(
     hook, uid = "provide-client-params.cloudtrail.LookupEvents", f"genai-lens-{id(bucket)}"
     client.meta.events.register(hook, bucket.on_request, unique_id=uid)
     try:
-        with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
-            loader = TrailLoader(con, settings, Path(tmp))
+        with (
+            tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
+            TrailLoader(con, settings, Path(tmp)) as loader,
+        ):
             events: list[tuple[str, str]] = []  # (record name, CloudTrailEvent JSON)
             bad: list[Problem] = []
             for src in cfg.event_sources:

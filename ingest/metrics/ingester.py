@@ -139,23 +139,39 @@ def _parse_stream(
     con.execute("CREATE OR REPLACE TEMP TABLE ms_files (local_file VARCHAR, source_object VARCHAR)")
     insert_rows(con, "ms_files", {"local_file": list(files), "source_object": list(files.values())})
     problems: list[Problem] = []
-    good = list(files)
-    try:
-        run_script(con, "ingest/metrics_stream_parse", {"files": good or [_empty(scratch)]})
-    except DATA_ERRORS:
-        good = []
-        for f in files:
-            try:
-                con.execute("SELECT count(*) FROM read_text(?)", [f])
-                good.append(f)
-            except DATA_ERRORS as exc:
-                problems.append((files[f], 0, f"unreadable object: {exc}"))
-        run_script(con, "ingest/metrics_stream_parse", {"files": good or [_empty(scratch)]})
+    if not (files and _strict(con, list(files))):
+        good = list(files)
+        try:
+            run_script(con, "ingest/metrics_stream_parse", {"files": good or [_empty(scratch)]})
+        except DATA_ERRORS:
+            good = []
+            for f in files:
+                try:
+                    con.execute("SELECT count(*) FROM read_text(?)", [f])
+                    good.append(f)
+                except DATA_ERRORS as exc:
+                    problems.append((files[f], 0, f"unreadable object: {exc}"))
+            run_script(con, "ingest/metrics_stream_parse", {"files": good or [_empty(scratch)]})
+    run_script(con, "ingest/metrics_stream_ready")
     rows = con.execute(
         "SELECT f.source_object, l.line, l.reason FROM ms_lines l JOIN ms_files f "
         "USING (local_file) WHERE l.reason IS NOT NULL ORDER BY ALL"
     ).fetchall()
     return problems + [(r[0], int(r[1]), r[2]) for r in rows]
+
+
+def _strict(con: duckdb.DuckDBPyConnection, files: list[str]) -> bool:
+    """Fill ms_lines the fast way; False when the batch needs the tolerant read: a line to
+    quarantine, or a point a file repeats (the tolerant read keeps its later line)."""
+    try:
+        run_script(con, "ingest/metrics_stream_strict", {"files": files})
+    except DATA_ERRORS:
+        return False
+    repeated = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM ms_lines GROUP BY local_file, account_id, region, "
+        "namespace, metric_name, dimensions, ts HAVING count(*) > 1)"
+    ).fetchone()
+    return not (repeated and repeated[0])
 
 
 def _empty(scratch: Path) -> str:

@@ -25,10 +25,13 @@ WITH files AS (
             '$.sourceIPAddress', '$.userAgent', '$.awsRegion', '$.recipientAccountId',
             '$.requestID', '$.errorCode', '$.errorMessage', '$.requestParameters.modelId',
             '$.requestParameters.guardrailIdentifier', '$.requestParameters.guardrailId',
-            '$.responseElements.guardrailId']) AS f
+            '$.responseElements.guardrailId']) AS f,
+        -- The three objects kept whole, in one more parse of the record (not one per field).
+        json_extract(rec, ['$.requestParameters', '$.responseElements',
+                           '$.additionalEventData']) AS objs
     FROM flat
 ), typed AS (
-    SELECT local_file, idx, rec, f,
+    SELECT local_file, idx, f, objs,
         trim(f[2]) AS t,
         -- Lenient time: 'T' or ' ', any number of fractional digits (DuckDB keeps
         -- microseconds), 'Z' or an offset; no zone at all means UTC.
@@ -75,12 +78,10 @@ SELECT
     -- guardrailIdentifier may be an ARN (…:guardrail/<id>); keep the id.
     nullif(coalesce(regexp_extract(f[20], ':guardrail/([^/:]+)', 1), ''), '') AS gr_from_arn,
     coalesce(gr_from_arn, f[20], f[21], f[22]) AS guardrail_id,
-    CASE WHEN json_type(rec, '$.requestParameters') <> 'NULL' THEN json_extract(rec, '$.requestParameters') END
-        AS request_parameters,
-    CASE WHEN json_type(rec, '$.responseElements') <> 'NULL' THEN json_extract(rec, '$.responseElements') END
-        AS response_elements,
-    CASE WHEN json_type(rec, '$.additionalEventData') <> 'NULL' THEN json_extract(rec, '$.additionalEventData') END
-        AS additional_event_data
+    -- A JSON null is no value (NULL), as an absent key is.
+    CASE WHEN objs[1]::VARCHAR <> 'null' THEN objs[1] END AS request_parameters,
+    CASE WHEN objs[2]::VARCHAR <> 'null' THEN objs[2] END AS response_elements,
+    CASE WHEN objs[3]::VARCHAR <> 'null' THEN objs[3] END AS additional_event_data
 FROM typed
 WHERE f[3] IS NULL OR f[3] IN (SELECT unnest($sources::VARCHAR[]))
 UNION ALL BY NAME

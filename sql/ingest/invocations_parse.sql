@@ -1,5 +1,6 @@
 -- Parse Bedrock model invocation log records into typed rows (grain: one record line).
 -- (The caller wraps it: CREATE TEMP TABLE inv_parsed AS … or INSERT INTO inv_parsed ….)
+-- $tolerant is replaced by the literal true or false before it runs (ingester.parse_sql).
 -- $files: local NDJSON paths (gzip or plain). Each line is taken as a JSON document and every
 -- envelope field is read by key in ONE pass (a multi-path extract), so any field order loads,
 -- unknown fields are ignored, and a field of the wrong type is a quarantine reason rather than
@@ -24,15 +25,12 @@ WITH raw AS (
             '$."amazon-bedrock-guardrailAction"', '$.serviceTier', '$.usage.cacheDetails',
             '$.usage.cache_creation.ephemeral_1h_input_tokens',
             '$.usage.cache_creation.ephemeral_5m_input_tokens',
-            '$.performanceConfig.latency']) END AS o,
+            '$.performanceConfig.latency', '$.trace.guardrail',
+            '$."amazon-bedrock-trace".guardrail']) END AS o,
         -- An Anthropic stream carries its cache split in message_start's usage.
         CASE WHEN streamed AND contains(out_body, 'ephemeral_1h') THEN gl_first(
             json_extract_string(out_body,
                 '$[*].message.usage.cache_creation.ephemeral_1h_input_tokens')) END AS s_cw1h,
-        -- The request names the tier and latency mode the caller asked for (Converse).
-        CASE WHEN contains(in_body, 'serviceTier') OR contains(in_body, 'performanceConfig')
-            THEN json_extract_string(in_body, ['$.serviceTier', '$.performanceConfig.latency'])
-            END AS req,
         -- A stream body is an array of chunks; the metrics and guardrail action sit in one.
         CASE WHEN streamed THEN json_extract_string(gl_first(json_extract(out_body,
             '$[*]."amazon-bedrock-invocationMetrics"')),
@@ -45,27 +43,30 @@ WITH raw AS (
         CASE WHEN streamed AND contains(out_body, 'amazon-bedrock-guardrailAction') THEN
             json_extract_string(out_body, '$[*]."amazon-bedrock-guardrailAction"')
             END AS s_guard,
-        -- Guardrail traces, in the Converse and the InvokeModel shape, only when present.
-        CASE WHEN contains(out_body, 'guardrail') THEN coalesce(
-            json_extract(out_body, '$.trace.guardrail'),
-            json_extract(out_body, '$."amazon-bedrock-trace".guardrail'),
-            CASE WHEN streamed THEN to_json(json_extract(out_body,
-                '$[*]."amazon-bedrock-trace".guardrail')) END) END AS guard_trace,
-        contains(guard_trace::VARCHAR, '"BLOCKED"')
-            OR contains(guard_trace::VARCHAR, '"ANONYMIZED"') AS guard_acted,
-        -- The request facts the Capacity page needs, in one more parse of the request:
-        -- max_tokens (every provider's spelling) and the cacheable prefix (system prompt or
-        -- preamble, then tool definitions), of which only an MD5 and a size are kept.
+        -- A stream's guardrail trace, only when its text mentions one (a substring search
+        -- over every body would cost more than the parse).
+        CASE WHEN streamed AND contains(out_body, 'guardrail') THEN to_json(json_extract(
+            out_body, '$[*]."amazon-bedrock-trace".guardrail')) END AS s_trace,
+        -- The request facts, in one more parse of the request: max_tokens (every provider's
+        -- spelling) and the cacheable prefix (system prompt or preamble, then tool
+        -- definitions), of which only an MD5 and a size are kept, for the Capacity page; the
+        -- tier and latency mode the caller asked for (Converse) and its guardrail config.
         json_extract_string(in_body, [
             '$.inferenceConfig.maxTokens', '$.max_tokens', '$.textGenerationConfig.maxTokenCount',
             '$.max_gen_len', '$.maxTokens', '$.system', '$.preamble', '$.toolConfig',
-            '$.tools']) AS req_facts,
+            '$.tools', '$.serviceTier', '$.performanceConfig.latency',
+            '$.guardrailConfig']) AS req_facts,
         nullif(concat(coalesce(req_facts[6], req_facts[7]), coalesce(req_facts[8], req_facts[9])),
                '') AS prefix_text
     FROM raw
 ), facts AS (
     SELECT *,
         coalesce(o[1], o[2], o[3], o[4], o[5], o[6], s_stop) AS stop_reason_raw,
+        -- Guardrail traces, in the Converse and the InvokeModel shape (read by the one parse
+        -- of the body above; `o` is a column here, so it is not parsed again).
+        coalesce(o[16]::JSON, o[17]::JSON, s_trace) AS guard_trace,
+        contains(guard_trace::VARCHAR, '"BLOCKED"')
+            OR contains(guard_trace::VARCHAR, '"ANONYMIZED"') AS guard_acted,
         CASE WHEN streamed THEN s_guard ELSE list_filter([o[10]], lambda x: x IS NOT NULL) END
             AS guard_actions
     FROM bodies
@@ -94,9 +95,9 @@ SELECT
     gl_count(in_cache_write) - cache_write_1h_tokens AS cache_write_5m_tokens,
     -- What served the call (the response) over what was asked for (record, request); no
     -- mention anywhere is the standard tier, which Bedrock calls 'default'.
-    coalesce(gl_tier(o[11]), gl_tier(tier_field), gl_tier(req[1]), 'default') AS service_tier,
+    coalesce(gl_tier(o[11]), gl_tier(tier_field), gl_tier(req_facts[10]), 'default') AS service_tier,
     lower(coalesce(o[15], CASE WHEN starts_with(ltrim(perf_field), '{')
-        THEN json_extract_string(perf_field, '$.latency') END, req[2], 'standard'))
+        THEN json_extract_string(perf_field, '$.latency') END, req_facts[11], 'standard'))
         AS latency_mode,
     TRY_CAST(coalesce(o[7], o[8], s_metrics[1]) AS DOUBLE) AS latency_ms,
     TRY_CAST(coalesce(o[9], s_metrics[2]) AS DOUBLE) AS first_byte_ms,
@@ -109,7 +110,7 @@ SELECT
                  ELSE 'NONE' END
         WHEN guard_trace IS NOT NULL AND guard_trace::VARCHAR NOT IN ('null', '[]') THEN
             CASE WHEN guard_acted THEN 'INTERVENED' ELSE 'NONE' END
-        WHEN contains(in_body, '"guardrailConfig"') THEN 'NONE'
+        WHEN req_facts[12] IS NOT NULL THEN 'NONE'
     END AS guardrail_action,
     CASE WHEN guard_acted THEN guard_trace END AS guard_trace,
     strlen(in_body) AS input_body_bytes,

@@ -1,7 +1,8 @@
--- Parse CloudWatch Metric Streams JSON (one object per line) and explode each line's value
--- into statistic rows. Two temp tables:
+-- Parse CloudWatch Metric Streams JSON (one object per line), the tolerant way: each line as
+-- text, then as JSON, every field by path, so any line can be quarantined with its reason.
+-- (metrics_stream_strict.sql reads the same ten times faster when every line is well formed;
+-- metrics_stream_ready.sql then explodes each line's value into statistic rows.)
 --   ms_lines     grain: one non-blank line; `reason` says why a line is quarantined.
---   metrics_ready grain: (account, region, series, ts, period, stat), ready to upsert.
 -- $files: local, uncompressed NDJSON paths (the caller gunzips). ms_files (local_file,
 -- source_object) names each file. A line is loaded whole or quarantined whole: a value map with
 -- one non-numeric statistic would otherwise load a partial, misleading point.
@@ -49,22 +50,3 @@ SELECT local_file, line, namespace, metric_name, ts, unit, account_id, region,
             || ' is not a number'
     END AS reason
 FROM typed;
-
-CREATE OR REPLACE TEMP TABLE metrics_ready AS
-SELECT l.namespace, l.metric_name, l.dimensions, l.ts, 60 AS period_s,
-    CASE s.e.key
-        WHEN 'count' THEN 'SampleCount' WHEN 'sum' THEN 'Sum'
-        WHEN 'max' THEN 'Maximum' WHEN 'min' THEN 'Minimum'
-        ELSE s.e.key
-    END AS stat,
-    s.e.value::DOUBLE AS value, l.unit,
-    coalesce(l.account_id, '') AS account_id, coalesce(l.region, '') AS region,
-    'stream' AS source, f.source_object
-FROM ms_lines l
-JOIN ms_files f USING (local_file),
-     unnest(map_entries(l.stats)) AS s(e)
-WHERE l.reason IS NULL
--- Firehose may deliver a point twice (retries) or in two objects: the later object wins.
-QUALIFY row_number() OVER (
-    PARTITION BY account_id, region, namespace, metric_name, dimensions, ts, period_s, stat
-    ORDER BY f.source_object DESC, l.line DESC) = 1;

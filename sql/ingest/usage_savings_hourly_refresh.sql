@@ -49,6 +49,11 @@ WITH rows AS MATERIALIZED (
             PARTITION BY account_id, app, model, input_body_md5 ORDER BY ts,
             error_code NULLS LAST), ts) AS gap
         FROM rows WHERE input_body_md5 IS NOT NULL
+            -- Only a chain with a failed call is a storm: the window sorts run over the
+            -- requests that failed at least once, not every call of the range.
+            AND (account_id, app, model, input_body_md5) IN (
+                SELECT (account_id, app, model, input_body_md5) FROM rows
+                WHERE error_code IS NOT NULL)
     )
 ), chains AS (
     SELECT *,

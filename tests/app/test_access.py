@@ -13,7 +13,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import data, view
@@ -271,11 +270,6 @@ PROVIDER = {
     "client_id": "genai-lens", "client_secret": "x",
     "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
 }  # fmt: skip
-SECRETS = {  # [auth] as .streamlit/secrets.toml holds it, and what st.login is called with
-    "default": (SHARED | PROVIDER, [()]),
-    "named": (SHARED | {"okta": PROVIDER}, [("okta",)]),
-    "two named": (SHARED | {"okta": PROVIDER, "entra": PROVIDER}, [("okta",), ("entra",)]),
-}
 
 
 def app_with(secrets: dict[str, Any], user: dict[str, Any] | None = None) -> AppTest:
@@ -284,30 +278,6 @@ def app_with(secrets: dict[str, Any], user: dict[str, Any] | None = None) -> App
     if user is not None:
         at.user = user
     return at.run()
-
-
-@pytest.mark.parametrize("kind", SECRETS)
-def test_sign_in_calls_st_login_with_the_configured_provider(
-    kind, estate_path, use_warehouse, monkeypatch, tmp_path
-):
-    """A named [auth.okta] passes serve's check, so the button must call st.login("okta"):
-    st.login() without a name raises on such a config."""
-    secrets, expected = SECRETS[kind]
-    toml = tmp_path / "secrets.toml"
-    toml.write_text(_toml({"auth": secrets}))
-    assert auth.sign_in_configured([toml])  # what `serve` checks agrees with the app
-    calls: list[tuple] = []
-    monkeypatch.setattr(st, "login", lambda *args: calls.append(args))
-    use_warehouse(estate_path)
-    at = app_with(secrets)
-    assert not at.exception
-    assert not at.dataframe and not at.metric  # nothing of the estate before sign-in
-    assert not any("Sign-in is not configured" in c.value for c in at.caption)
-    keys = [b.key for b in at.button]
-    assert all(b.label.startswith("Sign in") for b in at.button)
-    for key in keys:
-        at.button(key=key).click().run()
-    assert calls == expected
 
 
 def test_an_auth_section_without_a_provider_is_not_sign_in_and_says_why(

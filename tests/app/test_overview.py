@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import charts, data, kpis, view
+from app import data, figures, kpis, legend, view
 from base import format as fmt
 from warehouse import runtime
 from warehouse.db import SQL_DIR
@@ -382,24 +382,24 @@ LOBS = ["retail-banking", "wealth", "insurance", "customer-service", "marketing"
 
 def test_lob_colours_are_stable_distinct_and_unattributed_is_grey():
     names = [*LOBS, "unattributed"]
-    colors = charts.lob_colors(names)
+    colors = legend.lob_colors(names)
     shuffled = names[:]
     random.Random(1).shuffle(shuffled)
-    assert charts.lob_colors(shuffled) == colors
+    assert legend.lob_colors(shuffled) == colors
     assert len({colors[n] for n in LOBS}) == len(LOBS)
-    assert colors["unattributed"] == charts.UNATTRIBUTED_COLOR
-    assert charts.UNATTRIBUTED_COLOR not in charts.LOB_PALETTE
-    models = [f"vendor.model-{i}-v1:0" for i in range(len(charts.MODEL_PALETTE))]
-    assert len(set(charts.model_colors(models).values())) == len(models)
+    assert colors["unattributed"] == legend.UNATTRIBUTED_COLOR
+    assert legend.UNATTRIBUTED_COLOR not in legend.LOB_PALETTE
+    models = [f"vendor.model-{i}-v1:0" for i in range(len(legend.MODEL_PALETTE))]
+    assert len(set(legend.model_colors(models).values())) == len(models)
 
 
 def test_the_same_lob_has_the_same_colour_on_every_chart(factory):
     daily = data_frame(factory.estate(10, lobs=LOBS[:3], seed=2))
-    colors = charts.lob_colors(LOBS)
+    colors = legend.lob_colors(LOBS)
     days = (today_utc() - timedelta(days=9), today_utc())
     for fig in (
-        charts.spend_per_day(daily, colors, days),
-        charts.tokens_per_day(daily, colors, days),
+        figures.spend_per_day(daily, colors, days),
+        figures.tokens_per_day(daily, colors, days),
     ):
         assert {t.name: t.marker.color for t in fig.data} == {n: colors[n] for n in LOBS[:3]}
 
@@ -408,7 +408,7 @@ def test_stacked_series_cover_every_day_and_sum_to_the_totals(factory):
     rows = factory.estate(10, lobs=LOBS[:2], seed=4)
     daily = data_frame(rows)
     days = (today_utc() - timedelta(days=14), today_utc())  # 5 days before the data starts
-    fig = charts.spend_per_day(daily, charts.lob_colors(LOBS), days)
+    fig = figures.spend_per_day(daily, legend.lob_colors(LOBS), days)
     assert all(len(t.x) == 15 for t in fig.data)
     assert sum(sum(t.y) for t in fig.data) == pytest.approx(totals(rows)["cost"])
     assert fig.data[0].name == max(
@@ -417,7 +417,7 @@ def test_stacked_series_cover_every_day_and_sum_to_the_totals(factory):
 
 
 def test_model_labels_are_short_unless_they_would_collide():
-    labels = charts.model_labels([
+    labels = legend.model_labels([
         "anthropic.claude-sonnet-4-20250514-v1:0", "anthropic.claude-3-5-sonnet-20241022-v2:0",
         "us.anthropic.claude-3-7-sonnet-20250219-v1:0", HAIKU, "(unresolved)",
         "a.same-20250101-v1:0", "b.same-20250202-v1:0",
@@ -430,9 +430,9 @@ def test_model_labels_are_short_unless_they_would_collide():
 
 
 def test_nice_ticks_cover_the_top_in_round_steps():
-    assert charts.nice_ticks(1234) == [0, 500, 1000, 1500]
-    assert charts.nice_ticks(0.7) == [0, 0.2, 0.4, 0.6, 0.8]
-    assert charts.nice_ticks(0) == [0, 1]
+    assert figures.nice_ticks(1234) == [0, 500, 1000, 1500]
+    assert figures.nice_ticks(0.7) == [0, 0.2, 0.4, 0.6, 0.8]
+    assert figures.nice_ticks(0) == [0, 1]
 
 
 def data_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -101,9 +101,9 @@ def serve_signed_in(tmp_path: Path, provider: str, make_estate, factory) -> Iter
     path, _ = make_estate(factory.estate(30, seed=5))
     procs: list[subprocess.Popen[str]] = []
 
-    def start(**auth: Any) -> tuple[str, Path]:
+    def start(names: tuple[str, ...] = (), **auth: Any) -> tuple[str, Path]:
         port = free_port()
-        secrets = F.auth_secrets(tmp_path / "etc", provider, port)
+        secrets = F.auth_secrets(tmp_path / "etc", provider, port, names=names)
         config = write_config(tmp_path / "etc", **auth)
         log = tmp_path / "serve.log"
         cmd = [str(CLI), "--log-format", "json", "--config", str(config), "--warehouse",
@@ -154,10 +154,10 @@ def lobs_in(blob: bytes) -> set[str]:
     return {lob for lob, names in NAMES.items() if any(n.encode() in blob for n in names)}
 
 
-def sign_in(page: Page, url: str, reader: Reader) -> None:
+def sign_in(page: Page, url: str, reader: Reader, button: str = "Sign in") -> None:
     """Through the provider's own authorization page, as a person would."""
     page.goto(url)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=button, exact=True).click()
     page.wait_for_url("**/oauth2/authorize?*")
     page.get_by_role("button", name=f"Authorize as {reader.sub}").click()
     page.wait_for_url(f"{url}/**")
@@ -273,3 +273,27 @@ def test_a_session_older_than_its_maximum_age_signs_in_again(serve_signed_in, co
     assert "session-expired" in [ln["event"] for ln in audit_lines(log, vic.email)]
     sign_in(page, url, vic)  # and signing in again works (a new token, groups re-read)
     assert [ln["event"] for ln in audit_lines(log, vic.email)].count("sign-in") == 2
+
+
+@pytest.mark.parametrize("name", ["okta", "entra"])
+def test_each_named_provider_signs_in_through_its_own_button(
+    name: str, serve_signed_in, context
+) -> None:
+    """[auth.okta] and [auth.entra] (both at the test's provider): the sign-in screen offers a
+    button per provider, and each goes through st.login(<name>) to that provider and back,
+    signed in with the reader's LOBs. st.login() without a name raises on such a config."""
+    url, log = serve_signed_in(names=("okta", "entra"))
+    reader = next(r for r in READERS if r.sub == "vic")
+    page = context.new_page()
+    page.goto(url)
+    for other in ("okta", "entra"):
+        page.get_by_role("button", name=f"Sign in with {other}").wait_for(timeout=60_000)
+    wire = Wire(page)
+    sign_in(page, url, reader, button=f"Sign in with {name}")
+    page.goto(f"{url}/overview")
+    page.get_by_test_id("stMain").wait_for(timeout=60_000)
+    settle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert lobs_in(wire.take()) == set(reader.lobs)
+    signed = [ln for ln in audit_lines(log, reader.email) if ln["event"] == "sign-in"]
+    assert signed and signed[0]["provider"] == name, signed

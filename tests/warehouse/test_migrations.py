@@ -60,7 +60,13 @@ LANDED = {
     "0016_create_quota_and_lifecycle.sql": (
         "ea7a4aace4298e0860ee75480278ecc1b57020a8c31744bc15ea9bf3d43f2ca1"
     ),
-    "0017_create_anomaly_tuning.sql": (
+    "0017_create_cloudtrail_calls_hourly.sql": (
+        "b2517436b79690476c18be72dbf4f50c8f7af8548c6465a782da29b34f5f6bec"
+    ),
+    "0018_create_rollup_pending.sql": (
+        "460e99c78bf9928d2c1a9aab3d2e482325c700a6d371f7a4e26bf4f9cc4a1765"
+    ),
+    "0019_create_anomaly_tuning.sql": (
         "9d01190e7b960de419ad9785a5cac83791c5ced0fa70418deccff4cce3792fd4"
     ),
 }

@@ -16,7 +16,7 @@ from factories import deep_merge
 from wire import Wire
 
 from base.errors import ConfigError, SourceError
-from base.settings import ApiSource, Settings
+from base.settings import ApiSource, Settings, load_settings
 from ingest import aws
 from ingest.cloudtrail import ingester as cloudtrail
 from warehouse.db import connect
@@ -393,6 +393,53 @@ def test_reloading_a_changed_file_replaces_its_events(warehouse, tmp_path):
     assert warehouse.execute("SELECT event_id, error_code FROM cloudtrail_events").fetchall() == [
         (rec["eventID"], "ValidationException")
     ]
+
+
+CALLS = (
+    "SELECT hour, account_id, region, ct_calls, ct_failed_calls FROM ct_calls_hourly ORDER BY ALL"
+)
+
+
+def calls_estate(root: Path) -> None:
+    """Runtime calls in two hours (one failed, one delivered twice) beside control events."""
+    hour = "2025-06-02T10:{:02d}:00Z"
+    twice = invoke_model(eventTime=hour.format(5))
+    land(root, [invoke_model(eventTime=hour.format(1)), twice, update_guardrail(),
+                invoke_model(eventName="Converse", eventTime="2025-06-02T11:30:00Z"),
+                invoke_model(eventTime=hour.format(9), errorCode="ThrottlingException")],
+         datetime(2025, 6, 2))  # fmt: skip
+    land(root, [twice, delete_logging_config()], datetime(2025, 6, 2))
+
+
+@pytest.mark.parametrize("mode", ["keep", "count"])
+def test_runtime_calls_are_counted_per_hour_whether_or_not_their_events_are_kept(
+    warehouse, tmp_path, mode
+):
+    calls_estate(tmp_path)
+    cfg = settings(invocation_events=mode)
+    cloudtrail.run(warehouse, cfg, landing=str(tmp_path))
+    # The event delivered in both files counts once (the last object in key order has it).
+    expected = [(datetime(2025, 6, 2, 10), ACCOUNT, "us-east-1", 3, 1),
+                (datetime(2025, 6, 2, 11), ACCOUNT, "us-east-1", 1, 0)]  # fmt: skip
+    assert warehouse.execute(CALLS).fetchall() == expected
+    kinds = warehouse.execute(
+        "SELECT change_kind, count(*) FROM cloudtrail_events GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    control = [("guardrail", 1), ("logging_config", 1)]
+    assert kinds == sorted([*control, ("invocation", 4)] if mode == "keep" else control)
+    # The governance audit trail reads the same either way.
+    assert warehouse.execute("SELECT count(*) FROM usage_changes").fetchone() == (2,)
+    # Re-reading (a changed file is read again) replaces the counts, never adds to them.
+    warehouse.execute("DELETE FROM ingest_objects")
+    cloudtrail.run(warehouse, cfg, landing=str(tmp_path))
+    assert warehouse.execute(CALLS).fetchall() == expected
+
+
+def test_a_bad_invocation_events_value_names_the_key_and_the_choices(tmp_path):
+    cfg = tmp_path / "genai-lens.toml"
+    cfg.write_text('[cloudtrail]\ninvocation_events = "drop"\n')
+    with pytest.raises(ConfigError, match=r"cloudtrail\.invocation_events: .*'keep' or 'count'"):
+        load_settings(cfg)
 
 
 def test_s3_landing_equals_local_folder(tmp_path, moto_endpoint, aws_client):

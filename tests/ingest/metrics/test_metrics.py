@@ -191,6 +191,32 @@ def test_string_value_is_quarantined_with_its_line_and_the_rest_loads(tmp_path, 
     ).fetchall() == [(8, 2)]
 
 
+def test_a_batch_with_a_bad_line_loads_its_good_lines_as_a_clean_batch_does(tmp_path):
+    """A clean batch is read the fast way (a fixed schema); one bad line sends the whole batch
+    the tolerant way (line by line, to name it). Both ways load the very same points."""
+    got = {}
+    for name, extra in (("clean", []), ("dirty", ["not json"])):
+        root = tmp_path / name
+        stream_estate(root, hours=3)
+        land_stream(root, [stream_line(timestamp=_ms(T0 + timedelta(hours=5))), *extra], n=7)
+        con = connect(tmp_path / f"{name}.duckdb")
+        stats = metrics.run(con, stream_settings(batch_files=50), landing=str(root))
+        assert stats.quarantined == len(extra)
+        got[name] = snapshot(con)
+        con.close()
+    assert got["clean"] == got["dirty"] and len(got["clean"]) > 40
+
+
+def test_a_point_repeated_in_one_object_keeps_its_later_line(tmp_path, warehouse):
+    root = tmp_path / "landing"
+    later = stream_line(value={"max": 9.0, "min": 9.0, "sum": 9.0, "count": 9.0})
+    land_stream(root, [stream_line(), later, stream_line(metric_name="X")])
+    metrics.run(warehouse, stream_settings(), landing=str(root))
+    assert warehouse.execute(
+        "SELECT DISTINCT value FROM metrics WHERE metric_name = 'Invocations'"
+    ).fetchall() == [(9.0,)]
+
+
 def test_stream_run_twice_is_idempotent_and_reread_replaces(tmp_path, warehouse):
     root = tmp_path / "landing"
     stream_estate(root, hours=3)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
-from app import charts, figures
+from app import figures, legend
 
 DAYS = (date(2026, 11, 5), date(2026, 12, 4))
 FIRST_EDGE, LAST_EDGE = datetime(2026, 11, 4, 12), datetime(2026, 12, 4, 12)
@@ -48,8 +48,8 @@ def daily(names: list[str], days: tuple[date, date] = DAYS) -> pl.DataFrame:
 
 def test_daily_charts_show_the_first_and_last_bars_whole():
     frame = daily(["wealth", "legal"])
-    colors = charts.lob_colors(["wealth", "legal"])
-    for build in (charts.spend_per_day, charts.tokens_per_day, charts.invocations_per_day):
+    colors = legend.lob_colors(["wealth", "legal"])
+    for build in (figures.spend_per_day, figures.tokens_per_day, figures.invocations_per_day):
         fig = build(frame, colors, DAYS)
         assert list(fig.layout.xaxis.range) == [FIRST_EDGE, LAST_EDGE]
 
@@ -86,31 +86,31 @@ def test_hourly_lines_run_to_the_end_of_the_last_day():
 
 @pytest.mark.parametrize(
     ("palette", "least"),
-    [(charts.MODEL_PALETTE, 30), (charts.LOB_PALETTE, 15), (charts.ERROR_PALETTE, 40)],
+    [(legend.MODEL_PALETTE, 30), (legend.LOB_PALETTE, 15), (legend.ERROR_PALETTE, 40)],
 )
 def test_palettes_are_distinguishable_and_apart_from_grey_and_others(palette, least):
     assert len(set(palette)) == len(palette)
     closest = min(delta_e(a, b) for a, b in itertools.combinations(palette, 2))
     assert closest >= least, closest
-    for special in (charts.UNATTRIBUTED_COLOR, charts.OTHER_COLOR):
+    for special in (legend.UNATTRIBUTED_COLOR, legend.OTHER_COLOR):
         assert min(delta_e(c, special) for c in palette) >= 15
 
 
 def test_an_estate_of_twenty_models_gives_each_its_own_colour():
     models = [f"vendor.model-{i}-v1:0" for i in range(20)]
-    colors = charts.model_colors(models)
+    colors = legend.model_colors(models)
     assert len(set(colors.values())) == 20
-    assert charts.model_colors(reversed(models)) == colors  # stable, whatever the order
+    assert legend.model_colors(reversed(models)) == colors  # stable, whatever the order
 
 
 def test_error_codes_do_not_wear_lob_colours():
-    codes = charts.error_colors(["ThrottlingException", "ValidationException",
+    codes = legend.error_colors(["ThrottlingException", "ValidationException",
                                  "ModelTimeoutException"])  # fmt: skip
-    assert not set(codes.values()) & set(charts.LOB_PALETTE)
+    assert not set(codes.values()) & set(legend.LOB_PALETTE)
     assert len(set(codes.values())) == 3
-    alone = charts.error_colors(["ThrottlingException"])  # the same hue in any company
+    alone = legend.error_colors(["ThrottlingException"])  # the same hue in any company
     assert alone["ThrottlingException"] == codes["ThrottlingException"]
-    more = charts.error_colors([*charts.BEDROCK_ERRORS, "SomethingNewException"])
+    more = legend.error_colors([*legend.BEDROCK_ERRORS, "SomethingNewException"])
     assert len(set(more.values())) == len(more)
 
 
@@ -118,21 +118,21 @@ def test_error_codes_do_not_wear_lob_colours():
 def test_visible_series_never_share_a_colour(count):
     """More models than the palette holds: whatever the chart shows is still told apart."""
     models = [f"vendor.model-{i}-v1:0" for i in range(count)]
-    colors = charts.color_map(models, charts.MODEL_PALETTE[:5])  # a tiny palette: many clash
-    fig = charts.stacked(daily(models), "model", "invocations", DAYS, colors=colors, kind="bar",
-                         tick=charts.compact_tick, hover=",d")  # fmt: skip
+    colors = legend.color_map(models, legend.MODEL_PALETTE[:5])  # a tiny palette: many clash
+    fig = figures.stacked(daily(models), "model", "invocations", DAYS, colors=colors, kind="bar",
+                         tick=figures.compact_tick, hover=",d")  # fmt: skip
     shown = [t.marker.color for t in fig.data]
-    assert len(shown) == min(count, charts.MAX_SERIES)
+    assert len(shown) == min(count, figures.MAX_SERIES)
     assert len(set(shown)) == len(shown), shown
 
 
 def test_the_biggest_series_keep_their_usual_colour():
     models = [f"vendor.model-{i}-v1:0" for i in range(12)]
-    colors = charts.model_colors(models)
-    fig = charts.stacked(daily(models), "model", "invocations", DAYS, colors=colors, kind="area",
-                         tick=charts.compact_tick, hover=",d")  # fmt: skip
+    colors = legend.model_colors(models)
+    fig = figures.stacked(daily(models), "model", "invocations", DAYS, colors=colors, kind="area",
+                         tick=figures.compact_tick, hover=",d")  # fmt: skip
     assert fig.data[0].line.color == colors[models[0]]
-    assert fig.data[-1].line.color == charts.OTHER_COLOR
+    assert fig.data[-1].line.color == legend.OTHER_COLOR
 
 
 def test_the_forecast_chart_reaches_the_month_or_quarter_end_and_a_week_at_least():

@@ -1,0 +1,132 @@
+"""Projected time of a first backfill: 90 days of an organisation doing 1M invocations a day.
+
+Writes a demo estate (invocation logs in Bedrock's many small objects, CloudTrail with one
+management event per model call, Metric Streams and the bill, all in proportion to the
+invocations), ingests each source in turn into one warehouse with `genai-lens ingest SOURCE`
+(as a backfill runs them), and scales each source's measured seconds per invocation to the
+target linearly: hours = seconds x target invocations / measured invocations / 3600.
+
+Then shows the backfill resumes: a fresh `genai-lens ingest invocation-logs` is killed (SIGKILL)
+part way through, run again, and the second run's summary says how many objects it found
+already loaded (it redoes none of them).
+
+    .venv/bin/python bench/backfill.py [--days 14] [--per-day 20000] [--kill-after 10]
+
+The last line is machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from demo import estate as demo
+
+CLI = str(Path(sys.executable).parent / "genai-lens")
+SOURCES = ("invocation-logs", "cloudtrail", "metrics", "cost")
+TARGET_DAYS, TARGET_PER_DAY = 90, 1_000_000
+
+
+def ingest(config: Path, warehouse: Path, source: str) -> tuple[float, str]:
+    """Seconds and the summary line of one `genai-lens ingest SOURCE`."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [CLI, "--config", str(config), "--warehouse", str(warehouse), "ingest", source],
+        capture_output=True, text=True, check=True, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines() or [""]
+    return time.perf_counter() - started, next((x for x in lines if "loaded from" in x), lines[-1])
+
+
+def counts(warehouse: Path) -> dict[str, int]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        q = {"invocations": "SELECT count(*) FROM invocations",
+             "events": "SELECT count(*) FROM cloudtrail_events",
+             "points": "SELECT count(*) FROM metrics"}  # fmt: skip
+        out = {}
+        for name, query in q.items():
+            try:
+                out[name] = con.execute(query).fetchone()[0]  # type: ignore[index]
+            except duckdb.CatalogException:
+                out[name] = 0
+        return out
+    finally:
+        con.close()
+
+
+def resume(config: Path, warehouse: Path, kill_after: float) -> str:
+    """Kill a fresh invocation-log backfill after `kill_after` s; rerun; the rerun's summary."""
+    cmd = [CLI, "--config", str(config), "--warehouse", str(warehouse), "ingest",
+           "invocation-logs"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(kill_after)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return ingest(config, warehouse, "invocation-logs")[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=int, default=14)
+    ap.add_argument("--per-day", type=int, default=20_000)
+    ap.add_argument("--kill-after", type=float, default=10.0, help="seconds before the kill")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="genai-lens-backfill-") as tmp:
+        root = Path(tmp)
+        t = time.perf_counter()
+        estate = demo.generate_estate(root / "estate", days=args.days, per_day=args.per_day)
+        print(f"estate of {args.days} days written in {time.perf_counter() - t:.0f}s")
+        warehouse = root / "backfill.duckdb"
+        seconds = {}
+        first_objects = 0
+        for source in SOURCES:
+            seconds[source], summary = ingest(estate.config_path, warehouse, source)
+            if source == "invocation-logs":
+                found = re.search(r"from ([\d,]+) objects", summary)
+                first_objects = int(found.group(1).replace(",", "")) if found else -1
+            print(f"{source:>16}: {seconds[source]:6.1f}s  {summary}", flush=True)
+        n = counts(warehouse)
+        scale = TARGET_DAYS * TARGET_PER_DAY / n["invocations"]
+        hours = {s: v * scale / 3600 for s, v in seconds.items()}
+        total = sum(hours.values())
+        print(f"measured: {n['invocations']:,} invocations, {n['events']:,} CloudTrail events, "
+              f"{n['points']:,} metric points in {sum(seconds.values()):.0f}s")  # fmt: skip
+        print(
+            "projected for 90 days x 1M invocations/day: "
+            + ", ".join(f"{s} {h:.2f} h" for s, h in hours.items())
+            + f"; total {total:.2f} h"
+        )
+        # Metric points grow with series (models x accounts x regions) and minutes, not with
+        # calls: scaled by days alone, the metrics share is the optimistic bound.
+        by_days = seconds["metrics"] * TARGET_DAYS / args.days / 3600
+        print(f"(metrics scaled by days only: total {total - hours['metrics'] + by_days:.2f} h)")
+        rerun = resume(estate.config_path, root / "resumed.duckdb", args.kill_after)
+        print(f"killed after {args.kill_after:.0f}s, then run again: {rerun}")
+        # The rerun lists from its watermark less the overlap: objects the killed run committed
+        # before that are not even listed, those inside it are skipped by key and ETag.
+        redone = re.search(r"from ([\d,]+) objects", rerun)
+        objects = int(redone.group(1).replace(",", "")) if redone else -1
+        after = counts(root / "resumed.duckdb")["invocations"]
+        print(
+            f"the rerun loaded {objects:,} of the {first_objects:,} "
+            f"objects; invocations after it: {after:,} (uninterrupted: {n['invocations']:,})"
+        )
+        load = Path("/proc/loadavg").read_text().split()[0]
+        print(f"backfill invocations={n['invocations']} measured_s={sum(seconds.values()):.0f} "
+              f"projected_hours={total:.2f} resumed_objects={objects} "
+              f"resumed_equal={after == n['invocations']} loadavg={load}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
