@@ -284,3 +284,70 @@ def test_a_viewer_is_told_when_the_last_models_run_failed(estate, open_page):
     shown = " ".join(i.value for i in [*at.info, *at.warning])
     assert "last models run failed" in shown
     assert "/srv/genai-lens" not in shown  # the error's details are for Data health, not readers
+
+
+def widen(series_key: str, lob: str, factor: float, quiet: int) -> None:
+    """A decision of the learning rule as `models run` stores it, and two alerts it kept
+    quiet (what the page reads; the rule and the step are tested in tests/models and
+    tests/jobs)."""
+    at = datetime(2026, 6, 20, 9)
+    with runtime.cursor() as cur:
+        cur.execute(
+            "INSERT INTO anomaly_series_tuning VALUES (?, ?, 'invocations', ?, "
+            "'amazon.nova-micro-v1:0', ?, ?, 0, ?, 'automatic', false)",
+            [series_key, at, lob, factor, quiet,
+             f"band {factor:g}× wider: {quiet} alerts in the last 42 days were marked expected"],
+        )  # fmt: skip
+        for i in range(2):
+            cur.execute(
+                "INSERT INTO anomaly_suppressed VALUES (?, ?, 'invocations', ?, "
+                "'amazon.nova-micro-v1:0', ?, NULL, ?, 10, 60, 30, 0, 'high', ?, ?)",
+                [f"{series_key}-q{i}", series_key, lob, at + timedelta(days=i + 1),
+                 at + timedelta(days=i + 1), factor, at + timedelta(days=i + 1)],
+            )  # fmt: skip
+
+
+def test_learned_sensitivity_is_shown_and_reverted_on_the_page(estate, open_page):
+    """A widened series is listed with its widening, why and the alerts it kept quiet, and its
+    button puts it back at base sensitivity (a new decision in the log, by the reader)."""
+    path, _ids = estate
+    key = "invocations|wealth|amazon.nova-micro-v1:0"
+    at = open_page(path, "anomalies")  # migrates the warehouse
+    widen(key, "wealth", 2.0, 3)
+    at = open_page(path, "anomalies")
+    panel = next(d.value for d in at.dataframe if "Alerts kept quiet" in d.value.columns)
+    row = panel.iloc[0]
+    assert (row["Band"], row["Alerts kept quiet"]) == ("2× wider", 2)
+    assert row["Why"].startswith("band 2× wider: 3 alerts")
+    revert = next(b for b in at.button if b.key == f"revert|{key}")
+    revert.click().run()
+    assert not at.exception
+    assert any("Back at base sensitivity" in s.value for s in at.success)
+    with runtime.cursor() as cur:
+        log = cur.execute(
+            "SELECT factor, set_by, reverted FROM anomaly_series_tuning WHERE series_key = ? "
+            "ORDER BY set_at",
+            [key],
+        ).fetchall()
+    assert log == [(2.0, "automatic", False), (1.0, "dashboard", True)]
+    panel = next(d.value for d in at.dataframe if "Alerts kept quiet" in d.value.columns)
+    assert panel.iloc[0]["Band"] == "base (1×)" and panel.iloc[0]["Alerts kept quiet"] == 2
+    assert not any(b.key == f"revert|{key}" for b in at.button)  # nothing left to revert
+
+
+def test_a_viewer_neither_sees_nor_reverts_another_lobs_sensitivity(estate, open_page):
+    path, _ids = estate
+    key = "invocations|wealth|amazon.nova-micro-v1:0"
+    open_page(path, "anomalies")
+    widen(key, "wealth", 1.5, 2)
+    retail = data.Scope(("retail-banking",), user="viewer")
+    at = open_page(path, "anomalies", scope=retail)
+    assert not any("Alerts kept quiet" in d.value.columns for d in at.dataframe)
+    assert not any(b.key == f"revert|{key}" for b in at.button)
+    assert not data.revert_sensitivity(key, retail)  # refused in the SQL, not only unseen
+    assert data.revert_sensitivity(key, data.Scope(("wealth",), user="wealth-lead"))
+    with runtime.cursor() as cur:
+        assert cur.execute(
+            "SELECT list(set_by ORDER BY set_at) FROM anomaly_series_tuning WHERE series_key = ?",
+            [key],
+        ).fetchone() == (["automatic", "wealth-lead"],)
