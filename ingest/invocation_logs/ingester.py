@@ -14,7 +14,6 @@ files: every write happens on the caller's connection, inside the batch's transa
 from __future__ import annotations
 
 import os
-import queue
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from ingest.batches import prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
 from ingest.landing import LandingObject, open_landing
+from ingest.reader_pool import ReaderPool
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
@@ -125,43 +125,19 @@ class Reading:
     parts: list[Future[Part]]
 
 
-class Readers:
-    """Threads that parse groups of files, each on its own cursor.
-
-    The cursors belong to an in-memory DuckDB of their own (one thread per query, capped like
-    the warehouse): parsing needs nothing from the warehouse, and readers that cannot reach it
-    cannot write to it.
-    """
+class Readers(ReaderPool):
+    """Threads that parse groups of files, each on its own cursor (ingest/reader_pool.py)."""
 
     def __init__(self, md_keys: list[str], n: int, memory_limit: str) -> None:
+        super().__init__(n, memory_limit, "read", setup=sql("ingest/macros"))
         self.md_keys = md_keys
-        self.db = duckdb.connect(config={"threads": 1, "memory_limit": memory_limit})
-        self.cursors = [self.db.cursor() for _ in range(n)]
-        self.idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
-        for cur in self.cursors:
-            cur.execute(sql("ingest/macros"))
-            self.idle.put(cur)
-        self.pool = ThreadPoolExecutor(n, thread_name_prefix="genai-lens-read")
 
     def start(self, files: list[BatchFile]) -> Reading:
         groups = _balanced(files, len(self.cursors))
-        return Reading(files, [self.pool.submit(self._read, g) for g in groups if g])
+        return Reading(files, [self.submit(self._read, g) for g in groups if g])
 
-    def _read(self, files: list[BatchFile]) -> Part:
-        cur = self.idle.get()
-        try:
-            return read_files(cur, files, self.md_keys)
-        finally:
-            self.idle.put(cur)
-
-    def close(self, abandon: bool) -> None:
-        if abandon:  # a failed batch: what is being parsed ahead of it is not wanted
-            for cur in self.cursors:
-                cur.interrupt()
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        for cur in self.cursors:
-            cur.close()
-        self.db.close()
+    def _read(self, cur: duckdb.DuckDBPyConnection, files: list[BatchFile]) -> Part:
+        return read_files(cur, files, self.md_keys)
 
 
 def _balanced(files: list[BatchFile], n: int) -> list[list[BatchFile]]:
