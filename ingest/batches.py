@@ -3,9 +3,10 @@ account/region prefix from its watermark, and one run over the configured zones 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 
@@ -118,3 +119,22 @@ def prefix_batches(
                                  batch_files=limits.batch_files, batch_mb=limits.batch_mb,
                                  until=until):  # fmt: skip
             yield wm_zone, batch
+
+
+B = TypeVar("B")
+F = TypeVar("F")
+
+
+def pipelined(batches: Iterable[B], fetch: Callable[[B], F], write: Callable[[F], None]) -> None:
+    """Batch N+1 is fetched (downloaded, parsed) on a thread while batch N is written; batches
+    are written, and so committed, in their order. A failed write stops the loop after the
+    fetch in flight ends (nothing of it is written)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="genai-lens-fetch") as fetcher:
+        ahead: Future[F] | None = None
+        for batch in batches:
+            nxt = fetcher.submit(fetch, batch)
+            if ahead is not None:
+                write(ahead.result())
+            ahead = nxt
+        if ahead is not None:
+            write(ahead.result())

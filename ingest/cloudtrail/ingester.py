@@ -14,7 +14,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from base.errors import CredentialsError, SourceError
 from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
 from ingest import aws
-from ingest.batches import prefix_batches, run_sources
+from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.cloudtrail.readers import Part, TrailReaders
 from ingest.landing import LandingObject, open_landing
 from ingest.window import client_for, start_of
@@ -218,21 +218,15 @@ def ingest_zone(
     with (
         tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
         TrailLoader(con, settings, Path(tmp)) as loader,
-        ThreadPoolExecutor(1, thread_name_prefix="genai-lens-fetch") as fetcher,
     ):
         batches = prefix_batches(con, landing, zone, source=SOURCE, service=SERVICE, limits=cfg,
                                  stats=stats, since=since, until=until, hourly=False)  # fmt: skip
-        # Batch N+1 is fetched and parsed while batch N is written; batches commit in order.
-        ahead: Future[Fetched] | None = None
-        for wm_zone, batch in batches:
-            nxt = fetcher.submit(_fetch, loader, landing, wm_zone, batch)
-            if ahead is not None:
-                _write(loader, zone, ahead.result(), stats)
-                report(progress, stats)
-            ahead = nxt
-        if ahead is not None:
-            _write(loader, zone, ahead.result(), stats)
+
+        def write(fetched: Fetched) -> None:
+            _write(loader, zone, fetched, stats)
             report(progress, stats)
+
+        pipelined(batches, lambda b: _fetch(loader, landing, *b), write)
     return stats
 
 

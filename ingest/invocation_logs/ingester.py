@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -33,7 +33,7 @@ from base.errors import ConfigError
 from base.settings import LandingZone, LogGroup, Settings
 from base.stats import Progress, RunStats, report
 from ingest import aws
-from ingest.batches import prefix_batches, run_sources
+from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
 from ingest.landing import LandingObject, open_landing
@@ -413,20 +413,15 @@ def ingest_zone(
     with (
         tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp,
         BatchLoader(con, settings, Path(tmp), profiles.client_factory(zone.role_arn)) as loader,
-        ThreadPoolExecutor(1, thread_name_prefix="genai-lens-fetch") as fetcher,
     ):
         batches = prefix_batches(con, landing, zone, source=SOURCE, service=SERVICE, limits=cfg,
                                  stats=stats, since=since, until=until)  # fmt: skip
-        ahead: Future[Fetched] | None = None
-        for wm_zone, batch in batches:
-            nxt = fetcher.submit(_fetch, loader, landing, wm_zone, batch, Path(tmp))
-            if ahead is not None:
-                _write(loader, zone, ahead.result(), stats)
-                report(progress, stats)
-            ahead = nxt
-        if ahead is not None:
-            _write(loader, zone, ahead.result(), stats)
+
+        def write(fetched: Fetched) -> None:
+            _write(loader, zone, fetched, stats)
             report(progress, stats)
+
+        pipelined(batches, lambda b: _fetch(loader, landing, *b, Path(tmp)), write)
     flush_rollups(con)
     return stats
 
