@@ -121,27 +121,3 @@ def _start_provider(users: list[dict[str, Any]]) -> tuple[str, subprocess.Popen[
         except OSError:
             assert time.monotonic() < deadline, "the OIDC provider did not start"
             time.sleep(0.2)
-
-
-# The longest test files, longest first (durations of `make test`'s --durations on an idle
-# 2-core machine). `make test` shares files between two workers (--dist loadfile) in
-# collection order; the 90-day end-to-end demo alone takes about four minutes, and collected
-# in its alphabetical place it started half-way through and finished long after the other
-# worker. Handing out the longest first lets the other worker run everything else meanwhile.
-LONGEST_FIRST = (
-    "tests/demo/test_demo_end_to_end.py",
-    "tests/jobs/test_triage_learns.py",
-    "tests/test_serve_under_load.py",
-    "tests/ingest/test_faults.py",
-    "tests/ingest/test_parallel.py",
-    "tests/app/test_sign_in.py",
-    "tests/app/test_browser.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: every other test keeps its order, a file stays together
