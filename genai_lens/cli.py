@@ -424,7 +424,9 @@ def demo(
     )
     settings = load_settings(summary.config_path)
     con = connect(settings.warehouse, memory_limit=settings.memory_limit)
-    for name in [*jobs.configured(settings), "models"]:
+    # The model catalog before the models: the quota runway reads the quotas it writes (the
+    # demo's come from its config's [capacity] section, as where the API is closed).
+    for name in [*jobs.configured(settings), "model-catalog", "models"]:
         step = time.perf_counter()
         run = jobs.run_job(con, settings, name, trigger="demo")
         typer.echo(f"demo: {name}: {run.result.summary()} in {time.perf_counter() - step:.1f}s")

@@ -28,9 +28,10 @@ DEMO = ["demo", "--days", "8", "--per-day", "120", "--seed", "3", "--no-serve", 
 # What two builds of one estate differ in by nature, whatever the clock: a run's id and
 # process, and a landing file's etag (a local file's is its modification time and size).
 PER_BUILD = {("ingest_runs", "run_id"), ("ingest_runs", "pid"), ("ingest_objects", "etag")}
-# Days after now by design: the forecast and the periods it lands.
+# Days after now by design: the forecast, the periods it lands, and the day a quota's
+# forecast busiest minute crosses it (30 days ahead at most).
 FUTURE = {("forecasts", "day"), ("forecast_landing", "period_end"),
-          ("cost_forecast", "period_end")}  # fmt: skip
+          ("cost_forecast", "period_end"), ("quota_runway", "crossing_day")}  # fmt: skip
 
 
 def _build(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
