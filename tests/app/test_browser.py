@@ -114,15 +114,20 @@ def open_overview(page: Page, url: str) -> None:
 
 
 def settle(page: Page) -> None:
-    """Wait until the script run is over (Streamlit's running indicator gone) and plotly drew."""
+    """Wait until the script run is over and plotly drew. The app root's script state is
+    Streamlit's own signal (its end-to-end suite waits on it too); the short first wait lets a
+    run that a click or a navigation asked for begin, the last lets plotly finish drawing."""
     page.get_by_test_id("stMain").wait_for(timeout=60_000)
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(250)
+    page.wait_for_selector(
+        "[data-testid=stApp][data-test-script-state=notRunning]", state="attached", timeout=90_000
+    )
     page.wait_for_function(
         "!document.querySelector('[data-testid=stStatusWidget]')", timeout=90_000
     )
     drawn = "[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('svg'))"
     page.wait_for_function(drawn, timeout=60_000)
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(250)
 
 
 def keep(path: Path) -> Path:

@@ -78,7 +78,7 @@ def test_parallel_readers_and_big_batches_load_the_serial_warehouse_row_for_row(
     load(estate, tmp_path / "parallel.duckdb", batch_files=50)
     monkeypatch.setattr(invocation_logs, "READERS", 1)
     monkeypatch.setattr(trail_readers, "READERS", 1)
-    load(estate, tmp_path / "serial.duckdb", batch_files=3)
+    load(estate, tmp_path / "serial.duckdb", batch_files=10)
     assert differences(tmp_path / "parallel.duckdb", tmp_path / "serial.duckdb") == {}
     # The comparison could fail: the estate loaded rows into the tables that matter.
     con = duckdb.connect(str(tmp_path / "serial.duckdb"), read_only=True)
