@@ -10,12 +10,13 @@ string was found]:
   `USE1-xai.grok-4.3-mantle-input-tokens-standard`;
 - provisioned (throughput / reserved tier, by the model-unit hour):
   `USE1-Nova2.0Lite-ProvisionedThroughput-NoCommit-ModelUnits`;
-- custom_model (training, storage, import, custom-model tokens):
-  `USE1-Nova2.0Lite-Customization-Training`, `USE1-Nova2.0Lite-Customization-Storage`,
-  `USE1-Nova2.0Lite-input-tokens-custom-model`, `USE1-CustomModelImport-...` [assumed];
+- custom_model (training, reinforcement fine-tuning, storage, import, custom-model tokens):
+  `USE1-Nova2.0Lite-Customization-Training`, `USE1-Nova2.0Lite-RFT-Training-Hours`,
+  `USE1-Nova2.0Lite-Customization-Storage`, `USE1-Nova2.0Lite-input-tokens-custom-model`,
+  `USE1-CustomModelImport-...` [assumed];
 - guardrails (text units): `USE1-Guardrail-ContentPolicyUnitsConsumed`,
-  `USE1-Guardrail-SensitiveInformationPolicyPaidUnitsConsumed`;
-- knowledge_base: `USE1-KnowledgeBase-...` [assumed];
+  `USE1-Guardrail-SensitiveInformationPolicyPaidUnitsConsumed`, `USE1-Guardrails-Text-Units`;
+- knowledge_base: `USE1-KnowledgeBase-Storage-Hours` (other KB meters [assumed]);
 - agentcore (service "Amazon Bedrock AgentCore", vCPU-hours and GB-hours):
   `USE1-Runtime:Consumption-based:vCPU`, `USE1-Runtime:Consumption-based:Memory`;
 - marketplace: a "<Model> (Amazon Bedrock Edition)" line that is not tokens (subscription,
@@ -44,7 +45,8 @@ def usage_kind(service: str | None, usage_type: str | None) -> str:
         return "mantle"
     if "provisionedthroughput" in flat or "modelunit" in flat:
         return "provisioned"
-    if "customization" in flat or "custom-model" in flat or "custommodel" in flat:
+    if ("customization" in flat or "custom-model" in flat or "custommodel" in flat
+            or "rft-training" in flat):  # fmt: skip
         return "custom_model"
     if _GUARDRAIL.search(flat):
         return "guardrails"
