@@ -59,7 +59,8 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     summary = demo.generate_estate(out, days=35, seed=7, per_day=3000, end=clock.fixed())
     settings = load_settings(summary.config_path)
     con = runtime.open_warehouse(settings.warehouse)
-    for name in jobs.configured(settings):
+    # CloudTrail only explains an alert (the changes before it); nothing here reads it.
+    for name in (n for n in jobs.configured(settings) if n != "cloudtrail"):
         jobs.run_job(con, settings, name, trigger="test")
     for hour, k in LOAD_TESTS:
         con.execute(
