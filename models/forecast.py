@@ -48,6 +48,9 @@ class ForecastParams:
     # retired): forecast zero rather than let a fit carry its old level forward.
     quiet_days: int = 14
     profile_weeks: int = 2  # weeks behind the weekday profile averaged with Prophet
+    # Spend leaves a one-off day (a cost runaway) out of the fit; a series of daily peaks
+    # (models.quota) keeps it: there the spike is what throttles.
+    keep_one_off_days: bool = False
     seed: int = 0
 
 
@@ -322,7 +325,7 @@ def _combined(
     share of the first weeks (`last_week_share`), the paths scaled to the new mean.
     """
     odd, expected = outlier_days(y, weekdays)
-    if (~odd).sum() < params.min_prophet_days:  # too jumpy to tell one-off days: keep them
+    if params.keep_one_off_days or (~odd).sum() < params.min_prophet_days:  # (too jumpy to tell)
         odd = np.zeros(len(y), dtype=bool)
     clean = np.where(odd, expected, y)
     kept = pl.Series(~odd)

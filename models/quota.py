@@ -10,6 +10,7 @@ not the day the mean forecast says it certainly happens.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,6 +19,9 @@ import polars as pl
 from base.scalars import as_day, as_day_or_none, as_float
 from models.forecast import DEFAULT_PARAMS, ForecastParams, forecast_series
 
+# The spend forecast's method, with its one-off days kept: a day whose busiest minute spiked
+# is the day a quota is hit, not noise to fit around.
+PEAK_PARAMS = replace(DEFAULT_PARAMS, keep_one_off_days=True)
 HORIZON_DAYS = 30
 THROTTLED_SHARE = 0.05  # a day with at least this share of calls throttled "throttled"...
 MIN_THROTTLES = 20  # ... and at least this many (a quiet day's one throttle in 20 is not)
@@ -30,7 +34,7 @@ def runway(
     quota: float,
     *,
     horizon_days: int = HORIZON_DAYS,
-    params: ForecastParams = DEFAULT_PARAMS,
+    params: ForecastParams = PEAK_PARAMS,
 ) -> dict[str, Any]:
     """Forecast the daily peak (history: date, value) and find the first day hi95 >= quota."""
     daily = history.sort("date")
@@ -66,7 +70,7 @@ def backtest(
     throttle_day: date,
     *,
     lead: int = BACKTEST_LEAD_DAYS,
-    params: ForecastParams = DEFAULT_PARAMS,
+    params: ForecastParams = PEAK_PARAMS,
 ) -> dict[str, Any] | None:
     """The runway as it would have read `lead` days before the first throttled day, from the
     data up to then only; None when there are fewer than MIN_HISTORY_DAYS days before."""

@@ -53,3 +53,18 @@ def test_the_backtest_sees_only_the_data_before_its_cutoff():
     # the storm's days are after the cutoff: had they been seen, hi95 would reach 1200 at once
     assert found["predicted_day"] is None or found["predicted_day"] > found["cutoff_day"]
     assert quota.backtest(series(y[:8]), 1200, START + timedelta(days=5), params=FAST) is None
+
+
+def test_a_peak_series_keeps_its_spikes_where_spend_would_leave_them_out():
+    """Six weeks of busiest minutes with two one-minute spikes near the quota: the spend
+    forecast fits around them (one-off days), the runway's keeps them, so its p95 bound sits
+    higher and reaches a quota the spend method's does not."""
+    rng = np.random.default_rng(3)
+    y = 40_000 + rng.normal(0, 2_000, 42)
+    y[[30, 35]] = 70_000  # the spikes a quota meets first
+    history = series(y)
+    kept = quota.runway(history, 66_000, params=quota.PEAK_PARAMS)
+    left_out = quota.runway(history, 66_000, params=quota.DEFAULT_PARAMS)
+    assert kept["forecast_hi95"] > left_out["forecast_hi95"]
+    assert kept["crossing_day"] is not None and left_out["crossing_day"] is None
+    assert "one-off days left out" in left_out["note"] and "one-off" not in kept["note"]
