@@ -5,6 +5,10 @@
 -- FOCUS billed cost), 'unblended' = before them. Usage in tokens: CUR and Cost Explorer count
 -- Bedrock tokens in the price unit (1K tokens; Marketplace 'Units' are thousands too), FOCUS
 -- ConsumedQuantity in tokens.
+-- Only the kinds invocation logs record (usage_kind 'tokens': on-demand calls): a batch job,
+-- a mantle project or provisioned throughput has no log to price at the learned rate, and its
+-- dollars in the held-out bill would read as the estimate missing them (Spend's coverage
+-- panel counts those dollars instead).
 -- Params: $start (first day), $basis ('net' | 'unblended').
 WITH lines AS (
     SELECT usage_date, source, account_id, model, token_kind,
@@ -22,6 +26,7 @@ WITH lines AS (
     FROM cost_daily
     WHERE breakdown = 'total' AND usage_date >= $start
       AND model IS NOT NULL AND token_kind <> 'other'
+      AND coalesce(usage_kind, 'tokens') = 'tokens'
 ), pick AS (
     SELECT usage_date,
         arg_min(source, CASE source WHEN 'cur' THEN 1 WHEN 'focus' THEN 2 ELSE 3 END) AS source

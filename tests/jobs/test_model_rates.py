@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import factories as F
 import pytest
@@ -11,6 +11,7 @@ from base.settings import Settings
 from base.stats import RunStats
 from ingest.invocation_logs import ingester as invocation_logs
 from jobs import model_rates
+from warehouse.db import sql
 
 SONNET45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 
@@ -56,3 +57,26 @@ def test_the_summary_line_names_the_total_and_the_furthest_model():
     line = model_rates.summary(test, excluded=1)
     assert line == ("estimate vs bill: -0.66% over the last 14 days (worst model b: -0.99%); "
                     "1 account-region-days with a logging gap left out")  # fmt: skip
+
+
+def test_only_logged_kinds_of_the_bill_learn_rates_and_meet_the_estimate(warehouse):
+    """A batch job's token lines (no invocation log exists for them) neither set the on-demand
+    rate nor count as bill the log-based estimate missed: on the 90-day demo they made Claude 3
+    Haiku's estimate read 83% under its bill."""
+    haiku = "anthropic.claude-3-haiku-20240307-v1:0"
+    rows = [  # (usage type, kind, cost, 1K tokens)
+        ("USE1-MP:USE1_InputTokenCount-Units", "tokens", 0.25, 1000.0),
+        ("USE1-MP:USE1_InputTokenCount_Global_Batch-Units", "batch", 67.2, 537_600.0),
+    ]
+    for usage_type, kind, cost, qty in rows:
+        warehouse.execute(
+            "INSERT INTO cost_daily BY NAME SELECT DATE '2026-11-30' AS usage_date, "
+            "'123456789012' AS account_id, ? AS model, 'input' AS token_kind, MAP() AS tags, "
+            "'total' AS breakdown, 'cur' AS source, 'o' AS source_object, ? AS usage_type, "
+            "? AS usage_kind, ? AS unblended_cost, ? AS usage_quantity, '1K tokens' AS usage_unit, "
+            "'us-east-1' AS region",
+            [haiku, usage_type, kind, cost, qty],
+        )
+    params = {"start": date(2026, 11, 1), "basis": "unblended"}
+    bill = warehouse.sql(sql("models/rates_bill"), params=params).fetchall()
+    assert [(r[2], r[-2], r[-1]) for r in bill] == [(haiku, 0.25, 1_000_000.0)]
