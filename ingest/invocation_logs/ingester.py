@@ -369,10 +369,7 @@ def flush_rollups(con: duckdb.DuckDBPyConnection) -> None:
     estate's 90 days go in one chunk, a busy one's a day or so at a time); each chunk commits
     with its unmarking, so a crash leaves the rest pending for the next run.
     """
-    rows = con.execute(
-        "SELECT p.hour, count(i.ts) FROM rollup_pending p LEFT JOIN invocations i "
-        "ON i.ts >= p.hour AND i.ts < p.hour + INTERVAL 1 HOUR GROUP BY p.hour ORDER BY p.hour"
-    ).fetchall()
+    rows = con.execute(sql("ingest/rollup_pending_sizes")).fetchall()
     chunk: list[datetime] = []
     size = 0
     for hour, n in rows:

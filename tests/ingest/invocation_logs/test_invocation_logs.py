@@ -235,3 +235,28 @@ def test_the_hourly_rollup_keeps_percentiles_of_latency_and_of_the_first_byte(wa
     assert rows[0][5:] == (None, None, None)
     assert rows[1][1:5] == pytest.approx(tuple(np.percentile(streams, q)))
     assert rows[1][5:] == pytest.approx(tuple(np.percentile(first_bytes, (50, 90, 99))))
+
+
+def test_pending_rollup_hours_are_rebuilt_in_chunks_of_about_flush_rows(tmp_path, monkeypatch):
+    """Twelve hours of 10 calls each, FLUSH_ROWS 25: the hours go in order, in chunks of at
+    most 25 calls (two hours, since a third would pass it), each rebuilt and unmarked; the
+    rollups equal those of one chunk of everything."""
+    root = tmp_path / "landing"
+    estate(root, hours=12)
+    whole = connect(tmp_path / "whole.duckdb")
+    invocation_logs.run(whole, settings(), landing=str(root))
+    chunks: list[list[datetime]] = []
+    real = invocation_logs._flush
+
+    def recorded(con: Any, hours: list[datetime]) -> None:
+        chunks.append(hours)
+        real(con, hours)
+
+    monkeypatch.setattr(invocation_logs, "FLUSH_ROWS", 25)
+    monkeypatch.setattr(invocation_logs, "_flush", recorded)
+    chunked = connect(tmp_path / "chunked.duckdb")
+    invocation_logs.run(chunked, settings(), landing=str(root))
+    hours = [datetime(2025, 6, 2, h) for h in range(12)]
+    assert chunks == [hours[i : i + 2] for i in range(0, 12, 2)]
+    assert chunked.execute("SELECT count(*) FROM rollup_pending").fetchone() == (0,)
+    assert snapshot(chunked) == snapshot(whole)
