@@ -208,16 +208,26 @@ def mask_timing(text: str) -> str:
     return text
 
 
+def paired(kind: str) -> list[tuple[str, str, str] | tuple[str, None, None]]:
+    """(file name, side A's text, side B's text) for every .txt either side wrote under `kind`;
+    the texts are None where one side lacks the file (reported, not compared)."""
+    names = sorted({p.name for s in SIDES for p in (OUT / s / kind).glob("*.txt")})
+    out: list[tuple[str, str, str] | tuple[str, None, None]] = []
+    for f in names:
+        a, b = OUT / A / kind / f, OUT / B / kind / f
+        both = a.exists() and b.exists()
+        out.append((f, a.read_text(), b.read_text()) if both else (f, None, None))
+    return out
+
+
 def compare_commands() -> None:
-    files = sorted({p.name for s in SIDES for p in (OUT / s / "cmd").glob("*.txt")})
+    files = paired("cmd")
     raw_same = masked_same = 0
     print(f"\n== commands ({A} vs {B}): {len(files)}")
-    for f in files:
-        a, b = OUT / A / "cmd" / f, OUT / B / "cmd" / f
-        if not (a.exists() and b.exists()):
+    for f, ta, tb in files:
+        if ta is None or tb is None:
             print(f"  {f}: only one side")
             continue
-        ta, tb = a.read_text(), b.read_text()
         if ta == tb:
             raw_same += 1
             masked_same += 1
@@ -257,15 +267,13 @@ def close_text(ta: str, tb: str) -> bool:
 
 
 def compare_pages() -> None:
-    files = sorted({p.name for s in SIDES for p in (OUT / s / "pages").glob("*.txt")})
+    files = paired("pages")
     same = 0
     print(f"\n== app pages ({A} vs {B}; AppTest render of the final demo warehouse): {len(files)}")
-    for f in files:
-        a, b = OUT / A / "pages" / f, OUT / B / "pages" / f
-        if not (a.exists() and b.exists()):
+    for f, ta, tb in files:
+        if ta is None or tb is None:
             print(f"  {f}: only one side")
             continue
-        ta, tb = a.read_text(), b.read_text()
         elements = sum(1 for line in ta.splitlines() if line.lstrip().startswith("["))
         if ta == tb:
             same += 1
