@@ -73,12 +73,10 @@ def write(
     """Append the decisions and store the suppressed alerts (inside the step's transaction)."""
     insert_frame(con, "anomaly_series_tuning", decided)
     frame = quiet if not quiet.is_empty() else pl.DataFrame(schema={"anomaly_id": pl.String})
-    con.register("_quiet_frame", frame.to_arrow())
+    con.register("_quiet", frame.to_arrow())  # what both SQL files read
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _quiet AS SELECT * FROM _quiet_frame")
+        con.execute(sql("models/anomaly_suppressed_prune"), {"since": since})
+        if not quiet.is_empty():
+            con.execute(sql("models/anomaly_suppressed_upsert"))
     finally:
-        con.unregister("_quiet_frame")
-    con.execute(sql("models/anomaly_suppressed_prune"), {"since": since})
-    if not quiet.is_empty():
-        con.execute(sql("models/anomaly_suppressed_upsert"))
-    con.execute("DROP TABLE _quiet")
+        con.unregister("_quiet")

@@ -1,4 +1,4 @@
--- Before this run's suppressed alerts (temp table _quiet) are stored: those of the hours this
+-- Before this run's suppressed alerts (the frame registered as _quiet) are stored: those of the hours this
 -- run judged that it no longer finds go. Rows older than the run's look-back are left alone,
 -- so the count per series keeps what was suppressed before it (grain: anomaly_id).
 -- Parameters: $since (UTC, the first hour this run judged).

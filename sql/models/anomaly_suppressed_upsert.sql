@@ -1,4 +1,4 @@
--- The alerts a widened band kept quiet in this run (temp table _quiet) into
+-- The alerts a widened band kept quiet in this run (the frame registered as _quiet) into
 -- anomaly_suppressed, upserted by the id the alert would have had (grain: anomaly_id); the
 -- first detection time stays.
 -- Parameters: none.
