@@ -139,7 +139,8 @@ def _parse_stream(
     con.execute("CREATE OR REPLACE TEMP TABLE ms_files (local_file VARCHAR, source_object VARCHAR)")
     insert_rows(con, "ms_files", {"local_file": list(files), "source_object": list(files.values())})
     problems: list[Problem] = []
-    if not (files and _strict(con, list(files))):
+    repeats = _strict(con, list(files)) if files else None
+    if repeats is None:
         good = list(files)
         try:
             run_script(con, "ingest/metrics_stream_parse", {"files": good or [_empty(scratch)]})
@@ -152,7 +153,8 @@ def _parse_stream(
                 except DATA_ERRORS as exc:
                     problems.append((files[f], 0, f"unreadable object: {exc}"))
             run_script(con, "ingest/metrics_stream_parse", {"files": good or [_empty(scratch)]})
-    run_script(con, "ingest/metrics_stream_ready")
+        repeats = _repeats(con)
+    run_script(con, "ingest/metrics_stream_ready", {"repeats": repeats})
     rows = con.execute(
         "SELECT f.source_object, l.line, l.reason FROM ms_lines l JOIN ms_files f "
         "USING (local_file) WHERE l.reason IS NOT NULL ORDER BY ALL"
@@ -160,18 +162,27 @@ def _parse_stream(
     return problems + [(r[0], int(r[1]), r[2]) for r in rows]
 
 
-def _strict(con: duckdb.DuckDBPyConnection, files: list[str]) -> bool:
-    """Fill ms_lines the fast way; False when the batch needs the tolerant read: a line to
-    quarantine, or a point a file repeats (the tolerant read keeps its later line)."""
+def _strict(con: duckdb.DuckDBPyConnection, files: list[str]) -> bool | None:
+    """Fill ms_lines the fast way, and say whether the batch holds a point twice (in two
+    files); None when the batch needs the tolerant read: a line to quarantine, or a point one
+    file repeats (the tolerant read numbers the lines, and the later line wins)."""
     try:
         run_script(con, "ingest/metrics_stream_strict", {"files": files})
     except DATA_ERRORS:
+        return None
+    if not _repeats(con):
         return False
-    repeated = con.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM ms_lines GROUP BY local_file, account_id, region, "
-        "namespace, metric_name, dimensions, ts HAVING count(*) > 1)"
+    return None if _repeats(con, "local_file") else True
+
+
+def _repeats(con: duckdb.DuckDBPyConnection, *within: str) -> bool:
+    """Whether ms_lines' loadable lines hold a point twice (`within`: per file, say)."""
+    keys = ", ".join((*within, "account_id, region, namespace, metric_name, dimensions, ts"))
+    found = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM ms_lines WHERE reason IS NULL "
+        f"GROUP BY {keys} HAVING count(*) > 1)"  # keys: column names written above
     ).fetchone()
-    return not (repeated and repeated[0])
+    return bool(found and found[0])
 
 
 def _empty(scratch: Path) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -185,7 +186,7 @@ def _day_rows(
 WarehouseFactory = Callable[..., Path]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def factory() -> SimpleNamespace:
     """The row factories and model ids, for tests to build and check their own data."""
     return SimpleNamespace(
@@ -220,25 +221,35 @@ def make_warehouse(tmp_path: Path) -> WarehouseFactory:
     return build
 
 
+def build_estate(
+    folder: Path, rows: Iterable[dict[str, Any]], *, name: str = "estate.duckdb", **parts: Any
+) -> tuple[Path, dict[str, Any]]:
+    """The warehouse file `folder/name` of a whole estate (see make_estate)."""
+    path = folder / name
+    rows = list(rows)
+    con = connect(path)
+    try:
+        insert_rows(con, rows)
+        info = estate_parts.fill(con, rows, PRICES, now=this_hour(), **parts)
+    finally:
+        con.close()
+    return path, info
+
+
 @pytest.fixture
 def make_estate(tmp_path: Path) -> Callable[..., tuple[Path, dict[str, Any]]]:
     """A whole estate's warehouse from usage rows: returns its path and what the parts hold
     (anomaly ids, the bill's last day). Keyword options leave parts out (bill=False, ...)."""
+    return partial(build_estate, tmp_path)
 
-    def build(
-        rows: Iterable[dict[str, Any]], *, name: str = "estate.duckdb", **parts: Any
-    ) -> tuple[Path, dict[str, Any]]:
-        path = tmp_path / name
-        rows = list(rows)
-        con = connect(path)
-        try:
-            insert_rows(con, rows)
-            info = estate_parts.fill(con, rows, PRICES, now=this_hour(), **parts)
-        finally:
-            con.close()
-        return path, info
 
-    return build
+@pytest.fixture(scope="module")
+def make_module_estate(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., tuple[Path, dict[str, Any]]]:
+    """make_estate for a module's tests that only read it: built once, in the module's folder.
+    (A test that writes to its estate builds its own with make_estate.)"""
+    return partial(build_estate, tmp_path_factory.mktemp("estate"))
 
 
 def insert_rows(con: Any, rows: list[dict[str, Any]], *, loaded_at: datetime | None = None) -> None:
