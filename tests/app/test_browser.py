@@ -52,7 +52,8 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}: {proc.stdout.read()}")
+            said = proc.stdout.read() if proc.stdout else "(its output went to its log file)"
+            raise RuntimeError(f"streamlit exited with {proc.returncode}: {said}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.read() == b"ok":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,27 +94,38 @@ def write_config(folder: Path, **extra: Any) -> Path:
     return config
 
 
-@pytest.fixture
-def serve_signed_in(tmp_path: Path, provider: str, make_estate, factory) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def serve_signed_in(
+    tmp_path_factory: pytest.TempPathFactory, provider: str, make_module_estate, factory
+) -> Iterator[Any]:
     """`serve_signed_in(**auth)`: `genai-lens --log-format json serve` with sign-in through
     the provider on a free port; returns its URL and its log (JSON lines, the audit's among
-    them)."""
-    path, _ = make_estate(factory.estate(30, seed=5))
+    them). One server per distinct sign-in set-up, shared by the module's tests as one server
+    is shared by its readers (each test signs in a reader of its own in a fresh browser)."""
+    path, _ = make_module_estate(factory.estate(30, seed=5))
+    folder = tmp_path_factory.mktemp("serve")
     procs: list[subprocess.Popen[str]] = []
+    started: dict[str, tuple[str, Path]] = {}
 
     def start(names: tuple[str, ...] = (), **auth: Any) -> tuple[str, Path]:
+        key = json.dumps([names, auth], sort_keys=True)
+        if key in started:
+            return started[key]
         port = free_port()
-        secrets = F.auth_secrets(tmp_path / "etc", provider, port, names=names)
-        config = write_config(tmp_path / "etc", **auth)
-        log = tmp_path / "serve.log"
+        etc = folder / f"etc-{len(started)}"
+        secrets = F.auth_secrets(etc, provider, port, names=names)
+        config = write_config(etc, **auth)
+        log = etc / "serve.log"
+        own = shutil.copy(path, etc / path.name)  # a server holds its warehouse file's lock
         cmd = [str(CLI), "--log-format", "json", "--config", str(config), "--warehouse",
-               str(path), "serve", "--port", str(port), "--address", "127.0.0.1",
+               str(own), "serve", "--port", str(port), "--address", "127.0.0.1",
                "--secrets", str(secrets), "--no-scheduler"]  # fmt: skip
         with log.open("w") as out:
-            procs.append(subprocess.Popen(cmd, cwd=tmp_path, stdout=out,
+            procs.append(subprocess.Popen(cmd, cwd=folder, stdout=out,
                                           stderr=subprocess.STDOUT, text=True))  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, procs[-1])
+        started[key] = url, log
         return url, log
 
     yield start
@@ -296,4 +308,4 @@ def test_each_named_provider_signs_in_through_its_own_button(
     assert page.locator("[data-testid=stException]").count() == 0
     assert lobs_in(wire.take()) == set(reader.lobs)
     signed = [ln for ln in audit_lines(log, reader.email) if ln["event"] == "sign-in"]
-    assert signed and signed[0]["provider"] == name, signed
+    assert signed and signed[-1]["provider"] == name, signed  # (the server is the module's)
