@@ -22,8 +22,22 @@ MAIN = Path(__file__).parent / "main.py"
 def run(flags: dict[str, Any]) -> None:
     """Serve the app with these config options (the command line's over the shipped ones)."""
     route_logs()
+    preload()
     bootstrap.load_config_options(flag_options=flags)
     bootstrap.run(str(MAIN), False, [], flags)
+
+
+def preload() -> None:
+    """Import, before any session runs, what the pages' first runs would import in threads.
+
+    Sessions run in threads of their own. Plotly's validators take pandas and numpy from
+    sys.modules as they are (`_plotly_utils.optional_imports.get_module(should_load=False)`),
+    so while one session was still importing pandas another got the half-made module and
+    its chart failed ("partially initialized module 'pandas' has no attribute 'Series'":
+    the Overview under tests/test_serve_under_load.py's four browsers)."""
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
 
 
 def route_logs() -> None:

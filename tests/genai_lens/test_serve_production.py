@@ -80,3 +80,25 @@ def test_a_wildcard_serve_logs_only_json_looks_up_no_ip_and_warns_of_readable_se
     warned = [m for m in messages if "sign-in secrets file" in m]
     assert warned and "readable by other users" in warned[0] and "chmod 600" in warned[0]
     assert "genai-lens-client-secret" not in text  # the client secret never reaches the log
+
+
+def test_the_server_imports_pandas_and_plotly_before_any_session_runs():
+    """Sessions run in threads, and plotly takes pandas from sys.modules half-imported if a
+    session is still importing it: serve imports both before Streamlit starts (in a fresh
+    interpreter, where nothing imported them yet; Streamlit's own start is replaced by a
+    probe of what is imported by then)."""
+    probe = (
+        "import sys\n"
+        "from streamlit.web import bootstrap\n"
+        "from app import server\n"
+        "assert 'pandas' not in sys.modules, 'imported already: the probe proves nothing'\n"
+        "def started(*args, **kwargs):\n"
+        "    pd, go = sys.modules.get('pandas'), sys.modules.get('plotly.graph_objects')\n"
+        "    print(hasattr(pd, 'Series'), hasattr(go, 'Bar'))\n"
+        "bootstrap.run = started\n"
+        "server.run({})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
