@@ -15,6 +15,8 @@
 --    error) is a storm, and every billed call in it but its first success is waste.
 --  * cut at max_tokens: stop reason max_tokens/length/LENGTH/MAX_TOKENS. Blocked: a guardrail
 --    intervened. Both as the calls' own estimated cost.
+-- Calls in the same second are ordered by request_id: which of them is the hit and which the
+-- write, or the first success of a chain, must not change from one run to the next.
 DELETE FROM usage_savings_hourly WHERE hour IN (SELECT unnest($hours::TIMESTAMP[]));
 INSERT INTO usage_savings_hourly BY NAME
 WITH rows AS MATERIALIZED (
@@ -35,19 +37,20 @@ WITH rows AS MATERIALIZED (
 ), prefixed AS (
     SELECT *,
         date_diff('second', lag(ts) OVER (
-            PARTITION BY account_id, region, model, prefix_md5 ORDER BY ts), ts) AS prefix_gap
+            PARTITION BY account_id, region, model, prefix_md5 ORDER BY ts, request_id), ts)
+            AS prefix_gap
     FROM rows
     WHERE prefix_md5 IS NOT NULL AND error_code IS NULL
       AND cache_read_tokens = 0 AND cache_write_tokens = 0 AND prefix_tokens >= 1024
 ), chained AS (
     SELECT *,
         sum(CASE WHEN gap IS NULL OR gap > 10 THEN 1 ELSE 0 END) OVER (
-            PARTITION BY account_id, app, model, input_body_md5 ORDER BY ts, error_code NULLS LAST
-            ROWS UNBOUNDED PRECEDING) AS chain
+            PARTITION BY account_id, app, model, input_body_md5
+            ORDER BY ts, error_code NULLS LAST, request_id ROWS UNBOUNDED PRECEDING) AS chain
     FROM (
         SELECT *, date_diff('second', lag(ts) OVER (
             PARTITION BY account_id, app, model, input_body_md5 ORDER BY ts,
-            error_code NULLS LAST), ts) AS gap
+            error_code NULLS LAST, request_id), ts) AS gap
         FROM rows WHERE input_body_md5 IS NOT NULL
             -- Only a chain with a failed call is a storm: the window sorts run over the
             -- requests that failed at least once, not every call of the range.
@@ -60,7 +63,7 @@ WITH rows AS MATERIALIZED (
         count(*) OVER c AS chain_calls,
         count(error_code) OVER c AS chain_failures,
         row_number() OVER (PARTITION BY account_id, app, model, input_body_md5, chain,
-                           error_code IS NULL ORDER BY ts) AS nth_of_kind
+                           error_code IS NULL ORDER BY ts, request_id) AS nth_of_kind
     FROM chained
     WINDOW c AS (PARTITION BY account_id, app, model, input_body_md5, chain)
 ), storms AS (

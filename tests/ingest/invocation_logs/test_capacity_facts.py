@@ -14,6 +14,7 @@ import factories as F
 
 from base.settings import Settings
 from ingest.invocation_logs import ingester as invocation_logs
+from warehouse.db import connect
 
 SYSTEM = [{"text": "You answer questions about the travel policy. " * 200}]
 
@@ -72,3 +73,23 @@ def test_repeats_within_the_ttl_are_hits_and_a_retry_storm_is_waste(warehouse, t
     assert hits60 > 0 and hits60 > misses60  # one miss (the first call), five hits
     assert retries == 2  # the throttled try and the second answer, not the first answer
     assert waste == cost
+
+
+def test_calls_in_the_same_second_split_into_hit_and_write_the_same_way_in_any_order(tmp_path):
+    """Two calls with one prefix in the same second (different sizes): which is the cache
+    write and which the hit is decided by request id, not by the order they were read in."""
+    at = datetime(2025, 6, 2, 10)
+    small = _converse(at, text="short")
+    big = _converse(at, text="a much longer question " * 40)
+    big["input"]["inputTokenCount"] = 9000
+    found = []
+    for order, name in (([small, big], "ab"), ([big, small], "ba")):
+        con = connect(tmp_path / f"{name}.duckdb")
+        load(con, tmp_path / name, order)
+        found.append(con.execute(
+            "SELECT prefix_calls, prefix_hit5_tokens, prefix_miss5_tokens, prefix_hit60_tokens, "
+            "prefix_miss60_tokens FROM usage_savings_hourly"
+        ).fetchall())  # fmt: skip
+        con.close()
+    assert found[0] == found[1] and found[0][0][0] == 2, found
+    assert found[0][0][1] > 0 and found[0][0][2] > 0  # one hit, one write
