@@ -11,13 +11,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # The wheel test (tests/genai_lens/test_wheel.py) builds with the same uv.
 export GENAI_LENS_UV := $(abspath $(UV))
 
-.PHONY: demo test check install product lint bench browser focus-validator oidc-mock clean
+.PHONY: demo test check install product bytecode lint bench browser focus-validator oidc-mock clean
 
 demo: product
 	$(VENV)/bin/genai-lens demo
 
 # Everything: lint, import contracts, types and the whole suite (CI runs this).
-test: install browser focus-validator oidc-mock
+test: install browser focus-validator oidc-mock bytecode
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -26,7 +26,7 @@ test: install browser focus-validator oidc-mock
 
 # The inner loop: lint, import contracts, types and the tests not marked slow (no end-to-end demo,
 # browser, load or kill -9 runs).
-check: install oidc-mock
+check: install oidc-mock bytecode
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -43,6 +43,12 @@ install: $(VENV)/.installed
 $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@ $(VENV)/.product
+
+# The project's own modules, compiled before a test run for the same reason: the suite starts a
+# few hundred processes (CLI runs, servers, reader pools), each importing them (a CLI call
+# 0.59 s -> 0.47 s). compileall skips what is up to date.
+bytecode: install
+	$(VENV)/bin/python -m compileall -q -j 2 base warehouse ingest models demo jobs app genai_lens
 
 # The product only. --inexact leaves a dev install's test tools in place.
 product: $(VENV)/.product
