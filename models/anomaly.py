@@ -45,7 +45,6 @@ timestamp is just the next row.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -162,6 +161,20 @@ def episodes(frame: pl.DataFrame) -> pl.DataFrame:
     is still open at the end of the frame), `peak` and, at the peak, `expected`, `actual`,
     `lower`, `upper`, `severity`, `score`, `label` and `direction` (up or down).
     """
+    if not frame["in_episode"].any():  # most series, most runs: no episode to group
+        key = tuple(frame.schema.items())
+        if key not in _NO_EPISODES:
+            _NO_EPISODES[key] = _group_episodes(frame.clear())
+        return _NO_EPISODES[key]
+    return _group_episodes(frame)
+
+
+# The (empty) episodes of an episode-free frame, per input schema: grouping nothing through
+# polars cost 1.4 ms a series, a tenth of the triage replay's anomaly runs.
+_NO_EPISODES: dict[tuple[Any, ...], pl.DataFrame] = {}
+
+
+def _group_episodes(frame: pl.DataFrame) -> pl.DataFrame:
     at_peak = ("peak", "expected", "actual", "lower", "upper", "severity", "score")
     still_open = frame.height > 0 and bool(frame["in_episode"][-1])
     grouped = (
@@ -408,9 +421,22 @@ def _seasonal_median(x: np.ndarray, slot: np.ndarray, lag: int, back: int) -> np
         source = np.where(target >= 0, first_row[np.clip(target, 0, None)], -1)
         ok = (source >= 0) & (source < here)
         past[ok, k - 1] = x[source[ok]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # rows without history stay NaN
-        return np.nanmedian(past, axis=1)
+    return _row_medians(past)
+
+
+def _row_medians(a: np.ndarray) -> np.ndarray:
+    """np.nanmedian(a, axis=1), bit for bit (the middle values' sum halved, as numpy's own
+    small-array path does), NaN for a row without values; without np.ma, which made it a
+    tenth of a short series' detect time."""
+    ordered = np.sort(a, axis=1)  # NaN sorts last
+    counts = (~np.isnan(a)).sum(axis=1)
+    high = counts // 2
+    low = np.where(counts % 2 == 1, high, high - 1)
+    pick = np.clip(np.column_stack([low, high]), 0, a.shape[1] - 1)
+    pair = np.take_along_axis(ordered, pick, axis=1)
+    out = (pair[:, 0] + pair[:, 1]) / 2.0
+    out[counts == 0] = np.nan
+    return out
 
 
 def _floor(x: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
