@@ -311,7 +311,11 @@ def _forecasts(
         references.append(_seasonal_median(x, slot, lag, back))
     spans = (fast_rows, slow_rows)
     medians = _rolling_many(
-        [(x if ref is None else x - ref, span, "median") for ref in references for span in spans]
+        [
+            (x if ref is None else x - ref, span, "median", 1, 0.5)
+            for ref in references
+            for span in spans
+        ]
     )
     out: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     for i, ref in enumerate(references):
@@ -331,16 +335,18 @@ def _deviations(
     half-width, and each row's severity against it by the spike, shift and drift tests
     (forecaster x test x row, tests in the order of TESTS).
 
-    The rolling windows of every forecaster run in two polars calls, the band's inputs first,
-    then the shift and drift bands: on these short series a call's overhead, not its work,
-    was half of `detect`'s time, and the results are the same bit for bit."""
+    The rolling windows of every forecaster run in two polars calls, the floor's level and the
+    shift and drift means first, then every band: on these short series a call's overhead,
+    not its work, was half of `detect`'s time, and the results are the same bit for bit."""
     k, n = forecasts.shape
-    floor = _floor(x, rows, p)
     resid = x[None, :] - forecasts
     drift = p.drift_factor > 0
     shift_rows, drift_rows = rows.of(p.shift_window, 2), rows.of(p.drift_window, 2)
-    means = _rolling_many([(r, shift_rows, "mean") for r in resid]
-                          + [(x - s, drift_rows, "mean") for s in slow if drift])  # fmt: skip
+    level = [(x, rows.of(p.scale_window, 3), "median", 1, 0.5)] if p.floor_share > 0 else []
+    shift_jobs = [(r, shift_rows, "mean", 1, 0.5) for r in resid]
+    drift_jobs = [(x - s, drift_rows, "mean", 1, 0.5) for s in slow if drift]
+    means = _rolling_many([*level, *shift_jobs, *drift_jobs])
+    floor = _floor(_shift(means.pop(0)) if level else None, n, p)
     shifts, drifts = means[:k], means[k:]
     halves = _band_half_widths([*resid, *shifts, *drifts], rows, p)
     tests = np.zeros((k, 3, n))
@@ -439,13 +445,13 @@ def _row_medians(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _floor(x: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
-    """The least half-width of the band at each row: min_change, or floor_share of the
-    series' median over the scale window before the row if that is more."""
-    least = np.full(len(x), max(p.min_change, 1e-12))
-    if p.floor_share <= 0:
+def _floor(level: np.ndarray | None, n: int, p: DetectorParams) -> np.ndarray:
+    """The least half-width of the band at each of n rows: min_change, or floor_share of
+    `level` (the series' median over the scale window before the row) if that is more;
+    `level` is None when floor_share is off."""
+    least = np.full(n, max(p.min_change, 1e-12))
+    if level is None:
         return least
-    level = _shift(_rolling(x, rows.of(p.scale_window, 3), "median"))
     return np.fmax(least, p.floor_share * np.clip(level, 0, None))
 
 
@@ -491,11 +497,9 @@ def _episodes(
     return in_episode, alert
 
 
-RollJob = tuple[Any, ...]  # (values, window, how[, least, q]): how is median, mean or quantile
-
-
-def _rolling(a: np.ndarray, window: int, how: str, *, least: int = 1, q: float = 0.5) -> np.ndarray:
-    return _rolling_many([(a, window, how, least, q)])[0]
+# (values, window, how, least, q): how is median, mean or quantile (at q); a window needs
+# `least` values
+RollJob = tuple[np.ndarray, int, str, int, float]
 
 
 def _rolling_many(jobs: list[RollJob]) -> list[np.ndarray]:
@@ -511,8 +515,7 @@ def _rolling_many(jobs: list[RollJob]) -> list[np.ndarray]:
     )
     exprs = []
     for i, job in enumerate(jobs):
-        window, how = job[1], job[2]
-        least, q = (job[3], job[4]) if len(job) > 3 else (1, 0.5)
+        _, window, how, least, q = job
         col, least = pl.col(f"c{i}"), min(least, window)
         if how == "median":
             r = col.rolling_median(window, min_samples=least)
