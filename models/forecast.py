@@ -51,6 +51,14 @@ class ForecastParams:
     # Spend leaves a one-off day (a cost runaway) out of the fit; a series of daily peaks
     # (models.quota) keeps it: there the spike is what throttles.
     keep_one_off_days: bool = False
+    # Spend is held to the level it is at now (Prophet averaged with the weekday-level model and
+    # last week's days). A series of daily peaks (models.quota) is not: a ramp toward a quota
+    # is the very thing to see, and models without a trend flatten it.
+    hold_level: bool = True
+    # The share of history Prophet may put trend changepoints in (its own default, 0.8): a
+    # spend trend is not bent by the last weeks' noise; a peak series raises it to see a
+    # rollout that began a week ago.
+    changepoint_range: float = 0.8
     seed: int = 0
 
 
@@ -193,6 +201,7 @@ def _prophet(
         daily_seasonality=False,
         seasonality_mode=params.seasonality_mode,
         changepoint_prior_scale=params.changepoint_prior_scale,
+        changepoint_range=params.changepoint_range,
         uncertainty_samples=params.samples,
     )
     model.fit(pd.DataFrame({"ds": dates.to_pandas(), "y": y}), seed=params.seed)
@@ -322,7 +331,8 @@ def _combined(
     is moved to the weekday-level forecast (scaled where Prophet forecasts spend, shifted
     where it forecasts none). The pool's mean is the average, and its spread holds the chance
     that either model is right, not only Prophet's noise. Last week's days then take their
-    share of the first weeks (`last_week_share`), the paths scaled to the new mean.
+    share of the first weeks (`last_week_share`), the paths scaled to the new mean. Without
+    `hold_level` (a peak series) the re-levelled Prophet forecast is the answer.
     """
     odd, expected = outlier_days(y, weekdays)
     if params.keep_one_off_days or (~odd).sum() < params.min_prophet_days:  # (too jumpy to tell)
@@ -333,6 +343,11 @@ def _combined(
     if fit.mean() > 1e-9:
         level = float(clean[-7:].mean()) / float(fit.mean())
         own, paths = own * level, paths * level
+    left_out = f", {int(odd.sum())} one-off days left out" if odd.any() else ""
+    fitted = (f"Prophet on {len(y)} days (weekly seasonality, trend changepoints{left_out}; "
+              "re-levelled to the last week)")  # fmt: skip
+    if not params.hold_level:
+        return np.clip(own, 0, None), paths, "prophet", fitted
     ahead = future.dt.weekday().to_numpy() - 1
     local = weekday_level(clean, weekdays, ahead, weeks=params.profile_weeks)
     moved = paths[:, 1::2]
@@ -346,11 +361,10 @@ def _combined(
     paths = np.where((pair > 1e-9)[:, None], paths * ratio[:, None],
                      paths + (mixed - pair)[:, None])  # fmt: skip
     yhat = np.clip(mixed, 0, None)
-    left_out = f", {int(odd.sum())} one-off days left out" if odd.any() else ""
-    note = (f"Prophet on {len(y)} days (weekly seasonality, trend changepoints{left_out}; "
-            f"re-levelled to the last week), averaged with last week's level times the weekday "
-            f"profile of the last {params.profile_weeks} weeks and, over the first weeks, with "
-            "last week's days")  # fmt: skip
+    note = (
+        f"{fitted}, averaged with last week's level times the weekday profile of the last "
+        f"{params.profile_weeks} weeks and, over the first weeks, with last week's days"
+    )
     return yhat, paths, "prophet", note
 
 

@@ -68,3 +68,19 @@ def test_a_peak_series_keeps_its_spikes_where_spend_would_leave_them_out():
     assert kept["forecast_hi95"] > left_out["forecast_hi95"]
     assert kept["crossing_day"] is not None and left_out["crossing_day"] is None
     assert "one-off days left out" in left_out["note"] and "one-off" not in kept["note"]
+
+
+def test_a_rollout_that_began_a_week_ago_is_extrapolated_not_flattened():
+    """Eight weeks flat, then a week of a rollout growing the busiest minute 6% a day: the
+    runway's settings carry the ramp on and warn within two days of a quota 10% above the last
+    day; the spend settings (a level held, no trend bends in the last fifth of history) flatten
+    the ramp and warn only days later."""
+    rng = np.random.default_rng(4)
+    y = 30_000 * (1 + rng.normal(0, 0.04, 63))
+    y[-7:] *= 1.06 ** np.arange(1, 8)
+    history, limit = series(y), 1.1 * y[-1]
+    ramp = quota.runway(history, limit, params=quota.PEAK_PARAMS)
+    spend = quota.runway(history, limit, params=quota.SPEND_SETTINGS)
+    assert ramp["days_until_p95"] is not None and ramp["days_until_p95"] <= 2
+    assert spend["days_until_p95"] is None or spend["days_until_p95"] > 2
+    assert ramp["forecast_peak"] > spend["forecast_peak"]
