@@ -8,7 +8,9 @@ their ground truth computed from what the simulator knows (never from the logs):
 - `fraud-scoring` (retail-banking): in the first two hours of the estate's throttling storm
   (the same model, account and Region), every request is retried within seconds after a
   throttle or a model error, and half are sent again after they succeeded (a retry storm);
-  outside it, plain traffic.
+  outside it, plain traffic, which a rollout over the ten days before the storm grows to 5x the
+  calls with 3x the prompt (so the storm can be seen coming); once the storm is over the team
+  trims the prompt back, the calls stay.
 
 Rows have the columns of `demo.estate.simulate`, so every source (logs, metrics, trail, bill)
 sees them. Their logs are rendered with the estate's own renderer; only the system prompt of
@@ -42,7 +44,10 @@ BATCH_WINDOW_UTC = (1, 4)  # the nightly job's hours, start inclusive, end exclu
 STORM_HOURS = 2
 RETRY_GAP_S = 10  # what the product calls "within seconds"
 PLAIN_GAP_S = 150.0  # fraud-scoring's mean gap between calls before its rollout
-RAMP_DAYS, RAMP_TO = 10, 5.0
+# The rollout, over RAMP_DAYS up to the storm: RAMP_TO x the calls, each sending PROMPT_TO x the
+# transaction history until the storm is over (then the team's fix trims it back; the calls
+# stay, so the rest of the estate draws the same random numbers as without the plant's ramp).
+RAMP_DAYS, RAMP_TO, PROMPT_TO = 10, 5.0, 3.0
 # What a cache write costs against plain input, per TTL (Anthropic's rate card on Bedrock).
 WRITE_FACTOR = {"5m": 1.25, "1h": 2.0}
 TTL_S = {"5m": 300, "1h": 3600}
@@ -118,11 +123,17 @@ def storm_window(start: int, end: int) -> tuple[int, int]:
     return t0, min(t1, t0 + STORM_HOURS * 3600)
 
 
-def _ramp(t: np.ndarray, t0: int) -> np.ndarray:
-    """fraud-scoring's rollout: 1x its traffic until RAMP_DAYS before the storm, RAMP_TO x
-    from the storm's day on, linear between (the demand that meets the quota that day)."""
-    frac = (t - (t0 - RAMP_DAYS * 86_400)) / (RAMP_DAYS * 86_400)
-    return 1 + (RAMP_TO - 1) * np.clip(frac, 0, 1)
+def _rollout(t: np.ndarray, t0: int) -> np.ndarray:
+    """fraud-scoring's rollout, 0 to 1: 0 until RAMP_DAYS before the storm (at t0), 1 from the
+    storm's day on, linear between (the demand that meets the quota that day)."""
+    return np.clip((t - (t0 - RAMP_DAYS * 86_400)) / (RAMP_DAYS * 86_400), 0, 1)
+
+
+def _prompt_factor(t: np.ndarray, t0: int) -> np.ndarray:
+    """How much history a plain call sends: growing with the rollout to PROMPT_TO x, back to
+    1x once the storm is over (the fix)."""
+    over = t >= t0 + int(w.INCIDENTS["throttling_storm"]["hours"]) * 3600
+    return np.where(over, 1.0, 1 + (PROMPT_TO - 1) * _rollout(t, t0))
 
 
 def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
@@ -131,7 +142,7 @@ def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
     succeeds, half of them sent once more after success."""
     t0, t1 = storm_window(start, end)
     plain = _business_times(rng, start, end, PLAIN_GAP_S / RAMP_TO)
-    plain = plain[rng.random(len(plain)) < _ramp(plain, t0) / RAMP_TO]
+    plain = plain[rng.random(len(plain)) < (1 + (RAMP_TO - 1) * _rollout(plain, t0)) / RAMP_TO]
     plain = plain[(plain < t0) | (plain >= t1)]
     rows: list[tuple[int, str | None, int, int]] = [(int(t), None, 0, -1) for t in plain]
     for req, t in enumerate(range(t0, t1, 30)):
@@ -151,10 +162,11 @@ def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
     answered = np.isin(step, (-1, 2, 3))
     return pl.DataFrame({
         "ts_s": ts, "operation": "Converse",
-        # The rollout sends each transaction's history along: big prompts, so the pool's
-        # busiest minute follows fraud-scoring's ramp.
-        "input_tokens": np.where(billed, np.where(step < 0, rng.integers(6000, 10000, n),
-                                                  rng.integers(1500, 2500, n)), 0),
+        # The rollout sends each transaction's history along, more of it as it goes: big
+        # prompts, so the pool's busiest minute follows fraud-scoring's ramp.
+        "input_tokens": np.where(billed, np.where(
+            step < 0, (rng.integers(6000, 10000, n) * _prompt_factor(ts, t0))
+            .astype(np.int64), rng.integers(1500, 2500, n)), 0),
         "output_tokens": np.where(answered, rng.integers(100, 250, n), 0), "max_tokens": 512,
         "error_code": pl.Series(err, dtype=pl.String),
         "stop_reason": pl.Series([None if e else "end_turn" for e in err], dtype=pl.String),
@@ -289,7 +301,8 @@ def quota_truth(frame: pl.DataFrame, start: datetime, end: datetime) -> dict[str
     busiest minute its pool (the storm's model, account and Region) ever reached outside the
     storm, counted as the quota counts it (served calls; input + cache write + output x
     burndown, which is 1 for Claude 3.5 Haiku). So only the storm throttles: fraud-scoring's
-    rollout brought organic demand up to the quota, the storm's burst went over it."""
+    rollout brought organic demand up to the quota, the storm's burst went over it (and the
+    prompts were trimmed back)."""
     spec = w.INCIDENTS["throttling_storm"]
     t0 = storm_window(int(start.timestamp()), int(end.timestamp()))[0]
     storm = int(spec["hours"]) * 3600

@@ -252,9 +252,9 @@ def test_allocation_sums_to_the_bill_exactly_and_forecasts_beat_naive(demo_run):
 def test_the_demo_reads_its_quotas_so_the_capacity_page_has_a_runway(demo_run):
     """`genai-lens demo` runs the model catalog before the models (the demo's quota and legacy
     model come from its config's [capacity] section), so the warehouse it serves has the
-    runway of the storm's quota, the backtest at the storm's first throttled day, and the
-    legacy model. (Whether that backtest saw the storm coming is tests/app/test_capacity.py's
-    claim, on its five-week estate; at this size it does not yet: see the README.)"""
+    runway of the storm's quota, the backtest at the storm's first throttled day, which saw
+    the storm coming at least a day ahead from the data before it, and the legacy model.
+    (Other seeds and days: bench/quota_backtest.py.)"""
     out, res = demo_run
     assert "demo: model-catalog:" in res.stdout
     quota = json.loads((out / "ground_truth.json").read_text())["quota"]
@@ -264,10 +264,13 @@ def test_the_demo_reads_its_quotas_so_the_capacity_page_has_a_runway(demo_run):
     ).fetchall()
     assert runway == [(quota["account"], quota["region"], quota["model"], "tpm", quota["tpm"])]
     tested = con.execute(
-        "SELECT throttle_day FROM quota_backtests WHERE model = ? AND account_id = ?",
+        "SELECT throttle_day, cutoff_day, predicted_day, days_ahead FROM quota_backtests "
+        "WHERE model = ? AND account_id = ?",
         [quota["model"], quota["account"]],
     ).fetchall()
-    assert [str(d) for (d,) in tested] == [quota["storm_day"]]
+    assert [str(row[0]) for row in tested] == [quota["storm_day"]]
+    [(throttled, cutoff, predicted, ahead)] = tested
+    assert (throttled - cutoff).days == 2 and cutoff < predicted <= throttled and ahead >= 1
     legacy = con.execute("SELECT model FROM model_lifecycle WHERE status = 'LEGACY'").fetchall()
     assert legacy == [("anthropic.claude-3-haiku-20240307-v1:0",)]
 
