@@ -146,8 +146,9 @@ RUNWAY_NOTE = (
     "Busiest minute per day: CloudWatch's EstimatedTPMQuotaUsage (minute Sum) where loaded, "
     "else the logs' input + cache-write + output tokens x the model's burndown (5 for Claude "
     "3.7 Sonnet and later). Quota: Service Quotas (model-catalog job) or capacity.quotas. The "
-    "forecast is the spend forecast's method on that daily series; days until throttling at "
-    "p95 = the first day its 95% upper bound reaches the quota, within 30 days."
+    "forecast is Prophet on that daily series, its trend carried on where it rises (a rollout "
+    "toward the quota) and the series held at its level where it does not; days until "
+    "throttling at p95 = the first day its 95% upper bound reaches the quota, within 30 days."
 )
 BACKTEST_NOTE = (
     "At the first day with 5% of a model's calls throttled, the same forecast run on the data "
