@@ -315,9 +315,16 @@ def quota_truth(frame: pl.DataFrame, start: datetime, end: datetime) -> dict[str
         (pl.col("input_tokens") + pl.col("cache_write_tokens") + pl.col("output_tokens")).sum()
     )
     day = datetime.fromtimestamp(t0 // 86_400 * 86_400, UTC).date()
+    # The rollout is a planted change in the pool's own series (tokens, cost, calls of its
+    # LOB on its model): an anomaly there while it ramps is a finding, not a false alarm.
+    ramp_start, ramp_end = (
+        datetime.fromtimestamp(t, UTC) for t in (t0 - RAMP_DAYS * 86_400, t0 + storm)
+    )
+    rollout = {"lob": "retail-banking", "app": STORM_APP, "start": ramp_start.isoformat(),
+               "end": ramp_end.isoformat()}  # fmt: skip
     return {"model": spec["model"], "account": spec["account"], "region": spec["region"],
             "tpm": round(as_float(minute["input_tokens"].max()) * QUOTA_HEADROOM),
-            "storm_day": day.isoformat()}  # fmt: skip
+            "storm_day": day.isoformat(), "rollout": rollout}  # fmt: skip
 
 
 def config_toml(quota: dict[str, Any]) -> str:
