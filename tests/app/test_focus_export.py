@@ -36,10 +36,13 @@ pytestmark = pytest.mark.slow
 # Defects of focus-validator 2.2.1 / model 1.2.0.1, each seen in its --explain-mode SQL:
 DEFECTS = {
     # Generated without its condition (CapacityReservationId not null, ChargeCategory Usage):
-    # flags every row with a NULL status, though no row has a capacity reservation.
+    # flags every row with a NULL status, though no row has a capacity reservation. Upstream:
+    # the 1.2 requirements model wrote the condition as {"AND": [...]}, which gates nothing
+    # (FOCUS_Spec PR #2622, merged 2026-08-11; not yet in focus-validator 2.2.1's rules).
     "CapacityReservationStatus-C-004-C",
     # Condition inverted in the model (CommitmentDiscountId IS NULL): flags every row without a
-    # commitment discount, where the spec wants the status NULL.
+    # commitment discount, where the spec wants the status NULL. Upstream: FOCUS_Spec issue
+    # #2393 ("self-contradictory with C-003-C", 1.2 and 1.3).
     "CommitmentDiscountStatus-C-004-C",
     # "MUST be NULL when not invoiced" / "MUST NOT be NULL when invoiced" without a condition:
     # each leaf fails on any file holding the other kind of row; their OR (InvoiceId-C-003-C)
