@@ -11,6 +11,7 @@ import polars as pl
 
 from base.settings import Settings
 from base.stats import RunStats
+from ingest.invocation_logs import bill_profiles
 from models import effective_rates as R
 from warehouse.db import insert_frame, sql, transaction
 
@@ -92,6 +93,11 @@ def reserved(
 
 def run(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, stats: RunStats) -> int:
     cfg = settings.pricing
+    named = bill_profiles.resolve(con, settings)  # before the usage below is read
+    if named.learned or named.resolved:
+        profiles = "profile" if named.learned == 1 else "profiles"
+        note = f"{named.learned} application inference {profiles} named by the bill, "
+        stats.notes.append(note + f"{named.resolved:,} stored invocations resolved and priced")
     held = reserved(con, settings, now, stats)
     start = (now - timedelta(days=HISTORY_DAYS)).date()
     params = {"start": start, "basis": cfg.rate_basis}

@@ -83,7 +83,7 @@ def test_logging_off_window_is_a_gap_in_the_warehouse(demo_run):
 
 
 def test_unpriced_and_unresolved_are_counted_not_zero(demo_run):
-    out, _ = demo_run
+    out, res = demo_run
     truth = json.loads((out / "ground_truth.json").read_text())
     con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
     unpriced_model = truth["unpriced_model"]["model"]
@@ -96,10 +96,20 @@ def test_unpriced_and_unresolved_are_counted_not_zero(demo_run):
         [unpriced_model],
     ).fetchone()
     assert row[0] > 0 and row[1] == 0 and row[2] == 0
-    unresolved = con.execute(
-        "SELECT count(*) FROM invocations WHERE model IS NULL AND model_unresolved IS NOT NULL"
-    ).fetchone()[0]
-    assert unresolved > 0
+    # The profile no config lists (and Bedrock is not asked): unresolved at ingest, then named
+    # by the bill (its lines' resource id) in `models run`, and its calls resolved and priced.
+    unlisted = truth["unlisted_profile"]
+    assert con.execute(
+        "SELECT model, resolved_by FROM inference_profiles WHERE arn = ?", [unlisted["arn"]]
+    ).fetchall() == [(unlisted["model"], "bill")]
+    calls = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE model = ? AND model_unresolved IS NULL), "
+        "count(est_cost_usd) FROM invocations WHERE model_id = ?",
+        [unlisted["model"], unlisted["arn"]],
+    ).fetchone()
+    assert calls == (unlisted["invocations"],) * 3
+    assert con.execute("SELECT count(*) FROM invocations WHERE model IS NULL").fetchone() == (0,)
+    assert "1 application inference profile named by the bill" in res.stdout
 
 
 def test_the_canary_never_reaches_the_warehouse(demo_run):
@@ -287,9 +297,9 @@ def test_the_demo_reads_its_quotas_so_the_capacity_page_has_a_runway(demo_run):
 
 
 def test_the_estimate_for_held_out_days_is_within_1_percent_of_the_final_bill(demo_run):
-    """`models run` learns rates from the bill and estimates the held-out days: in total within
-    1%, and per model within 1% but for the model of the planted profile no config names (its
-    calls are billed as that model and logged under none)."""
+    """`models run` learns rates from the bill and estimates the held-out days: in total and per
+    model within 1%, the model of the planted profile no config names included (its calls are
+    logged under the profile's ARN only; the bill names the model)."""
     out, res = demo_run
     truth = json.loads((out / "ground_truth.json").read_text())
     assert "estimate vs bill:" in res.stdout
@@ -297,5 +307,6 @@ def test_the_estimate_for_held_out_days_is_within_1_percent_of_the_final_bill(de
     test = dict(con.execute("SELECT model, pct FROM estimate_backtest").fetchall())
     assert abs(test.pop("(total)")) < 0.01, test
     off = {m for m, p in test.items() if p is not None and abs(p) >= 0.01}
-    assert off <= {truth["unlisted_profile"]["model"]}, off
+    assert off == set(), off
+    assert truth["unlisted_profile"]["model"] in test
     assert len([p for p in test.values() if p is not None]) >= 10
