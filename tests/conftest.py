@@ -25,6 +25,13 @@ from genai_lens import PROJECT_ROOT
 from warehouse import runtime
 from warehouse.db import connect
 
+# test_faults_http.py reuses each ingest source's test helpers by module name (`import
+# test_cloudtrail`). pytest puts a test folder on sys.path only when it collects that folder,
+# so that file run alone found none. (Not a conftest of their own: a second module named
+# conftest shadows this one for `from conftest import ...` in tests/app/test_pages.py.)
+for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
+    sys.path.insert(1, str(Path(__file__).parent / "ingest" / _source))
+
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
