@@ -27,8 +27,8 @@ from warehouse.db import connect
 
 # test_faults_http.py reuses each ingest source's test helpers by module name (`import
 # test_cloudtrail`). pytest puts a test folder on sys.path only when it collects that folder,
-# so that file run alone found none. (Not a conftest of their own: a second module named
-# conftest shadows this one for `from conftest import ...` in tests/app/test_pages.py.)
+# so that file run alone found none. (Not a conftest of their own: one more module named
+# conftest took the name from tests/app/conftest.py, which test_pages.py imports from.)
 for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
     sys.path.insert(1, str(Path(__file__).parent / "ingest" / _source))
 
