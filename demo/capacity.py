@@ -129,11 +129,15 @@ def _rollout(t: np.ndarray, t0: int) -> np.ndarray:
     return np.clip((t - (t0 - RAMP_DAYS * 86_400)) / (RAMP_DAYS * 86_400), 0, 1)
 
 
+def _storm_over(t0: int) -> int:
+    """When the throttling storm that began at t0 is over (its incident's hours)."""
+    return t0 + int(w.INCIDENTS["throttling_storm"]["hours"]) * 3600
+
+
 def _prompt_factor(t: np.ndarray, t0: int) -> np.ndarray:
     """How much history a plain call sends: growing with the rollout to PROMPT_TO x, back to
     1x once the storm is over (the fix)."""
-    over = t >= t0 + int(w.INCIDENTS["throttling_storm"]["hours"]) * 3600
-    return np.where(over, 1.0, 1 + (PROMPT_TO - 1) * _rollout(t, t0))
+    return np.where(t >= _storm_over(t0), 1.0, 1 + (PROMPT_TO - 1) * _rollout(t, t0))
 
 
 def _storm_rows(rng: np.random.Generator, start: int, end: int) -> pl.DataFrame:
@@ -305,21 +309,19 @@ def quota_truth(frame: pl.DataFrame, start: datetime, end: datetime) -> dict[str
     prompts were trimmed back)."""
     spec = w.INCIDENTS["throttling_storm"]
     t0 = storm_window(int(start.timestamp()), int(end.timestamp()))[0]
-    storm = int(spec["hours"]) * 3600
+    over = _storm_over(t0)
     pool = frame.filter(
         pl.col("model") == spec["model"], pl.col("account_id") == spec["account"],
         pl.col("region") == spec["region"], pl.col("error_code").is_null(),
     ).with_columns(t=pl.col("ts").dt.epoch("s"))  # fmt: skip
-    organic = pool.filter(~pl.col("t").is_between(t0, t0 + storm + 3600, closed="left"))
+    organic = pool.filter(~pl.col("t").is_between(t0, over + 3600, closed="left"))
     minute = organic.group_by(pl.col("t") // 60).agg(
         (pl.col("input_tokens") + pl.col("cache_write_tokens") + pl.col("output_tokens")).sum()
     )
     day = datetime.fromtimestamp(t0 // 86_400 * 86_400, UTC).date()
     # The rollout is a planted change in the pool's own series (tokens, cost, calls of its
     # LOB on its model): an anomaly there while it ramps is a finding, not a false alarm.
-    ramp_start, ramp_end = (
-        datetime.fromtimestamp(t, UTC) for t in (t0 - RAMP_DAYS * 86_400, t0 + storm)
-    )
+    ramp_start, ramp_end = (datetime.fromtimestamp(t, UTC) for t in (t0 - RAMP_DAYS * 86_400, over))
     rollout = {"lob": "retail-banking", "app": STORM_APP, "start": ramp_start.isoformat(),
                "end": ramp_end.isoformat()}  # fmt: skip
     return {"model": spec["model"], "account": spec["account"], "region": spec["region"],

@@ -163,10 +163,10 @@ def _during(a: dict, inc: dict, lead_hours: int = 2) -> bool:
     return start <= a["start_ts"] <= max(_ts(inc["end"]), _ts(inc["start"]) + timedelta(hours=6))
 
 
-def _on_the_rollout(a: dict, out: Path) -> bool:
+def _on_the_rollout(a: dict, quota: dict) -> bool:
     """Whether an anomaly is fraud-scoring's planted rollout (demo/capacity.py) in its own
-    series, while it ramps: 5x its calls and 15x its tokens on the storm's model."""
-    quota = json.loads((out / "ground_truth.json").read_text())["quota"]
+    series, while it ramps: 5x its calls and 15x its tokens on the storm's model. `quota`:
+    the ground truth's quota section."""
     ramp = quota["rollout"]
     return (a["metric"] in ("tokens", "cost", "invocations") and a["lob"] == ramp["lob"]
             and a["model"] == quota["model"]
@@ -205,7 +205,8 @@ def test_every_planted_incident_is_found_and_alarms_are_few(demo_run):
     # their severity (a medium one is still a row someone has to look at), and fewer alarms.
     windows = [inc for inc in incidents if inc["kind"] in EXPECTED]
     outside = [a for a in found if not any(_during(a, inc, lead_hours=24) for inc in windows)]
-    outside = [a for a in outside if not _on_the_rollout(a, out)]
+    quota = json.loads((out / "ground_truth.json").read_text())["quota"]
+    outside = [a for a in outside if not _on_the_rollout(a, quota)]
     assert len(outside) <= 5, [(a["series_key"], a["start_ts"], a["severity"]) for a in outside]
     loud = [a for a in found if a["severity"] in ("high", "critical")]
     false = [a for a in outside if a in loud]
