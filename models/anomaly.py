@@ -25,8 +25,10 @@ what was said about the past.
    idea of NAB's CAD OSE detector) asks instead whether the row lies further from the slow
    forecast than any row before it, by a margin of the range seen: novelty, not size. It is
    judged on the distance from the slow forecast, not on the raw value, so a growing series'
-   weekly new high is no news. The largest ratio is the row's severity (1 is the edge of the
-   expected band) and the test that gave it is the row's `reason`.
+   weekly new high is no news. A rate given with its calls has a fifth test (`count`): how
+   unlikely its events were at the rate of the week before (Poisson), since a rate's band is
+   as wide as its noisiest, emptiest hours. The largest ratio is the row's severity (1 is the
+   edge of the expected band) and the test that gave it is the row's `reason`.
 3. Episodes. A row over the edge opens an episode and raises its only alert. The episode
    stays open while the severity is at least 3/4 of the edge and closes after a quiet
    cool-down, so a long excursion costs one alert, and NAB's scoring (one early detection per
@@ -45,6 +47,7 @@ timestamp is just the next row.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -103,6 +106,19 @@ class DetectorParams:
     record_margin: float = 0.02
     record_warmup: timedelta = timedelta(days=1)  # range learnt this long before it counts
     sensitivity: float = 1.0  # every band's half-width is divided by this
+    # More than this share of the days (weeks) back must have a value at that hour for the
+    # time-of-day (week) forecaster to expect anything there (0: one value will do).
+    seasonal_quorum: float = 0.0
+    # Which way is news: "both", or only "up" (errors, latency) or "down" (output speed). An
+    # episode that opened the other way (a recovery, the caller drops it) ends when a row
+    # goes over the edge the way that is news after a quiet row, which opens an episode and
+    # alerts: a recovery held open by its cool-down must not swallow the next incident. The
+    # return from a spike the other way (no quiet row between) stays the spike's episode.
+    side: str = "both"
+    # A rate given with its denominators (`detect(calls=...)`): its events (rate x calls) are
+    # also judged as counts, by how unlikely that many were at the pooled rate of the scale
+    # window before the row (Poisson). The band's edge is a chance of 10^-count_edge.
+    count_edge: float = 4.0
 
 
 DEFAULT = DetectorParams()
@@ -127,12 +143,17 @@ def detect(
     *,
     params: DetectorParams = DEFAULT,
     widen: np.ndarray | None = None,
+    calls: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Judge each row of a series; one row out per row in.
 
     `widen` (one factor >= 1 per row, default all 1) multiplies the band's half-width at that
     row: what triage feedback learnt about the series (models/sensitivity.py), from the hour
     it was decided on. A row's severity is divided by it; nothing else changes.
+
+    `calls` (a rate's denominator per row) adds the `count` test: a rate's band is as wide as
+    its noisiest hours (three errors in twenty calls), so a burst on a busy hour hides in it;
+    counted against the calls, it does not.
 
     Columns: `ts`, `actual`, `expected`, `lower`, `upper` (the expected band), `severity`
     (deviation in multiples of the band's half-width; >= 1 is outside the band), `score`
@@ -147,7 +168,10 @@ def detect(
     factor = np.ones(len(x)) if widen is None else np.asarray(widen, dtype=float)
     if factor.shape != x.shape:
         raise ValueError(f"{len(x)} values but {len(factor)} widening factors")
-    out = _judge(seconds, x, params, factor)
+    denominators = None if calls is None else np.asarray(calls, dtype=float)
+    if denominators is not None and denominators.shape != x.shape:
+        raise ValueError(f"{len(x)} values but {len(denominators)} call counts")
+    out = _judge(seconds, x, params, factor, denominators)
     return pl.DataFrame(
         {"ts": seconds.astype("datetime64[s]").astype("datetime64[us]"), "actual": x, **out}
     )
@@ -228,7 +252,11 @@ def _floats(values: np.ndarray | pl.Series) -> np.ndarray:
 
 
 def _judge(
-    seconds: np.ndarray, x: np.ndarray, p: DetectorParams, widen: np.ndarray
+    seconds: np.ndarray,
+    x: np.ndarray,
+    p: DetectorParams,
+    widen: np.ndarray,
+    calls: np.ndarray | None = None,
 ) -> dict[str, np.ndarray | pl.Series]:
     n = len(x)
     if n == 0:
@@ -245,26 +273,34 @@ def _judge(
     slot = np.round((seconds - seconds[0]) / step).astype(np.int64)
     rows = _Rows(step)
     forecasts, slow = _forecasts(x, slot, rows, p)
-    half, all_tests = _deviations(x, forecasts, slow, rows, p)
+    half, signed = _deviations(x, forecasts, slow, rows, p)
+    all_tests = np.abs(signed)
     severities = all_tests.max(axis=1)
     chosen = _choose(x, forecasts, severities, rows.of(p.selection_window, 10))
     here = np.arange(n)
+    # A seasonal forecaster without a quorum of seasons at a row has nothing to say there:
+    # the level forecaster (always first) judges it.
+    chosen[np.isnan(forecasts[chosen, here]) & ~np.isnan(forecasts[0])] = 0
     # Triage's widening scales the chosen band and nothing else: the forecast, and which
     # forecaster is trusted, are what they would be at base sensitivity, so a series reverted
     # to base gets exactly the base band back. A factor of 1 changes no bit (x * 1.0 is exact).
     expected, half_width = forecasts[chosen, here], half[chosen, here] * widen
-    tests = all_tests[chosen, :, here] / widen[:, None]  # (row, test)
+    tests = np.abs(signed[chosen, :, here]) / widen[:, None]  # (row, test)
     # Novelty is judged on the distance from the slow forecast (the usual level and rhythm),
     # not on the raw value: a growing series sets new highs every week and that is no news.
     away = x - slow[chosen, here]
     away[: rows.of(p.drift_reference, 3)] = np.nan  # the usual level is not known yet
     record = _record(away, rows, p) / widen if p.record_margin > 0 else np.zeros(n)
-    tests = np.column_stack([tests, record])
+    count = np.zeros(n) if calls is None else _count(x, calls, rows, p) / widen
+    tests = np.column_stack([tests, record, count])
     severity = tests.max(axis=1)
     reason: Any = np.where(severity > 0, np.array(TESTS, dtype=object)[tests.argmax(axis=1)], None)
+    pick = tests.argmax(axis=1)
+    news = _news(signed[chosen, pick.clip(max=2), here], away, pick, p.side)
     in_episode, alert = _episodes(
-        severity, seconds, p.cooldown.total_seconds(), p.hold, p.refractory.total_seconds()
-    )
+        severity, seconds, p.cooldown.total_seconds(), p.hold, p.refractory.total_seconds(),
+        news, ~np.isnan(x),
+    )  # fmt: skip
     return {
         "expected": expected,
         "lower": expected - half_width,
@@ -275,6 +311,21 @@ def _judge(
         "in_episode": in_episode,
         "alert": alert,
     }
+
+
+SIDES = ("both", "up", "down")
+
+
+def _news(signed: np.ndarray, away: np.ndarray, pick: np.ndarray, side: str) -> np.ndarray | None:
+    """Per row, whether the test that gave its severity moved the way that is news (None when
+    both ways are): `signed` the spike/shift/drift value, `away` the record test's distance."""
+    if side == "both":
+        return None
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}, not {side!r}")
+    value = np.where(pick == TESTS.index("record"), away, signed)
+    value[pick == TESTS.index("count")] = 1.0  # only more events than expected count
+    return value > 0 if side == "up" else value < 0
 
 
 def _step(seconds: np.ndarray, p: DetectorParams) -> float:
@@ -308,7 +359,8 @@ def _forecasts(
         lag = round(period / rows.step)  # in slots; off by under a step if it does not divide
         if back < 1 or lag < 4:
             continue  # a period of a few rows is no rhythm to learn
-        references.append(_seasonal_median(x, slot, lag, back))
+        least = math.floor(back * p.seasonal_quorum) + 1
+        references.append(_seasonal_median(x, slot, lag, back, least))
     spans = (fast_rows, slow_rows)
     medians = _rolling_many(
         [
@@ -321,11 +373,12 @@ def _forecasts(
     for i, ref in enumerate(references):
         for which in (0, 1):
             gap = _shift(medians[2 * i + which])
-            out[which].append(_ffill(gap if ref is None else ref + gap))
+            # (NaN where the reference is: no quorum of seasons, nothing to expect)
+            out[which].append(_ffill(gap) if ref is None else ref + _ffill(gap))
     return np.array(out[0]), np.array(out[1])
 
 
-TESTS = ("spike", "shift", "drift", "record")  # what each row's severity can come from
+TESTS = ("spike", "shift", "drift", "record", "count")  # what a row's severity can come from
 
 
 def _deviations(
@@ -333,7 +386,7 @@ def _deviations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per forecaster (a row of `forecasts`, its slow twin a row of `slow`): the band's
     half-width, and each row's severity against it by the spike, shift and drift tests
-    (forecaster x test x row, tests in the order of TESTS).
+    (forecaster x test x row, tests in the order of TESTS), signed: above the forecast > 0.
 
     The rolling windows of every forecaster run in two polars calls, the floor's level and the
     shift and drift means first, then every band: on these short series a call's overhead,
@@ -358,15 +411,15 @@ def _deviations(
         spike_half = _floored(halves[f], least) * p.spike_factor / p.sensitivity
         shift_half = _floored(halves[k + f], least) * p.shift_factor / p.sensitivity
         with np.errstate(invalid="ignore", divide="ignore"):
-            tests[f, 0] = np.abs(resid[f]) / spike_half
-            tests[f, 1] = np.abs(shifts[f]) / shift_half
+            tests[f, 0] = resid[f] / spike_half
+            tests[f, 1] = shifts[f] / shift_half
         if drift:
             drift_half = _floored(halves[2 * k + f], least) * p.drift_factor / p.sensitivity
             with np.errstate(invalid="ignore", divide="ignore"):
-                tests[f, 2] = np.abs(drifts[f]) / drift_half
+                tests[f, 2] = drifts[f] / drift_half
         spike_halves[f] = spike_half
     tests[:, :, np.isnan(x)] = 0.0  # a missing value is not evidence either way
-    return spike_halves, np.nan_to_num(tests, nan=0.0, posinf=0.0)
+    return spike_halves, np.nan_to_num(tests, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _choose(
@@ -414,8 +467,42 @@ def _record(x: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
     return np.nan_to_num(out, nan=0.0, posinf=0.0)
 
 
-def _seasonal_median(x: np.ndarray, slot: np.ndarray, lag: int, back: int) -> np.ndarray:
-    """Median of the values 1..back periods earlier, taken only from earlier rows."""
+def _count(x: np.ndarray, calls: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
+    """How unlikely each row's events (rate x calls) are at the pooled rate of the scale window
+    before it, as -log10 of the Poisson chance of at least that many, over `count_edge` (0
+    where they are no more than expected). The pooled rate is smoothed by one event, so a
+    series that never saw one is not infinitely surprised by its first."""
+    seen = ~np.isnan(x) & (calls > 0)
+    events = np.where(seen, np.nan_to_num(x) * calls, 0.0)
+    n = np.where(seen, calls, 0.0)
+    window = rows.of(p.scale_window, 3)
+    before = [_shift(_rolling_sum(v, window)) for v in (events, n)]
+    rate = (np.nan_to_num(before[0]) + 1.0) / (np.nan_to_num(before[1]) + 1.0)
+    mean = rate * n
+    k = np.round(events)
+    over = seen & (k > mean) & (before[1] > 0)
+    out = np.zeros(len(x))
+    lam, kk = mean[over], k[over]
+    log_gamma = np.array([math.lgamma(v + 1.0) for v in kk.tolist()])
+    # ln P(X >= k) <= ln P(X = k) - ln(1 - lam / (k + 1)): the tail's terms fall geometrically
+    log_tail = -lam + kk * np.log(lam) - log_gamma - np.log1p(-lam / (kk + 1.0))
+    out[over] = -log_tail / math.log(10) / p.count_edge * p.sensitivity
+    return np.clip(out, 0.0, None)
+
+
+def _rolling_sum(v: np.ndarray, window: int) -> np.ndarray:
+    """Sum of each row and the window - 1 rows before it."""
+    total = np.cumsum(v)
+    out = total.copy()
+    out[window:] -= total[:-window]
+    return out
+
+
+def _seasonal_median(
+    x: np.ndarray, slot: np.ndarray, lag: int, back: int, least: int = 1
+) -> np.ndarray:
+    """Median of the values 1..back periods earlier, taken only from earlier rows; NaN where
+    fewer than `least` of them have a value."""
     n = len(x)
     first_row = np.full(int(slot.max() - slot.min()) + 1, -1, dtype=np.int64)
     order = np.arange(n)[::-1]
@@ -427,7 +514,9 @@ def _seasonal_median(x: np.ndarray, slot: np.ndarray, lag: int, back: int) -> np
         source = np.where(target >= 0, first_row[np.clip(target, 0, None)], -1)
         ok = (source >= 0) & (source < here)
         past[ok, k - 1] = x[source[ok]]
-    return _row_medians(past)
+    out = _row_medians(past)
+    out[(~np.isnan(past)).sum(axis=1) < least] = np.nan
+    return out
 
 
 def _row_medians(a: np.ndarray) -> np.ndarray:
@@ -469,31 +558,46 @@ def _floored(half: np.ndarray, floor: np.ndarray) -> np.ndarray:
 
 
 def _episodes(
-    severity: np.ndarray, seconds: np.ndarray, cooldown: float, hold: float, refractory: float
+    severity: np.ndarray,
+    seconds: np.ndarray,
+    cooldown: float,
+    hold: float,
+    refractory: float,
+    news: np.ndarray | None = None,
+    judged: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Open an episode on the first row over the edge; close it after a quiet cool-down.
 
     Rows at `hold` or more (a fraction of the edge) keep an open episode warm, so a series
-    that hovers around the edge is one episode, not many.
+    that hovers around the edge is one episode, not many. With `news` (per row, whether it
+    moved the way that is news; `judged`: rows with a value), an episode that opened the
+    other way ends at a row over the edge that is news and follows a judged row under
+    `hold`: that row opens an episode of its own.
     """
     n = len(severity)
     in_episode = np.zeros(n, dtype=bool)
     alert = np.zeros(n, dtype=bool)
-    open_ = False
+    open_ = opened_as_news = False
+    calm = True  # the last judged row was under `hold`
     clock = last_hot = int(seconds[0]) if n else 0  # a stream clock that never runs backwards
     last_alert = clock - refractory - 1
     for i in range(n):
         clock = max(clock, int(seconds[i]))
         if severity[i] >= 1.0:
+            if open_ and news is not None and news[i] and not opened_as_news and calm:
+                open_ = False  # a recovery's episode does not swallow the next incident
             alert[i] = not open_ and clock - last_alert > refractory
             if alert[i]:
                 last_alert = clock
+                opened_as_news = news is None or bool(news[i])
             open_, last_hot = True, clock
         elif open_ and severity[i] >= hold:
             last_hot = clock
         elif open_ and clock - last_hot > cooldown:
             open_ = False
         in_episode[i] = open_
+        if judged is None or judged[i]:
+            calm = severity[i] < hold
     return in_episode, alert
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -429,3 +430,110 @@ def test_by_family_needs_two_families(tmp_path):
     lines: list[str] = []
     assert evaluate_by_family(tmp_path / "set", echo=lines.append).startswith("lofo: needs")
     assert lines[1].startswith("family cloud: series=2")
+
+
+def test_a_recovery_does_not_swallow_the_next_incident_on_a_one_sided_series():
+    # Latency per token: a quiet hour that dips (a recovery, which the product drops) opened
+    # an episode whose 24-hour cool-down swallowed a tripling the next afternoon. One-sided,
+    # the tripling opens an episode of its own once a calm hour came between.
+    ts, values = hourly(days=40, seed=4, growth=0.0, noise=0.05)
+    dip, regression = at(30, 16), at(31, 15)
+    values[dip] *= 0.1
+    values[regression : regression + 8] *= 3.0
+    both = anomaly.detect(ts, values, params=BIZ)
+    up = anomaly.detect(ts, values, params=replace(BIZ, side="up"))
+    assert both["alert"][dip] and up["alert"][dip]  # the dip opens an episode either way
+    assert both["in_episode"][regression - 1] and not both["alert"][regression]  # swallowed
+    assert up["alert"][regression]
+    eps = anomaly.episodes(up)
+    at_regression = eps.filter(pl.col("start") == ts[regression])
+    assert at_regression["direction"].to_list() == ["up"]
+    assert at_regression["label"][0] in ("high", "critical")
+
+
+def test_the_fall_back_from_a_spike_the_other_way_stays_the_spikes_episode():
+    # Output speed (news when it falls): one freak fast hour, then back to normal. The return
+    # is a fall against a forecast that followed the spike, not a slowdown.
+    ts, values = hourly(days=40, seed=5, growth=0.0, noise=0.05)
+    spike = at(30, 14)
+    values[spike] *= 5.0
+    speed = replace(BIZ, side="down", level_window=timedelta(hours=12))
+    frame = anomaly.detect(ts, values, params=speed)
+    alerts = np.flatnonzero(frame["alert"].to_numpy())
+    assert spike in alerts
+    assert not set(alerts) & set(range(spike + 1, spike + 24))
+
+
+def test_an_unknown_side_is_named():
+    ts, values = hourly(days=10)
+    values[at(8, 12)] *= 4
+    with pytest.raises(ValueError, match="side must be one of"):
+        anomaly.detect(ts, values, params=replace(BIZ, side="sideways"))
+
+
+def test_an_hour_seen_once_a_week_is_not_expected_to_repeat_its_one_value():
+    # Output speed: hour 22 has enough timed calls on Thursdays only, and the first Thursday's
+    # was a freak fast hour. A week later the time-of-day and time-of-week medians are that
+    # one value (4x the usual), and a normal hour read as a 4x slowdown. With a quorum of
+    # seasons the level forecaster judges that hour instead.
+    rng = np.random.default_rng(3)
+    t = np.arange(14 * 24)
+    hour, day = t % 24, t // 24
+    values = (100 + 40 * np.sin(2 * np.pi * hour / 24)) * (1 + rng.normal(0, 0.05, t.size))
+    values[(hour == 22) & (day % 7 != 3)] = np.nan
+    values[at(3, 22)] *= 4
+    ts = START + t * HOUR
+    speed = replace(BIZ, level_window=timedelta(hours=12), side="down")
+    one_will_do = anomaly.detect(ts, values, params=speed)
+    quorum = anomaly.detect(ts, values, params=replace(speed, seasonal_quorum=0.5))
+    normal = at(10, 22)
+    assert one_will_do["expected"][normal] > 3 * values[normal]
+    assert one_will_do["alert"][normal]
+    assert abs(quorum["expected"][normal] - values[normal]) < 0.2 * values[normal]
+    assert not quorum["alert"].any()
+
+
+def guardrail_rates(seed: int = 8, days: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A guardrail's interventions: 3% of the calls it checks; 20-30 calls in most hours (so
+    the hourly rate jumps by 4-5 points with one intervention) and 80 on busy afternoons."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days * 24)
+    hour = t % 24
+    calls = rng.poisson(np.where((hour >= 14) & (hour < 20), 80.0, 25.0)).astype(float)
+    hits = rng.binomial(calls.astype(int), 0.03).astype(float)
+    return START + t * HOUR, hits / calls, calls
+
+
+def test_a_burst_on_busy_hours_is_judged_by_its_count_of_events():
+    ts, rate, calls = guardrail_rates(seed=10)
+    burst = slice(at(25, 14), at(25, 19))
+    hits = rate * calls
+    hits[burst] = np.round(calls[burst] * 0.3)  # 3% -> 30% of some 80 calls an hour
+    rate = hits / calls
+    rates = replace(BIZ, min_change=0.05, side="up")
+    as_rate = anomaly.episodes(anomaly.detect(ts, rate, params=rates))
+    as_count = anomaly.episodes(anomaly.detect(ts, rate, params=rates, calls=calls))
+    start = ts[burst.start]
+
+    def label(eps: pl.DataFrame) -> str:
+        return eps.filter(pl.col("start").is_between(start - 2 * HOUR, start + 5 * HOUR))[
+            "label"
+        ].to_list()[0]
+
+    # the noisy quiet hours widen the rate's band: the burst reads no louder than medium
+    assert label(as_rate) in ("low", "medium")
+    assert label(as_count) in ("high", "critical")
+    reasons = anomaly.detect(ts, rate, params=rates, calls=calls)["reason"]
+    assert reasons[burst.start : burst.stop].to_list().count("count") >= 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counted_events_raise_no_alarm_on_a_steady_rate(seed):
+    ts, rate, calls = guardrail_rates(seed=seed, days=60)
+    rates = replace(BIZ, min_change=0.05, side="up")
+    frame = anomaly.detect(ts, rate, params=rates, calls=calls)
+    counted = frame.filter(pl.col("reason") == "count")["severity"]
+    assert counted.len() > 0  # the test ran: some hours' counts were its largest deviation
+    assert counted.max() < 1.5  # ... and none of them worth storing (medium or more)
+    with pytest.raises(ValueError, match="call counts"):
+        anomaly.detect(ts, rate, params=BIZ, calls=calls[:-1])
