@@ -94,6 +94,7 @@ def usage_series(usage: pl.DataFrame, end: datetime) -> list[Series]:
     for (lob, model), frame in usage.group_by("lob", "model", maintain_order=True):
         grid = _grid(frame.drop("lob", "model"), end)
         calls = grid["invocations"].fill_null(0)
+        guarded = grid["guardrail_invocations"].fill_null(0)
         if calls.mean() < MIN_SERIES_CALLS_PER_HOUR:  # type: ignore[operator]
             continue
         counts = {"cost", "tokens", "invocations"}
@@ -101,7 +102,9 @@ def usage_series(usage: pl.DataFrame, end: datetime) -> list[Series]:
             col = grid[metric].cast(pl.Float64)
             col = col.fill_null(0.0) if metric in counts else col.fill_null(float("nan"))
             key = f"{metric}|{lob}|{model}"
-            extra = {"calls": calls.to_numpy()} if metric in RATES else {}
+            # each rate over its own denominator: guardrails see only the calls they checked
+            over = guarded if metric == "guardrail_intervention_rate" else calls
+            extra = {"calls": over.to_numpy()} if metric in RATES else {}
             out.append(
                 Series(key, metric, lob, model, grid["ts"].to_numpy(), col.to_numpy(), extra)
             )
@@ -152,6 +155,7 @@ def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
     wide = wide.select(
         "ts", "model",
         cw_invocations=calls,
+        cw_attempts=attempts,
         cw_throttle_rate=pl.when(attempts >= MIN_CALLS).then(throttles / attempts),
         cw_error_rate=pl.when(enough).then(
             (pl.col("InvocationClientErrors").fill_null(0)
@@ -168,7 +172,8 @@ def cloudwatch_series(cw: pl.DataFrame, end: datetime) -> list[Series]:
             values = grid[name].cast(pl.Float64).fill_null(fill).to_numpy()
             if np.isnan(values).all():
                 continue
-            extra = {"calls": grid["cw_invocations"].fill_null(0).to_numpy()}
+            over = "cw_attempts" if name == "cw_throttle_rate" else "cw_invocations"
+            extra = {"calls": grid[over].fill_null(0).to_numpy()}
             out.append(Series(f"{name}|*|{model}", name, None, str(model),
                               grid["ts"].to_numpy(), values, extra))  # fmt: skip
     return out
@@ -179,8 +184,13 @@ RATES = {"error_rate", "throttle_rate", "guardrail_intervention_rate", "cw_throt
 # Latency per output token is steady and a regression is a step that lasts hours: a half-day
 # level memory keeps it unusual for those hours (the default follows a new level within the
 # hour, right for spikes), and the 95th percentile of residuals is the steadier scale.
+# Their hours with too few timed calls are missing: an hour of day seen on one day of the week
+# would be expected to repeat that day's value, one freak hour of a heavy-tailed metric (300
+# tokens a second expected of a model that writes 100, and a false alarm when it wrote 100).
+# Over half the days (two of three weeks) must have a value, or the level forecaster judges.
 SLOW = replace(detector.BUSINESS, level_window=timedelta(hours=12),
-               shift_window=timedelta(hours=4), scale_quantile=0.95)  # fmt: skip
+               shift_window=timedelta(hours=4), scale_quantile=0.95,
+               seasonal_quorum=0.5)  # fmt: skip
 SLOW_METRICS = {"ms_per_1k_output_tokens", "ttft_ms", "output_tokens_per_s"}
 # Per model and output token, latency is steady: a lower floor than for amounts, so that a
 # regression that triples it reads as high (half the median capped it at medium, and a
@@ -224,6 +234,8 @@ def params_for(s: Series) -> detector.DetectorParams:
     tokens never below what is worth a look, and for amounts never below a share of the
     hour's own expected value."""
     base = SLOW if s.metric in SLOW_METRICS else detector.BUSINESS
+    side = "up" if s.metric in WORSE_WHEN_UP else "down" if s.metric in WORSE_WHEN_DOWN else "both"
+    base = replace(base, side=side)
     if s.metric in RATES:
         return replace(base, min_change=RATE_FLOOR)
     least = {"cost": MIN_COST_CHANGE, "tokens": MIN_TOKENS_CHANGE}.get(s.metric, 1e-9)
@@ -246,13 +258,20 @@ def _per_base_model(cw: pl.DataFrame, profiles: dict[str, str]) -> pl.DataFrame:
     )
 
 
-def excess_events(s: Series, eps: pl.DataFrame) -> pl.Series:
-    """How many more (or fewer) errors, throttles or interventions than expected the peak hour
-    of each episode saw: a rate's size in events, not in percent."""
-    calls = dict(zip(s.ts.tolist(), s.extra["calls"].tolist(), strict=True))
-    at_peak = [calls.get(np.datetime64(p, "us").tolist(), 0.0) for p in eps["peak"].to_list()]
-    gap = (eps["actual"] - eps["expected"]).abs().fill_null(0.0)
-    return gap * pl.Series(at_peak, dtype=pl.Float64)
+def excess_events(s: Series, frame: pl.DataFrame, eps: pl.DataFrame) -> pl.Series:
+    """How many more errors, throttles or interventions than expected the worst hour of each
+    episode saw: a rate's size in events, not in percent. The worst hour in events, not the
+    peak in percent: a burst's least expected rate is often an hour with few calls."""
+    excess = frame.select(
+        "ts", events=(pl.col("actual") - pl.col("expected")).fill_nan(0.0).fill_null(0.0)
+        * pl.Series(s.extra["calls"], dtype=pl.Float64),
+    )  # fmt: skip
+    last = frame["ts"].max()
+    return pl.Series([
+        excess.filter(pl.col("ts").is_between(ep["start"], ep["end"] or last))["events"].max()
+        or 0.0
+        for ep in eps.iter_rows(named=True)
+    ], dtype=pl.Float64)  # fmt: skip
 
 
 SPEED_METRICS = {"ttft_ms", "output_tokens_per_s"}
@@ -319,7 +338,8 @@ def detect_all(
 
 def judge(s: Series, widen: np.ndarray | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The detector frame of one series and the episodes of it worth storing."""
-    frame = detector.detect(s.ts, s.values, params=params_for(s), widen=widen)
+    calls = s.extra.get("calls") if s.metric in RATES else None  # a rate's events count too
+    frame = detector.detect(s.ts, s.values, params=params_for(s), widen=widen, calls=calls)
     stored = LOUD if s.metric in HEAVY_TAILED else STORED
     eps = detector.episodes(frame).filter(pl.col("label").is_in(stored))
     # An episode is judged by how it starts, and shown at its worst hour on that side.
@@ -331,7 +351,7 @@ def judge(s: Series, widen: np.ndarray | None = None) -> tuple[pl.DataFrame, pl.
     if s.metric in SPEED_METRICS and eps.height:
         eps = eps.filter(material_speed(s.metric, eps))
     if "calls" in s.extra and eps.height:
-        eps = eps.filter(excess_events(s, eps) >= MIN_EXCESS_EVENTS)
+        eps = eps.filter(excess_events(s, frame, eps) >= MIN_EXCESS_EVENTS)
     return frame, eps
 
 

@@ -19,7 +19,8 @@ SELECT hour AS ts, lob, model,
          END AS output_tokens_per_s,
     CASE WHEN sum(guardrail_invocations) >= $min_calls
          THEN sum(guardrail_interventions) / sum(guardrail_invocations) END
-         AS guardrail_intervention_rate
+         AS guardrail_intervention_rate,
+    sum(guardrail_invocations)::DOUBLE AS guardrail_invocations
 FROM usage_hourly
 WHERE hour >= $start AND hour < $end AND model IS NOT NULL
 GROUP BY hour, lob, model

@@ -195,7 +195,8 @@ def test_a_storm_is_stored_at_its_worst_hour_not_at_its_recovery():
     rate[storm + 3 : storm + 6] = 0.0
     s = model_anomalies.Series("throttle_rate|wealth|m", "throttle_rate", "wealth", "m", ts,
                                rate, {"calls": np.full(ts.size, 1000.0)})  # fmt: skip
-    own = detector.episodes(detector.detect(ts, rate, params=model_anomalies.params_for(s)))
+    params = model_anomalies.params_for(s)
+    own = detector.episodes(detector.detect(ts, rate, params=params))  # judged as a rate alone
     own = own.filter(pl.col("label") != "low")
     assert own["direction"].to_list() == ["down"]  # the detector's peak: the recovery
     [(_, _, eps)] = model_anomalies.detect_all([s])
@@ -204,7 +205,32 @@ def test_a_storm_is_stored_at_its_worst_hour_not_at_its_recovery():
     assert (
         ep["start"] == datetime(2026, 10, 26, 14) <= ep["peak"] < ep["start"] + timedelta(hours=3)
     )
-    assert ep["label"] == own["label"][0] in ("high", "critical")  # the episode's own
+    # the episode's own severity (its events counted too, as the runner judges a rate)
+    counted = detector.detect(ts, rate, params=params, calls=s.extra["calls"])
+    assert ep["label"] == detector.episodes(counted)["label"].max() in ("high", "critical")
+
+
+def test_a_burst_is_sized_in_events_at_its_worst_hour_not_its_least_expected_one():
+    """A guardrail burst: its first hour has 20 checked calls (5 interventions, +0.22 against
+    the usual 3%), its next hours 80 (24 each, +0.27). Sized at the hour of the largest gap in
+    percent alone, a burst whose first hour was its least expected read as 4 events, under
+    the 5 that make a rate episode worth a look; its worst hour has 22 beyond the expected."""
+    rng = np.random.default_rng(9)
+    start = datetime(2026, 10, 1)
+    ts = np.array([np.datetime64(start + timedelta(hours=h)) for h in range(30 * 24)])
+    calls = np.full(ts.size, 25.0)
+    hits = rng.binomial(25, 0.03, ts.size).astype(float)
+    burst = 25 * 24 + 14
+    calls[burst : burst + 4] = [20.0, 80.0, 80.0, 80.0]
+    hits[burst : burst + 4] = [5.0, 24.0, 24.0, 24.0]
+    s = model_anomalies.Series("guardrail_intervention_rate|retail|m",
+                               "guardrail_intervention_rate", "retail", "m", ts, hits / calls,
+                               {"calls": calls})  # fmt: skip
+    frame, eps = model_anomalies.judge(s)
+    [ep] = eps.filter(pl.col("start") >= datetime(2026, 10, 26, 12)).iter_rows(named=True)
+    assert ep["start"] <= datetime(2026, 10, 26, 15) and ep["label"] in ("high", "critical")
+    sized = model_anomalies.excess_events(s, frame, eps.filter(pl.col("start") == ep["start"]))
+    assert sized[0] >= 20
 
 
 def test_a_logging_gap_counts_the_throttled_calls_cloudwatch_saw(warehouse):
