@@ -581,23 +581,27 @@ def _episodes(
     calm = True  # the last judged row was under `hold`
     clock = last_hot = int(seconds[0]) if n else 0  # a stream clock that never runs backwards
     last_alert = clock - refractory - 1
+    # Python lists: a loop over numpy scalars costs several times more per row.
+    sev, secs = severity.tolist(), seconds.tolist()
+    is_news = [True] * n if news is None else news.tolist()
+    has_value = [True] * n if judged is None else judged.tolist()
     for i in range(n):
-        clock = max(clock, int(seconds[i]))
-        if severity[i] >= 1.0:
-            if open_ and news is not None and news[i] and not opened_as_news and calm:
+        clock = max(clock, secs[i])
+        if sev[i] >= 1.0:
+            if open_ and news is not None and is_news[i] and not opened_as_news and calm:
                 open_ = False  # a recovery's episode does not swallow the next incident
             alert[i] = not open_ and clock - last_alert > refractory
             if alert[i]:
                 last_alert = clock
-                opened_as_news = news is None or bool(news[i])
+                opened_as_news = is_news[i]
             open_, last_hot = True, clock
-        elif open_ and severity[i] >= hold:
+        elif open_ and sev[i] >= hold:
             last_hot = clock
         elif open_ and clock - last_hot > cooldown:
             open_ = False
         in_episode[i] = open_
-        if judged is None or judged[i]:
-            calm = severity[i] < hold
+        if has_value[i]:
+            calm = sev[i] < hold
     return in_episode, alert
 
 
