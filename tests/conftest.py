@@ -32,6 +32,23 @@ from warehouse.db import connect
 for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
     sys.path.insert(1, str(Path(__file__).parent / "ingest" / _source))
 
+# `make test` runs the suite on two workers, a test file to a worker (--dist loadfile), handing
+# out files in the order collected (--no-loadscope-reorder). xdist's own order, the files with
+# the most tests first, started the 90-day end-to-end demo (ten tests, four minutes of setup)
+# late: it then ran alone at the end while the other worker idled. Longest first instead: the
+# demo, then the other slow files, then the rest (they fill in around them).
+LONGEST = "tests/demo/test_demo_end_to_end.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def weight(item: pytest.Item) -> int:
+        if item.nodeid.startswith(LONGEST + "::"):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=weight)  # stable: collection order within each weight
+
+
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
