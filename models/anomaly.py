@@ -294,8 +294,8 @@ def _judge(
     count = np.zeros(n) if calls is None else _count(x, calls, rows, p) / widen
     tests = np.column_stack([tests, record, count])
     severity = tests.max(axis=1)
-    reason: Any = np.where(severity > 0, np.array(TESTS, dtype=object)[tests.argmax(axis=1)], None)
-    pick = tests.argmax(axis=1)
+    pick = tests.argmax(axis=1)  # the test that gave each row's severity
+    reason: Any = np.where(severity > 0, np.array(TESTS, dtype=object)[pick], None)
     news = _news(signed[chosen, pick.clip(max=2), here], away, pick, p.side)
     in_episode, alert = _episodes(
         severity, seconds, p.cooldown.total_seconds(), p.hold, p.refractory.total_seconds(),
