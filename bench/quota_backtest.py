@@ -33,17 +33,12 @@ from models import quota as q
 FIRST_END = datetime(2026, 6, 30, 12, tzinfo=UTC)  # the end-to-end test's clock
 
 
-def peaks(frame: pl.DataFrame, truth: dict) -> pl.DataFrame:
+def peaks(frame: pl.DataFrame) -> pl.DataFrame:
     """(date, value): the storm pool's daily busiest minute in quota tokens."""
-    pool = frame.filter(
-        pl.col("model") == truth["model"], pl.col("account_id") == truth["account"],
-        pl.col("region") == truth["region"], pl.col("error_code").is_null(),
-    )  # fmt: skip
-    tokens = pl.col("input_tokens") + pl.col("cache_write_tokens") + pl.col("output_tokens")
-    minutes = pool.group_by(pl.col("ts").dt.truncate("1m").alias("minute")).agg(tokens.sum())
     return (
-        minutes.group_by(pl.col("minute").dt.date().alias("date"))
-        .agg(pl.col("input_tokens").max().alias("value"))
+        capacity.pool_minutes(frame)
+        .group_by(date=pl.col("minute").dt.date())
+        .agg(value=pl.col("tokens").max())
         .sort("date")
     )
 
@@ -51,7 +46,7 @@ def peaks(frame: pl.DataFrame, truth: dict) -> pl.DataFrame:
 def one(seed: int, end: datetime) -> tuple[bool, bool, float, dict]:
     frame = estate.simulate(days=90, seed=seed, end=end)
     truth = capacity.quota_truth(frame, *sim.estate_window(90, end))
-    daily, quota = peaks(frame, truth), truth["tpm"]
+    daily, quota = peaks(frame), truth["tpm"]
     storm = date.fromisoformat(truth["storm_day"])
     warned = [
         (test := q.backtest(daily, quota, storm, params=p)) is not None

@@ -285,7 +285,7 @@ def _judge(
     # forecaster is trusted, are what they would be at base sensitivity, so a series reverted
     # to base gets exactly the base band back. A factor of 1 changes no bit (x * 1.0 is exact).
     expected, half_width = forecasts[chosen, here], half[chosen, here] * widen
-    tests = np.abs(signed[chosen, :, here]) / widen[:, None]  # (row, test)
+    tests = all_tests[chosen, :, here] / widen[:, None]  # (row, test)
     # Novelty is judged on the distance from the slow forecast (the usual level and rhythm),
     # not on the raw value: a growing series sets new highs every week and that is no news.
     away = x - slow[chosen, here]
