@@ -537,3 +537,18 @@ def test_counted_events_raise_no_alarm_on_a_steady_rate(seed):
     assert counted.max() < 1.5  # ... and none of them worth storing (medium or more)
     with pytest.raises(ValueError, match="call counts"):
         anomaly.detect(ts, rate, params=BIZ, calls=calls[:-1])
+
+
+def test_causal_with_one_side_counted_events_and_a_seasonal_quorum():
+    # The product's rate settings: judged up only, events counted against calls, seasons needing
+    # a quorum. Appending rows still changes nothing before them.
+    ts, rate, calls = guardrail_rates(seed=4, days=40)
+    rate[at(20, 15) : at(20, 18)] = 0.4  # a burst
+    rate[at(30, 3)] = 0.0  # a recovery-like dip
+    rate[::7] = np.nan  # hours with too few calls
+    rates = replace(BIZ, min_change=0.05, side="up", seasonal_quorum=0.5)
+    full = anomaly.detect(ts, rate, params=rates, calls=calls)
+    assert full["alert"].any()
+    for cut in (at(20, 16), at(25, 0), at(30, 4), at(35, 12)):
+        part = anomaly.detect(ts[:cut], rate[:cut], params=rates, calls=calls[:cut])
+        assert part.equals(full.head(cut))
