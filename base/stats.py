@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-Progress = Callable[[str], None]
+# A live line's update: the run's summary so far, and the share of its time window walked (0..1;
+# None where a run cannot tell, as for an API read or the cost exports).
+Progress = Callable[[str, float | None], None]
 BRIEF_UNITS = ("model rows",)
 
 
@@ -23,6 +25,9 @@ class RunStats:
     # Only jobs that delete set these (retention); an ingest leaves them None, not 0.
     deleted: int | None = None
     bytes_freed: int | None = None
+    # The share of the run's time window walked so far, for the live line's bar and its ETA
+    # (ingest.batches.walked): objects are listed in key order and their keys carry the hour.
+    done: float | None = None
 
     def add_batch(self, records: int, quarantined: int, objects: int) -> None:
         self.records += records
@@ -47,7 +52,7 @@ class RunStats:
 
 def report(progress: Progress | None, stats: RunStats) -> None:
     if progress:
-        progress(stats.summary())
+        progress(stats.summary(), stats.done)
 
 
 def merge(total: RunStats, part: RunStats) -> None:

@@ -22,7 +22,7 @@ import typer
 from base import clock
 from base.errors import LensError
 from base.settings import Settings, load_settings
-from base.stats import RunStats
+from base.stats import Progress, RunStats
 
 if TYPE_CHECKING:
     import click  # typer's exceptions share click's shape (see _usage_error)
@@ -105,20 +105,40 @@ def main_options(
 
 
 @contextmanager
-def progress_line(name: str) -> Iterator[Callable[[str], None]]:
-    """Progress of a long run: a live bar on a terminal, plain lines otherwise (CI, logs)."""
+def progress_line(name: str) -> Iterator[Progress]:
+    """Progress of a long run: a live bar on a terminal, plain lines otherwise (CI, logs); both
+    with the time left once the run can tell how much of its window it has walked."""
     if not sys.stderr.isatty():
-        yield _echo
+        started = time.monotonic()
+        yield lambda msg, done: _echo(msg + _left(done, time.monotonic() - started))
         return
+    from rich import progress as rp
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = (SpinnerColumn(), TextColumn(f"[bold]{name}"), BarColumn(), TimeElapsedColumn(),
-               TextColumn("{task.description}"))  # fmt: skip
+    columns = (rp.SpinnerColumn(), rp.TextColumn(f"[bold]{name}"), rp.BarColumn(),
+               rp.TimeElapsedColumn(), rp.TextColumn("ETA"), rp.TimeRemainingColumn(),
+               rp.TextColumn("{task.description}"))  # fmt: skip
     # On stderr, the stream tested above: stdout stays the summary alone (it may be piped).
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+    with rp.Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("listing…", total=None)
-        yield lambda msg: bar.update(task, description=msg)
+
+        def update(msg: str, done: float | None) -> None:
+            if done is None:
+                bar.update(task, description=msg)
+            else:  # rich's time left: from the recent pace, not the average since the start
+                bar.update(task, description=msg, total=1.0, completed=done)
+
+        yield update
+
+
+def _left(done: float | None, elapsed: float) -> str:
+    """'; 40% of the window, about 12 min left': the pace so far, carried to the window's end."""
+    if done is None or done <= 0 or done >= 1:
+        return "" if done is None or done <= 0 else "; 100% of the window"
+    seconds = elapsed * (1 - done) / done
+    left = f"{seconds / 3600:.1f} h" if seconds >= 5400 else (
+        f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s")  # fmt: skip
+    return f"; {done:.0%} of the window, about {left} left"
 
 
 def _echo(msg: str, *, error: bool = False) -> None:

@@ -5,16 +5,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import duckdb
 
+from base.clock import utcnow
 from base.errors import ConfigError
 from base.settings import LandingZone
 from base.stats import RunStats, merge
 from ingest.landing import Landing, LandingObject, service_prefixes, start_key, wanted
 from warehouse.bookkeeping import loaded_objects, watermark
+
+
+@dataclass
+class Walk:
+    """How far a run has walked its time window, for the live line's bar and ETA: `parts`
+    account/region prefixes (or one zone) walked one after another, this one (`part`, from 0)
+    from `start` (None: its first object's hour) to `end` (--until, else now). Keys sort by
+    the hour they name, so the hour of the last object listed says how far the walk is. It is
+    set when a batch is listed, one batch ahead of the write (pipelined), close enough for an
+    ETA over hundreds of batches."""
+
+    stats: RunStats
+    part: int
+    parts: int
+    start: datetime | None
+    end: datetime
+
+    def reach(self, batch: list[LandingObject]) -> None:
+        if self.start is None:
+            self.start = batch[0].hour
+        hour = batch[-1].hour
+        span = (self.end - self.start).total_seconds()
+        within = (hour - self.start).total_seconds() / span if span > 0 else 0.0
+        self.stats.done = (self.part + min(max(within, 0.0), 1.0)) / self.parts
+
+    def finish(self) -> None:
+        self.stats.done = (self.part + 1) / self.parts
 
 
 def new_objects(
@@ -28,6 +57,7 @@ def new_objects(
     batch_mb: int,
     until: datetime | None = None,
     keep: Callable[[str], bool] = wanted,
+    walk: Walk | None = None,
 ) -> Iterator[list[LandingObject]]:
     """Batches of the objects not loaded yet (key + ETag), in key order, listed lazily.
 
@@ -45,10 +75,16 @@ def new_objects(
         batch.append(obj)
         size += obj.size
         if len(batch) >= batch_files or size >= batch_mb * 1_000_000:
+            if walk:
+                walk.reach(batch)
             yield batch
             batch, size = [], 0
     if batch:
+        if walk:
+            walk.reach(batch)
         yield batch
+    if walk:
+        walk.finish()
 
 
 def run_sources(
@@ -109,15 +145,17 @@ def prefix_batches(
             f"landing zone {zone.label} has no AWSLogs/[o-org/]<account>/{service}/<region>/ "
             "folders: is the uri the bucket and prefix AWS delivers to?"
         )
-    for prefix in prefixes:
+    end = until or utcnow()
+    for i, prefix in enumerate(prefixes):
         wm_zone = f"{zone.label}|{prefix}"
         wm = watermark(con, source, wm_zone)
         start = since or (wm - timedelta(hours=limits.overlap_hours) if wm else None)
         first = start_key(prefix, start, hourly=hourly) if start else prefix
         loaded = loaded_objects(con, zone.label, prefix, first)
+        walk = Walk(stats, i, len(prefixes), start, end)
         for batch in new_objects(landing, prefix, first, loaded=loaded, stats=stats,
                                  batch_files=limits.batch_files, batch_mb=limits.batch_mb,
-                                 until=until):  # fmt: skip
+                                 until=until, walk=walk):  # fmt: skip
             yield wm_zone, batch
 
 

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from base.clock import utcnow
 from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
-from ingest.batches import new_objects, run_sources
+from ingest.batches import Walk, new_objects, run_sources
 from ingest.landing import Landing, LandingObject, open_landing, start_key, time_of
 from ingest.metrics import queries as Q
 from ingest.window import client_for, start_of
@@ -75,9 +75,10 @@ def ingest_zone(
     with tempfile.TemporaryDirectory(prefix="genai-lens-") as tmp:
         first = start_key("", start) if start else ""
         loaded = loaded_objects(con, zone.label, "", first)
+        walk = Walk(stats, 0, 1, start, until or utcnow())
         for batch in new_objects(landing, "", first, loaded=loaded, stats=stats,
                                  batch_files=cfg.batch_files, batch_mb=cfg.batch_mb,
-                                 until=until, keep=keep):  # fmt: skip
+                                 until=until, keep=keep, walk=walk):  # fmt: skip
             _load_stream_batch(con, landing, zone, batch, Path(tmp), stats)
             report(progress, stats)
     return stats
