@@ -11,6 +11,11 @@ part way through, run again, and the second run's summary says how many objects 
 already loaded (it redoes none of them).
 
     .venv/bin/python bench/backfill.py [--days 14] [--per-day 20000] [--kill-after 10]
+                                       [--chunk-days N]
+
+--chunk-days writes the estate N days at a time (the simulator holds a whole estate in memory:
+5M invocations at once took more than the machine's 24 GB) into one set of landing folders;
+the bill is the last chunk's (the cost step is a few seconds either way).
 
 The last line is machine-readable.
 """
@@ -18,6 +23,7 @@ The last line is machine-readable.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import signal
@@ -25,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -76,16 +83,49 @@ def resume(config: Path, warehouse: Path, kill_after: float) -> str:
     return ingest(config, warehouse, "invocation-logs")[1]
 
 
+END = datetime(2026, 6, 30, 12, tzinfo=UTC)  # a fixed clock, as the demo's tests use
+
+
+def chunked_estate(root: Path, days: int, per_day: int, chunk: int) -> demo.DemoSummary:
+    """The estate written `chunk` days at a time into root/estate; the summary of the last
+    chunk, its config rewritten to the merged folders and the whole window."""
+    parts = -(-days // chunk)
+    last = None
+    for k in range(parts):
+        n = min(chunk, days - k * chunk)
+        end = END - timedelta(days=days - k * chunk - n)
+        last = demo.generate_estate(root / f"part-{k}", days=n, per_day=per_day, seed=7 + k,
+                                    end=end)  # fmt: skip
+        for folder in ("landing", "trail", "metric-stream"):
+            for path in sorted((root / f"part-{k}" / folder).rglob("*")):
+                if path.is_file():
+                    dest = root / "estate" / folder / path.relative_to(root / f"part-{k}" / folder)
+                    assert not dest.exists(), f"two chunks wrote {dest}"
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    path.rename(dest)
+        print(f"  chunk {k + 1}/{parts}: {n} days to {end:%Y-%m-%d %H:%M}", flush=True)
+    assert last is not None
+    (root / f"part-{parts - 1}" / "bill").rename(root / "estate" / "bill")
+    config = last.config_path.read_text().replace(f"part-{parts - 1}", "estate")
+    config = re.sub(r"first_run_days = \d+", f"first_run_days = {days + 1}", config)
+    (root / "estate" / "genai-lens.toml").write_text(config)
+    return dataclasses.replace(last, config_path=root / "estate" / "genai-lens.toml")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=14)
     ap.add_argument("--per-day", type=int, default=20_000)
     ap.add_argument("--kill-after", type=float, default=10.0, help="seconds before the kill")
+    ap.add_argument("--chunk-days", type=int, default=0, help="write the estate N days at a time")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="genai-lens-backfill-") as tmp:
         root = Path(tmp)
         t = time.perf_counter()
-        estate = demo.generate_estate(root / "estate", days=args.days, per_day=args.per_day)
+        if args.chunk_days:
+            estate = chunked_estate(root, args.days, args.per_day, args.chunk_days)
+        else:
+            estate = demo.generate_estate(root / "estate", days=args.days, per_day=args.per_day)
         print(f"estate of {args.days} days written in {time.perf_counter() - t:.0f}s")
         warehouse = root / "backfill.duckdb"
         seconds = {}
