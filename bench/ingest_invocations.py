@@ -8,6 +8,9 @@ fresh process on the same files (page cache warmed first):
 - scan:   SELECT count(*) FROM read_json(files, columns={requestId, input, output}) — the limit
 - pandas: the plain loader: gzip + json.loads per line, eight fields into a list of dicts,
           pandas.DataFrame
+- s3:     ours again, reading the same objects from S3: moto's server (its own process, on
+          this machine's cores, which real S3 would not take) with the files uploaded before
+          the clock starts; listing, download and parse overlap as in production
 
 Usage: python bench/ingest_invocations.py [--records N] [--keep DIR]
 The last line is machine-readable.
@@ -238,6 +241,58 @@ def phase_ours(landing: str, workdir: str) -> None:
     print(json.dumps({"rows": n}))
 
 
+def phase_s3(landing: str, workdir: str) -> None:
+    from base.settings import Settings
+    from ingest.invocation_logs import ingester as invocation_logs
+    from warehouse.db import connect
+
+    zone = {"uri": f"s3://{BUCKET}/", "endpoint_url": os.environ["BENCH_S3_ENDPOINT"],
+            "region": "us-east-1"}  # fmt: skip
+    settings = Settings.model_validate(
+        {"resolve_profiles_with_api": False, "invocation_logs": {"landing_zones": [zone]}}
+    )
+    con = connect(Path(workdir) / "bench-s3.duckdb")
+    con.execute("SET enable_progress_bar = false")
+    invocation_logs.run(con, settings)
+    n = con.execute("SELECT count(*) FROM invocations").fetchone()[0]  # type: ignore[index]
+    con.close()
+    print(json.dumps({"rows": n}))
+
+
+BUCKET = "bench-invocation-logs"
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+
+
+def moto_s3(landing: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """moto's server in its own process, holding the landing zone's objects in a bucket."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    for _ in range(100):
+        try:
+            s3.create_bucket(Bucket=BUCKET)
+            break
+        except Exception:  # not listening yet
+            time.sleep(0.1)
+    files = [f for f in landing.rglob("*") if f.is_file()]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda f: s3.upload_file(str(f), BUCKET, str(f.relative_to(landing))), files))
+    return server, endpoint
+
+
 def phase_scan(landing: str, workdir: str) -> None:
     import duckdb
 
@@ -284,12 +339,16 @@ def warm(phase: str) -> None:
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
 
-    if phase == "ours":
+    if phase in ("ours", "s3"):
+        import boto3  # noqa: F401
+
         import ingest.invocation_logs.ingester  # noqa: F401
         import warehouse.db  # noqa: F401
 
 
-def measure(phase: str, landing: Path, workdir: Path) -> tuple[float, int, float]:
+def measure(
+    phase: str, landing: Path, workdir: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, float]:
     """Seconds, rows and the phase process's peak RSS in MB."""
     code = (
         f"import json,resource,sys,time; sys.path.insert(0, {str(Path(__file__).parent)!r});"
@@ -298,11 +357,11 @@ def measure(phase: str, landing: Path, workdir: Path) -> tuple[float, int, float
         "print(json.dumps({'s': time.perf_counter()-t, "
         "'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))"
     )
-    out = (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        .stdout.strip()
-        .splitlines()
+    full = {**os.environ, **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=full
     )
+    out = done.stdout.strip().splitlines()
     rows, timing = json.loads(out[-2])["rows"], json.loads(out[-1])
     return timing["s"], rows, timing["rss"] / 1024
 
@@ -323,7 +382,7 @@ def main() -> None:
         "--phases",
         nargs="+",
         default=["scan", "ours", "pandas"],
-        choices=["scan", "ours", "pandas"],
+        choices=["scan", "ours", "pandas", "s3"],
         help="what to measure (in this order)",
     )
     args = ap.parse_args()
@@ -343,18 +402,31 @@ def main() -> None:
             f.read_bytes()
         results = {}
         for phase in args.phases:  # ours next to the scan: same machine load
-            seconds, rows, rss = measure(phase, landing, work)
+            env, server = None, None
+            if phase == "s3":
+                t = time.perf_counter()
+                server, endpoint = moto_s3(landing)
+                env = {**FAKE_AWS, "BENCH_S3_ENDPOINT": endpoint}
+                print(f"uploaded the landing zone to moto in {time.perf_counter() - t:.0f}s")
+            try:
+                seconds, rows, rss = measure(phase, landing, work, env)
+            finally:
+                if server:
+                    server.terminate()
+                    server.wait()
             results[phase] = (rows / seconds, rss)
             print(
                 f"{phase:>6}: {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s, "
                 f"peak RSS {rss:,.0f} MB"
             )
-        ours, scan, pandas_ = (results.get(p, (0.0, 0.0))[0] for p in ("ours", "scan", "pandas"))
+        ours, scan, pandas_, s3 = (
+            results.get(p, (0.0, 0.0))[0] for p in ("ours", "scan", "pandas", "s3")
+        )
         loadavg = Path("/proc/loadavg")
         load = loadavg.read_text().split()[0] if loadavg.exists() else "?"
         print(
             f"records={args.records} ours_rps={ours:.0f} scan_rps={scan:.0f} "
-            f"pandas_rps={pandas_:.0f} vs_scan={ours / scan if scan else 0:.2f} "
+            f"pandas_rps={pandas_:.0f} s3_rps={s3:.0f} vs_scan={ours / scan if scan else 0:.2f} "
             f"vs_pandas={ours / pandas_ if pandas_ else 0:.2f} "
             f"peak_rss_mb={results.get('ours', (0, 0))[1]:.0f} loadavg={load}"
         )
