@@ -16,7 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 
 from base.errors import SourceError
 from base.settings import LandingZone
@@ -178,7 +184,7 @@ class S3Landing:
             i, obj = i_obj
             dest = scratch / f"{i:06d}-{Path(obj.key).name}"  # keep the suffix readers look at
             try:
-                self.s3.download_file(self.bucket, self.root + obj.key, str(dest))
+                self._get(obj.key, dest)
             except ClientError as exc:
                 if aws.error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
                     return obj.uri, None
@@ -188,6 +194,32 @@ class S3Landing:
         with ThreadPoolExecutor(max_workers=8) as pool:
             got = list(pool.map(one, enumerate(objs)))
         return {uri: path for uri, path in got if path is not None}
+
+    def _get(self, key: str, dest: Path) -> None:
+        """One GetObject, its body streamed to `dest`. Not `download_file`: its transfer
+        manager sends a HeadObject first, two requests an object where Bedrock writes
+        thousands of small ones a day (and AWS bills each). botocore retries a throttled or
+        failed request; a body cut off mid-stream is fetched again here, as s3transfer would."""
+        for attempt in range(BODY_ATTEMPTS):
+            try:
+                body = self.s3.get_object(Bucket=self.bucket, Key=self.root + key)["Body"]
+                with dest.open("wb") as out:
+                    for chunk in body.iter_chunks(1 << 20):
+                        out.write(chunk)
+                return
+            except STREAM_ERRORS as exc:
+                if attempt == BODY_ATTEMPTS - 1:
+                    raise SourceError(
+                        f"landing zone {self.label}: s3://{self.bucket}/{self.root}{key} was cut "
+                        f"off {BODY_ATTEMPTS} times while downloading ({exc}); the next run "
+                        "reads it again"
+                    ) from exc
+
+
+BODY_ATTEMPTS = 5  # s3transfer's own number of attempts at a body
+STREAM_ERRORS = (
+    IncompleteReadError, ReadTimeoutError, ResponseStreamingError, ConnectionClosedError,
+)  # fmt: skip
 
 
 def open_landing(zone: LandingZone) -> Landing:

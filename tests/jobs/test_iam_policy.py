@@ -598,7 +598,7 @@ def test_the_calls_found_are_the_ones_the_ingesters_and_doctor_make() -> None:
     found = {(u.service, u.operation, u.where.split(":")[0]) for u in collected()[0]}
     for expected in [
         ("s3", "ListObjectsV2", "ingest.landing"),
-        ("s3", "GetObject", "ingest.landing"),  # download_file
+        ("s3", "GetObject", "ingest.landing"),  # get_object, streamed to the scratch file
         ("s3", "ListObjectsV2", "ingest.cost.exports"),
         ("logs", "FilterLogEvents", "ingest.invocation_logs.ingester"),
         ("cloudwatch", "GetMetricData", "ingest.metrics.queries"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
@@ -11,8 +12,10 @@ from typing import Any
 
 import factories as F
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from test_invocation_logs import estate, snapshot
+from urllib3.exceptions import ProtocolError
 
 from base.errors import SourceError
 from base.settings import Settings
@@ -238,3 +241,54 @@ def test_access_denied_names_the_permission_to_grant(tmp_path, moto_endpoint):
     msg = str(err.value)
     assert "access denied to landing zone s3://locked-bucket/logs" in msg
     assert "s3:ListBucket" in msg and "\n" not in msg
+
+
+class _CutOff(io.RawIOBase):
+    """An HTTP body that breaks after `good` bytes, as a dropped connection does."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        self.data, self.good, self.pos = data, good, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        if self.pos >= self.good:
+            raise ProtocolError("Connection broken: IncompleteRead")
+        n = min(len(buf), self.good - self.pos)
+        buf[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
+
+def _body(data: bytes, cut_at: int | None = None) -> StreamingBody:
+    raw = io.BytesIO(data) if cut_at is None else _CutOff(data, cut_at)
+    return StreamingBody(raw, len(data))
+
+
+def test_a_download_cut_off_mid_body_is_fetched_again_whole(tmp_path, moto_endpoint):
+    """One GetObject an object (no HeadObject first); a body that breaks part way is asked for
+    again, and the file holds the whole object, not the part that arrived."""
+    from ingest.landing import LandingObject, S3Landing
+
+    zone = s3_settings("s3://logs/bedrock", moto_endpoint).invocation_logs.landing_zones[0]
+    landing = S3Landing(zone)
+    data = F.ndjson_gz([F.converse() for _ in range(50)])
+    key = "AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/02/09/a.json.gz"
+    obj = LandingObject(
+        "", key, f"s3://logs/bedrock/{key}", len(data), "e", datetime(2026, 11, 2, 9)
+    )
+    expected = {"Bucket": "logs", "Key": f"bedrock/{key}"}
+    stub = Stubber(landing.s3)
+    stub.add_response("get_object", {"Body": _body(data, cut_at=len(data) // 3)}, expected)
+    stub.add_response("get_object", {"Body": _body(data)}, expected)
+    with stub:
+        got = landing.fetch([obj], tmp_path)
+    stub.assert_no_pending_responses()
+    assert got[obj.uri].read_bytes() == data
+
+    for _ in range(5):  # cut off every time: one clear error naming the object, no part file used
+        stub.add_response("get_object", {"Body": _body(data, cut_at=10)}, expected)
+    with stub, pytest.raises(SourceError) as err:
+        landing.fetch([obj], tmp_path)
+    assert f"s3://logs/bedrock/{key} was cut off 5 times" in str(err.value)
