@@ -23,7 +23,6 @@ The last line is machine-readable.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import re
 import signal
@@ -48,8 +47,10 @@ def ingest(config: Path, warehouse: Path, source: str) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
         [CLI, "--config", str(config), "--warehouse", str(warehouse), "ingest", source],
-        capture_output=True, text=True, check=True, env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(f"genai-lens ingest {source} failed: {done.stderr.strip()[-2000:]}")
     lines = done.stdout.strip().splitlines() or [""]
     return time.perf_counter() - started, next((x for x in lines if "loaded from" in x), lines[-1])
 
@@ -86,9 +87,9 @@ def resume(config: Path, warehouse: Path, kill_after: float) -> str:
 END = datetime(2026, 6, 30, 12, tzinfo=UTC)  # a fixed clock, as the demo's tests use
 
 
-def chunked_estate(root: Path, days: int, per_day: int, chunk: int) -> demo.DemoSummary:
-    """The estate written `chunk` days at a time into root/estate; the summary of the last
-    chunk, its config rewritten to the merged folders and the whole window."""
+def chunked_estate(root: Path, days: int, per_day: int, chunk: int) -> Path:
+    """The estate written `chunk` days at a time into root/estate; its config (the last
+    chunk's, rewritten to the merged folders and the whole window)."""
     parts = -(-days // chunk)
     last = None
     for k in range(parts):
@@ -109,7 +110,7 @@ def chunked_estate(root: Path, days: int, per_day: int, chunk: int) -> demo.Demo
     config = last.config_path.read_text().replace(f"part-{parts - 1}", "estate")
     config = re.sub(r"first_run_days = \d+", f"first_run_days = {days + 1}", config)
     (root / "estate" / "genai-lens.toml").write_text(config)
-    return dataclasses.replace(last, config_path=root / "estate" / "genai-lens.toml")
+    return root / "estate" / "genai-lens.toml"
 
 
 def main() -> None:
@@ -118,20 +119,27 @@ def main() -> None:
     ap.add_argument("--per-day", type=int, default=20_000)
     ap.add_argument("--kill-after", type=float, default=10.0, help="seconds before the kill")
     ap.add_argument("--chunk-days", type=int, default=0, help="write the estate N days at a time")
+    ap.add_argument("--keep", type=Path, help="write the estate here and keep it (or reuse it)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="genai-lens-backfill-") as tmp:
-        root = Path(tmp)
+        root = args.keep or Path(tmp)
+        for stale in ("backfill.duckdb", "resumed.duckdb"):
+            (root / stale).unlink(missing_ok=True)
         t = time.perf_counter()
-        if args.chunk_days:
-            estate = chunked_estate(root, args.days, args.per_day, args.chunk_days)
+        config = root / "estate" / "genai-lens.toml"
+        if config.exists():
+            print(f"reusing the estate in {root / 'estate'}")
+        elif args.chunk_days:
+            config = chunked_estate(root, args.days, args.per_day, args.chunk_days)
         else:
-            estate = demo.generate_estate(root / "estate", days=args.days, per_day=args.per_day)
+            config = demo.generate_estate(root / "estate", days=args.days,
+                                          per_day=args.per_day).config_path  # fmt: skip
         print(f"estate of {args.days} days written in {time.perf_counter() - t:.0f}s")
         warehouse = root / "backfill.duckdb"
         seconds = {}
         first_objects = 0
         for source in SOURCES:
-            seconds[source], summary = ingest(estate.config_path, warehouse, source)
+            seconds[source], summary = ingest(config, warehouse, source)
             if source == "invocation-logs":
                 found = re.search(r"from ([\d,]+) objects", summary)
                 first_objects = int(found.group(1).replace(",", "")) if found else -1
@@ -151,7 +159,7 @@ def main() -> None:
         # calls: scaled by days alone, the metrics share is the optimistic bound.
         by_days = seconds["metrics"] * TARGET_DAYS / args.days / 3600
         print(f"(metrics scaled by days only: total {total - hours['metrics'] + by_days:.2f} h)")
-        rerun = resume(estate.config_path, root / "resumed.duckdb", args.kill_after)
+        rerun = resume(config, root / "resumed.duckdb", args.kill_after)
         print(f"killed after {args.kill_after:.0f}s, then run again: {rerun}")
         # The rerun lists from its watermark less the overlap: objects the killed run committed
         # before that are not even listed, those inside it are skipped by key and ETag.
