@@ -95,9 +95,12 @@ class CloudTrail(Strict):
     # A trail file is small (five minutes of an account and Region, ~10 events in a quiet
     # one): at 500 files a transaction, the commit and bookkeeping of 122 transactions were a
     # third of the 90-day demo's 28 s; 2,000 take 20 s (peak RSS 0.8 -> 1.1 GB; batch_mb still
-    # caps a batch of big files).
+    # caps a batch of big files). A busy account's files are big, and trail JSON inflates ~11x:
+    # at 128 MB (gzip) a batch, 21 days at 238,000 calls a day (6.56M events, 30 KB files, up to
+    # 1.2 MB) ran out of the 2 GB memory_limit; 32 MB did too; 16 MB loaded in 153 s at a peak
+    # RSS of 2.35 GB, 8 MB in 152 s at 1.67 GB. The demo's 2,000 small files are ~9.5 MB.
     batch_files: int = Field(2000, ge=1, le=100_000)
-    batch_mb: int = Field(128, ge=1, le=4096)
+    batch_mb: int = Field(8, ge=1, le=4096)
 
 
 class Metrics(Strict):
