@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import factories as F
@@ -28,6 +28,7 @@ from demo import estate as demo
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
+END = datetime(2026, 6, 30, 12, tzinfo=UTC)  # the estate's fixed clock: the same data any day
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--disable-background-networking", "--disable-component-update"]  # fmt: skip
@@ -68,9 +69,11 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 
 def keep_landing(landing: Path, account: str, region: str, stop: threading.Event) -> None:
-    """New invocation logs every two seconds, as Bedrock delivers them."""
+    """New invocation logs every two seconds, as Bedrock delivers them, stamped on from the
+    estate's fixed clock (its config's `now`), as if that clock ran."""
+    started = time.monotonic()
     while not stop.wait(2.0):
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = (END + timedelta(seconds=time.monotonic() - started)).replace(tzinfo=None)
         stamp = f"{now:%Y-%m-%dT%H:%M:%S}Z"
         recs = [F.converse(timestamp=stamp, accountId=account, region=region) for _ in range(20)]
         F.land(landing, recs, now, account=account, region=region)
@@ -100,7 +103,7 @@ def browse(url: str, client: int, loads: list[int], problems: list) -> None:
 
 
 def test_pages_under_a_busy_scheduler_show_no_error_and_no_lock(tmp_path):
-    summary = demo.generate_estate(tmp_path / "demo", days=7, per_day=150)
+    summary = demo.generate_estate(tmp_path / "demo", days=7, per_day=150, end=END)
     env = {**os.environ, **FAST_SCHEDULE}
     base = [CLI, "--config", str(summary.config_path)]
     first = subprocess.run([*base, "ingest"], env=env, capture_output=True, text=True)

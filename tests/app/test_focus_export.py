@@ -84,11 +84,17 @@ def validate(path: Path, allowed: set[str] = DEFECTS | PARENTS) -> dict[str, str
     return rules
 
 
+# A fixed clock: the same estate any day, its week across a month's end, so the export is split
+# into two billing periods, the invoiced one and the open one.
+NOW = "2026-07-03T12:00:00Z"
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("focus-demo")
     res = subprocess.run(
-        [CLI, "demo", "--days", "7", "--per-day", "300", "--no-serve", "--out", str(out / "d")],
+        [CLI, "demo", "--days", "7", "--per-day", "300", "--no-serve", "--out", str(out / "d"),
+         "--now", NOW],
         cwd=out, capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr

@@ -75,7 +75,8 @@ def test_the_wheel_installed_outside_the_checkout_migrates_and_builds_the_demo(t
 
     res = _run(lens, "migrate", cwd=work)
     assert "applied" in res.stdout and (work / "data" / "warehouse.duckdb").exists()
-    res = _run(lens, "demo", "--days", "7", "--per-day", "300", "--no-serve", cwd=work)
+    res = _run(lens, "demo", "--days", "7", "--per-day", "300", "--no-serve",
+               "--now", "2026-06-30T12:00:00Z", cwd=work)  # fmt: skip
     assert "demo: ready" in res.stdout, res.stdout
 
     with duckdb.connect(str(work / "data" / "demo" / "warehouse.duckdb"), read_only=True) as con:
