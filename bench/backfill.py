@@ -42,17 +42,24 @@ SOURCES = ("invocation-logs", "cloudtrail", "metrics", "cost")
 TARGET_DAYS, TARGET_PER_DAY = 90, 1_000_000
 
 
-def ingest(config: Path, warehouse: Path, source: str) -> tuple[float, str]:
-    """Seconds and the summary line of one `genai-lens ingest SOURCE`."""
+def ingest(config: Path, warehouse: Path, source: str) -> tuple[float, str, float]:
+    """Seconds, the summary line and the peak RSS (MB) of one `genai-lens ingest SOURCE`."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [CLI, "--config", str(config), "--warehouse", str(warehouse), "ingest", source],
-        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
-    if done.returncode != 0:
-        sys.exit(f"genai-lens ingest {source} failed: {done.stderr.strip()[-2000:]}")
-    lines = done.stdout.strip().splitlines() or [""]
-    return time.perf_counter() - started, next((x for x in lines if "loaded from" in x), lines[-1])
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [CLI, "--config", str(config), "--warehouse", str(warehouse), "ingest", source],
+            stdout=out, stderr=err, text=True, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the maximum so far
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            sys.exit(f"genai-lens ingest {source} failed: {err.read().strip()[-2000:]}")
+        lines = out.read().strip().splitlines() or [""]
+    summary = next((x for x in lines if "loaded from" in x), lines[-1])
+    return seconds, summary, usage.ru_maxrss / 1024
 
 
 def counts(warehouse: Path) -> dict[str, int]:
@@ -136,14 +143,16 @@ def main() -> None:
                                           per_day=args.per_day).config_path  # fmt: skip
         print(f"estate of {args.days} days written in {time.perf_counter() - t:.0f}s")
         warehouse = root / "backfill.duckdb"
-        seconds = {}
+        seconds: dict[str, float] = {}
+        rss: dict[str, float] = {}
         first_objects = 0
         for source in SOURCES:
-            seconds[source], summary = ingest(config, warehouse, source)
+            seconds[source], summary, rss[source] = ingest(config, warehouse, source)
             if source == "invocation-logs":
                 found = re.search(r"from ([\d,]+) objects", summary)
                 first_objects = int(found.group(1).replace(",", "")) if found else -1
-            print(f"{source:>16}: {seconds[source]:6.1f}s  {summary}", flush=True)
+            took = f"{seconds[source]:6.1f}s  peak RSS {rss[source]:,.0f} MB"
+            print(f"{source:>16}: {took}  {summary}", flush=True)
         n = counts(warehouse)
         scale = TARGET_DAYS * TARGET_PER_DAY / n["invocations"]
         hours = {s: v * scale / 3600 for s, v in seconds.items()}
@@ -173,7 +182,8 @@ def main() -> None:
         load = Path("/proc/loadavg").read_text().split()[0]
         print(f"backfill invocations={n['invocations']} measured_s={sum(seconds.values()):.0f} "
               f"projected_hours={total:.2f} resumed_objects={objects} "
-              f"resumed_equal={after == n['invocations']} loadavg={load}")  # fmt: skip
+              f"resumed_equal={after == n['invocations']} peak_rss_mb={max(rss.values()):.0f} "
+              f"loadavg={load}")  # fmt: skip
 
 
 if __name__ == "__main__":
