@@ -26,7 +26,7 @@ class RunStats:
     deleted: int | None = None
     bytes_freed: int | None = None
     # The share of the run's time window walked so far, for the live line's bar and its ETA
-    # (ingest.batches.walked): objects are listed in key order and their keys carry the hour.
+    # (ingest.batches.Walk): objects are listed in key order and their keys carry the hour.
     done: float | None = None
 
     def add_batch(self, records: int, quarantined: int, objects: int) -> None:

@@ -133,8 +133,10 @@ def progress_line(name: str) -> Iterator[Progress]:
 
 def _left(done: float | None, elapsed: float) -> str:
     """'; 40% of the window, about 12 min left': the pace so far, carried to the window's end."""
-    if done is None or done <= 0 or done >= 1:
-        return "" if done is None or done <= 0 else "; 100% of the window"
+    if done is None or done <= 0:
+        return ""
+    if done >= 1:
+        return "; 100% of the window"
     seconds = elapsed * (1 - done) / done
     left = f"{seconds / 3600:.1f} h" if seconds >= 5400 else (
         f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s")  # fmt: skip
