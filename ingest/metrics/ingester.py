@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from base.clock import utcnow
 from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
-from ingest.batches import Walk, new_objects, run_sources
+from ingest.batches import Walk, new_objects, pipelined, run_sources
 from ingest.landing import Landing, LandingObject, open_landing, start_key, time_of
 from ingest.metrics import queries as Q
 from ingest.window import client_for, start_of
@@ -76,11 +77,16 @@ def ingest_zone(
         first = start_key("", start) if start else ""
         loaded = loaded_objects(con, zone.label, "", first)
         walk = Walk(stats, 0, 1, start, until or utcnow())
-        for batch in new_objects(landing, "", first, loaded=loaded, stats=stats,
-                                 batch_files=cfg.batch_files, batch_mb=cfg.batch_mb,
-                                 until=until, keep=keep, walk=walk):  # fmt: skip
-            _load_stream_batch(con, landing, zone, batch, Path(tmp), stats)
+        batches = new_objects(landing, "", first, loaded=loaded, stats=stats,
+                              batch_files=cfg.batch_files, batch_mb=cfg.batch_mb,
+                              until=until, keep=keep, walk=walk)  # fmt: skip
+
+        def write(fetched: Fetched) -> None:
+            _load_stream_batch(con, zone, fetched, stats)
             report(progress, stats)
+
+        # Batch N+1 is downloaded and inflated on a thread while batch N is parsed and written.
+        pipelined(batches, lambda b: _fetch_stream_batch(landing, b, Path(tmp)), write)
     return stats
 
 
@@ -88,19 +94,22 @@ def _hour(t: datetime) -> datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def _load_stream_batch(
-    con: duckdb.DuckDBPyConnection,
-    landing: Landing,
-    zone: LandingZone,
-    batch: list[LandingObject],
-    scratch: Path,
-    stats: RunStats,
-) -> None:
+@dataclass
+class Fetched:
+    """A batch downloaded and inflated: what loads, and what is already known to be bad."""
+
+    batch: list[LandingObject]
+    present: list[LandingObject]  # not deleted since it was listed
+    files: dict[str, str]  # local plain-text file -> source object
+    problems: list[Problem]
+    folder: Path
+
+
+def _fetch_stream_batch(landing: Landing, batch: list[LandingObject], scratch: Path) -> Fetched:
     folder = Path(tempfile.mkdtemp(dir=scratch))
     fetched = landing.fetch(batch, folder)
     present = [o for o in batch if o.uri in fetched]
-    stats.missing += len(batch) - len(present)
-    files: dict[str, str] = {}  # local plain-text file -> source object
+    files: dict[str, str] = {}
     problems: list[Problem] = []
     for i, obj in enumerate(present):
         local = _plain_text(fetched[obj.uri], folder / f"plain-{i:06d}.ndjson")
@@ -108,7 +117,15 @@ def _load_stream_batch(
             problems.append((obj.uri, 0, "unreadable object: gzip stream is corrupt"))
         else:
             files[str(local)] = obj.uri
-    problems += _parse_stream(con, files, folder)
+    return Fetched(batch, present, files, problems, folder)
+
+
+def _load_stream_batch(
+    con: duckdb.DuckDBPyConnection, zone: LandingZone, got: Fetched, stats: RunStats
+) -> None:
+    stats.missing += len(got.batch) - len(got.present)
+    problems = got.problems + _parse_stream(con, got.files, got.folder)
+    present = got.present
 
     def bookkeeping() -> None:
         record_objects(con, SOURCE, zone.label, present, "metrics_ready")
@@ -117,7 +134,7 @@ def _load_stream_batch(
 
     loaded = _upsert(con, problems, [o.uri for o in present], bookkeeping)
     stats.add_batch(loaded, len(problems), len(present))
-    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(got.folder, ignore_errors=True)
 
 
 def _plain_text(path: Path, dest: Path) -> Path | None:
