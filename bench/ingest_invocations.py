@@ -31,6 +31,7 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -229,34 +230,28 @@ def generate(root: Path, records: int, per_file: int = PER_FILE) -> list[Path]:
 
 
 def phase_ours(landing: str, workdir: str) -> None:
+    _ingest(Path(workdir) / "bench.duckdb", {}, landing)
+
+
+def _ingest(warehouse: Path, config: dict[str, Any], landing: str | None = None) -> None:
+    """`genai-lens` ingest of invocation logs into a fresh warehouse; prints the rows."""
     from base.settings import Settings
     from ingest.invocation_logs import ingester as invocation_logs
     from warehouse.db import connect
 
-    con = connect(Path(workdir) / "bench.duckdb")
+    con = connect(warehouse)
     con.execute("SET enable_progress_bar = false")
-    invocation_logs.run(con, Settings(resolve_profiles_with_api=False), landing=landing)
-    n = con.execute("SELECT count(*) FROM invocations").fetchone()[0]
+    settings = Settings.model_validate({"resolve_profiles_with_api": False, **config})
+    invocation_logs.run(con, settings, landing=landing)
+    n = con.execute("SELECT count(*) FROM invocations").fetchone()[0]  # type: ignore[index]
     con.close()  # the final checkpoint is part of the work: it is timed too
     print(json.dumps({"rows": n}))
 
 
 def phase_s3(landing: str, workdir: str) -> None:
-    from base.settings import Settings
-    from ingest.invocation_logs import ingester as invocation_logs
-    from warehouse.db import connect
-
     zone = {"uri": f"s3://{BUCKET}/", "endpoint_url": os.environ["BENCH_S3_ENDPOINT"],
             "region": "us-east-1"}  # fmt: skip
-    settings = Settings.model_validate(
-        {"resolve_profiles_with_api": False, "invocation_logs": {"landing_zones": [zone]}}
-    )
-    con = connect(Path(workdir) / "bench-s3.duckdb")
-    con.execute("SET enable_progress_bar = false")
-    invocation_logs.run(con, settings)
-    n = con.execute("SELECT count(*) FROM invocations").fetchone()[0]  # type: ignore[index]
-    con.close()
-    print(json.dumps({"rows": n}))
+    _ingest(Path(workdir) / "bench-s3.duckdb", {"invocation_logs": {"landing_zones": [zone]}})
 
 
 BUCKET = "bench-invocation-logs"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -139,6 +140,12 @@ def _prefix_of(key: str) -> str:
     return key[: m.start()]
 
 
+BODY_ATTEMPTS = 5  # s3transfer's own number of attempts at a body
+STREAM_ERRORS = (
+    IncompleteReadError, ReadTimeoutError, ResponseStreamingError, ConnectionClosedError,
+)  # fmt: skip
+
+
 class S3Landing:
     def __init__(self, zone: LandingZone) -> None:
         m = re.match(r"^s3://([^/]+)/?(.*)$", zone.uri)
@@ -216,10 +223,22 @@ class S3Landing:
                     ) from exc
 
 
-BODY_ATTEMPTS = 5  # s3transfer's own number of attempts at a body
-STREAM_ERRORS = (
-    IncompleteReadError, ReadTimeoutError, ResponseStreamingError, ConnectionClosedError,
-)  # fmt: skip
+@dataclass
+class Copied:
+    """A batch copied to a scratch folder of its own: the objects still there (one deleted since
+    it was listed is left out, and counted), and each one's local copy by URI."""
+
+    present: list[LandingObject]
+    local: dict[str, Path]
+    missing: int
+    folder: Path
+
+
+def copy_batch(landing: Landing, batch: list[LandingObject], scratch: Path) -> Copied:
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    local = landing.fetch(batch, folder)
+    present = [o for o in batch if o.uri in local]
+    return Copied(present, local, len(batch) - len(present), folder)
 
 
 def open_landing(zone: LandingZone) -> Landing:

@@ -31,7 +31,7 @@ from base.stats import Progress, RunStats, report
 from ingest import aws
 from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.cloudtrail.readers import Part, TrailReaders
-from ingest.landing import LandingObject, open_landing
+from ingest.landing import Landing, LandingObject, copy_batch, open_landing
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     advance_watermark,
@@ -242,12 +242,12 @@ class Fetched:
     parts: list[Future[Part]]
 
 
-def _fetch(loader: TrailLoader, landing: Any, wm_zone: str, batch: list[LandingObject]) -> Fetched:
-    folder = Path(tempfile.mkdtemp(dir=loader.scratch))
-    fetched = landing.fetch(batch, folder)
-    present = [o for o in batch if o.uri in fetched]
-    files = [TrailFile(fetched[o.uri], o.uri) for o in present]
-    return Fetched(wm_zone, present, len(batch) - len(present), folder, files, loader.read(files))
+def _fetch(
+    loader: TrailLoader, landing: Landing, wm_zone: str, batch: list[LandingObject]
+) -> Fetched:
+    got = copy_batch(landing, batch, loader.scratch)
+    files = [TrailFile(got.local[o.uri], o.uri) for o in got.present]
+    return Fetched(wm_zone, got.present, got.missing, got.folder, files, loader.read(files))
 
 
 def _write(loader: TrailLoader, zone: LandingZone, batch: Fetched, stats: RunStats) -> None:

@@ -36,7 +36,7 @@ from ingest import aws
 from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
-from ingest.landing import LandingObject, open_landing
+from ingest.landing import Landing, LandingObject, copy_batch, open_landing
 from ingest.reader_pool import ReaderPool
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
@@ -435,13 +435,11 @@ class Fetched:
 
 
 def _fetch(
-    loader: BatchLoader, landing: object, wm_zone: str, batch: list[LandingObject], scratch: Path
+    loader: BatchLoader, landing: Landing, wm_zone: str, batch: list[LandingObject], scratch: Path
 ) -> Fetched:
-    folder = Path(tempfile.mkdtemp(dir=scratch))
-    fetched = landing.fetch(batch, folder)  # type: ignore[attr-defined]
-    present = [o for o in batch if o.uri in fetched]
-    files = [BatchFile(fetched[o.uri], o.uri) for o in present]
-    return Fetched(wm_zone, present, len(batch) - len(present), folder, loader.read(files))
+    got = copy_batch(landing, batch, scratch)
+    files = [BatchFile(got.local[o.uri], o.uri) for o in got.present]
+    return Fetched(wm_zone, got.present, got.missing, got.folder, loader.read(files))
 
 
 def _write(loader: BatchLoader, zone: LandingZone, batch: Fetched, stats: RunStats) -> None:

@@ -25,7 +25,15 @@ from base.clock import utcnow
 from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
 from ingest.batches import Walk, new_objects, pipelined, run_sources
-from ingest.landing import Landing, LandingObject, open_landing, start_key, time_of
+from ingest.landing import (
+    Copied,
+    Landing,
+    LandingObject,
+    copy_batch,
+    open_landing,
+    start_key,
+    time_of,
+)
 from ingest.metrics import queries as Q
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
@@ -96,36 +104,32 @@ def _hour(t: datetime) -> datetime:
 
 @dataclass
 class Fetched:
-    """A batch downloaded and inflated: what loads, and what is already known to be bad."""
+    """A batch copied and inflated: what loads, and what is already known to be bad."""
 
-    batch: list[LandingObject]
-    present: list[LandingObject]  # not deleted since it was listed
+    copied: Copied
     files: dict[str, str]  # local plain-text file -> source object
     problems: list[Problem]
-    folder: Path
 
 
 def _fetch_stream_batch(landing: Landing, batch: list[LandingObject], scratch: Path) -> Fetched:
-    folder = Path(tempfile.mkdtemp(dir=scratch))
-    fetched = landing.fetch(batch, folder)
-    present = [o for o in batch if o.uri in fetched]
+    got = copy_batch(landing, batch, scratch)
     files: dict[str, str] = {}
     problems: list[Problem] = []
-    for i, obj in enumerate(present):
-        local = _plain_text(fetched[obj.uri], folder / f"plain-{i:06d}.ndjson")
+    for i, obj in enumerate(got.present):
+        local = _plain_text(got.local[obj.uri], got.folder / f"plain-{i:06d}.ndjson")
         if local is None:
             problems.append((obj.uri, 0, "unreadable object: gzip stream is corrupt"))
         else:
             files[str(local)] = obj.uri
-    return Fetched(batch, present, files, problems, folder)
+    return Fetched(got, files, problems)
 
 
 def _load_stream_batch(
     con: duckdb.DuckDBPyConnection, zone: LandingZone, got: Fetched, stats: RunStats
 ) -> None:
-    stats.missing += len(got.batch) - len(got.present)
-    problems = got.problems + _parse_stream(con, got.files, got.folder)
-    present = got.present
+    stats.missing += got.copied.missing
+    problems = got.problems + _parse_stream(con, got.files, got.copied.folder)
+    present = got.copied.present
 
     def bookkeeping() -> None:
         record_objects(con, SOURCE, zone.label, present, "metrics_ready")
@@ -134,7 +138,7 @@ def _load_stream_batch(
 
     loaded = _upsert(con, problems, [o.uri for o in present], bookkeeping)
     stats.add_batch(loaded, len(problems), len(present))
-    shutil.rmtree(got.folder, ignore_errors=True)
+    shutil.rmtree(got.copied.folder, ignore_errors=True)
 
 
 def _plain_text(path: Path, dest: Path) -> Path | None:
