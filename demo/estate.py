@@ -12,6 +12,9 @@ import hashlib
 import json
 import os
 import shutil
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -140,46 +143,99 @@ def generate_estate(
     bad_records: bool = True,
 ) -> DemoSummary:
     """Write landing zone, `genai-lens.toml` and `ground_truth.json` under `out_dir`."""
+    return finish_estate(begin_estate(out_dir, days=days, seed=seed, end=end, per_day=per_day,
+                                      bad_records=bad_records))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Begun:
+    """The first half of an estate: the invocation logs and the config are written, so the
+    invocation logs can load while `finish_estate` writes the rest."""
+
+    out_dir: Path
+    landing: Path
+    config_path: Path
+    frame: pl.DataFrame
+    start: datetime
+    stop: datetime
+    seed: int
+    per_day: int
+    files: int
+    bad: list[dict[str, Any]]
+    quota: dict[str, Any]
+
+    @property
+    def invocations(self) -> int:
+        return int(self.frame["logged"].sum())
+
+
+def begin_estate(
+    out_dir: Path,
+    *,
+    days: int = 90,
+    seed: int = 7,
+    end: datetime | None = None,
+    per_day: int = 6000,
+    bad_records: bool = True,
+) -> Begun:
+    """Simulate the estate, write its invocation logs (broken files planted) and its config."""
     out_dir = Path(out_dir).resolve()
-    landing, trail, stream = out_dir / "landing", out_dir / "trail", out_dir / "metric-stream"
-    bill_root = out_dir / demo_bill.BILL_DIR
+    landing = out_dir / "landing"
     start, stop = estate_window(days, end)
-    for root in (landing, trail, stream, bill_root):
+    for root in (
+        landing,
+        out_dir / "trail",
+        out_dir / "metric-stream",
+        out_dir / demo_bill.BILL_DIR,
+    ):
         if root.exists():
             shutil.rmtree(root)  # a stale object from an earlier run would break determinism
     frame = simulate(days=days, seed=seed, end=stop, per_day=per_day)
-    savings = demo_capacity.planted_truth(start, stop, seed, frame.schema)
     files = write_invocation_logs(frame, landing)
     bad = _plant_bad_records(landing, np.random.default_rng(seed + 1)) if bad_records else []
     files += sum(1 for b in bad if b["line"] == 0)
-    control, planted = control_events(incident_windows(start, stop), start, stop, seed)
-    trail_files = write_trail(frame, trail, control)
-    metric_files = write_metric_stream(frame, stream)
-    bill = demo_bill.write_bill(frame, bill_root, end=stop)
-    platform = demo_platform.write(bill_root, start.date(), (stop - timedelta(hours=1)).date(),
-                                   bill.delivered)  # fmt: skip
     config_path = out_dir / "genai-lens.toml"
     quota = demo_capacity.quota_truth(frame, start, stop)
     config_path.write_text(
         config_toml(out_dir, days, per_day, now=end) + demo_capacity.config_toml(quota)
     )
-    truth = ground_truth(frame, start, stop, seed=seed, per_day=per_day)
-    truth["files"] = files
-    truth["bad_records"] = bad
+    return Begun(out_dir, landing, config_path, frame, start, stop, seed, per_day, files, bad,
+                 quota)  # fmt: skip
+
+
+def finish_estate(begun: Begun, written: Callable[[str], None] = lambda _: None) -> DemoSummary:
+    """Write the trail, the metric stream, the bill and the ground truth; `written(source)`
+    is told each source's name (cloudtrail, metrics, cost) once its files are all there."""
+    b, frame, start, stop, seed = begun, begun.frame, begun.start, begun.stop, begun.seed
+    trail, stream = b.out_dir / "trail", b.out_dir / "metric-stream"
+    bill_root = b.out_dir / demo_bill.BILL_DIR
+    savings = demo_capacity.planted_truth(start, stop, seed, frame.schema)
+    control, planted = control_events(incident_windows(start, stop), start, stop, seed)
+    trail_files = write_trail(frame, trail, control)
+    written("cloudtrail")
+    metric_files = write_metric_stream(frame, stream)
+    written("metrics")
+    bill = demo_bill.write_bill(frame, bill_root, end=stop)
+    platform = demo_platform.write(bill_root, start.date(), (stop - timedelta(hours=1)).date(),
+                                   bill.delivered)  # fmt: skip
+    written("cost")
+    truth = ground_truth(frame, start, stop, seed=seed, per_day=b.per_day)
+    truth["files"] = b.files
+    truth["bad_records"] = b.bad
     source_truth(truth, frame, planted, trail_files=trail_files, metric_files=metric_files)
     truth["bill"] = demo_bill.truth(bill, frame)
     truth["bill"]["platform"] = platform
     truth["savings"] = savings
-    truth["quota"] = quota
-    truth_path = out_dir / "ground_truth.json"
+    truth["quota"] = b.quota
+    truth_path = b.out_dir / "ground_truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n")
     return DemoSummary(
-        out_dir,
-        landing,
-        config_path,
+        b.out_dir,
+        b.landing,
+        b.config_path,
         truth_path,
-        int(frame["logged"].sum()),
-        files,
+        b.invocations,
+        b.files,
         start,
         stop,
         trail,
@@ -189,6 +245,42 @@ def generate_estate(
         bill_root,
         bill.files,
     )
+
+
+class Finishing:
+    """`finish_estate` on a thread, so the sources written first load while the rest is
+    written. `wait(source)` returns once that source's files are all written (a name the
+    estate does not announce: once it is whole) and raises what the thread raised."""
+
+    def __init__(self, begun: Begun) -> None:
+        self._written = {"invocation-logs"}  # begin_estate wrote them
+        self._cond = threading.Condition()
+        self.seconds = 0.0
+        pool = ThreadPoolExecutor(1, thread_name_prefix="demo-estate")
+        self._future = pool.submit(self._run, begun)
+        self._future.add_done_callback(lambda _: self._tell(""))
+        pool.shutdown(wait=False)
+
+    def _run(self, begun: Begun) -> DemoSummary:
+        started = time.perf_counter()
+        try:
+            return finish_estate(begun, self._tell)
+        finally:
+            self.seconds = time.perf_counter() - started
+
+    def _tell(self, source: str) -> None:
+        with self._cond:
+            self._written.add(source)
+            self._cond.notify_all()
+
+    def wait(self, source: str) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: source in self._written or self._future.done())
+        if source not in self._written:
+            self._future.result()
+
+    def result(self) -> DemoSummary:
+        return self._future.result()
 
 
 def _rewrite(path: Path, at: int, line: str) -> None:

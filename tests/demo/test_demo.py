@@ -16,7 +16,14 @@ import pytest
 from base.errors import ConfigError
 from base.settings import load_settings
 from demo import capacity as demo_capacity
-from demo.estate import DEMO_CANARY, generate_estate, simulate
+from demo.estate import (
+    DEMO_CANARY,
+    Finishing,
+    begin_estate,
+    finish_estate,
+    generate_estate,
+    simulate,
+)
 from genai_lens import PROJECT_ROOT
 
 END = datetime(2026, 3, 2, 17, 40, tzinfo=UTC)  # truncated to 17:00 by the generator
@@ -476,3 +483,38 @@ def test_too_short_an_estate_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="at least 7 days"):
         generate_estate(tmp_path, days=3, end=END, per_day=100)
     assert not (tmp_path / "landing").exists()
+
+
+def _files(root) -> int:
+    return sum(1 for p in root.rglob("*") if p.is_file())
+
+
+def test_each_source_is_announced_once_its_files_are_all_written(tmp_path):
+    """`genai-lens demo` loads each source while the rest of the estate is written: a source is
+    announced only once every file of it is there, and the estate is the one written in a row."""
+    whole = generate_estate(tmp_path / "in-a-row", days=7, seed=2, end=END, per_day=100)
+    begun = begin_estate(tmp_path / "split", days=7, seed=2, end=END, per_day=100)
+    assert begun.config_path.exists() and _files(begun.landing) == _files(whole.landing)
+    seen: dict[str, int] = {}
+    roots = {"cloudtrail": "trail", "metrics": "metric-stream", "cost": "bill"}
+    summary = finish_estate(begun, lambda s: seen.setdefault(s, _files(begun.out_dir / roots[s])))
+    assert seen == {
+        "cloudtrail": summary.trail_files,
+        "metrics": summary.metric_files,
+        "cost": _files(begun.out_dir / "bill"),
+    }
+    assert seen["cloudtrail"] > 0 and seen["metrics"] > 0 and seen["cost"] > 0
+    assert json.loads(summary.ground_truth_path.read_text()) == json.loads(
+        whole.ground_truth_path.read_text().replace("in-a-row", "split")
+    )
+
+
+def test_a_failure_writing_the_rest_reaches_whoever_waits_for_it(tmp_path):
+    begun = begin_estate(tmp_path, days=7, seed=2, end=END, per_day=100)
+    (tmp_path / "trail").write_text("a file where the trail's folder goes")
+    rest = Finishing(begun)
+    rest.wait("invocation-logs")  # written already: no waiting, nothing raised
+    with pytest.raises(OSError):
+        rest.wait("cloudtrail")
+    with pytest.raises(OSError):
+        rest.result()
