@@ -127,7 +127,9 @@ def write_invocation_logs(frame: pl.DataFrame, landing: Path) -> int:
         .rows()
     ]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        # zlib releases the GIL, so threads really do compress in parallel.
+        # zlib releases the GIL, so threads really do compress in parallel. (The demo waits
+        # for these before anything loads; the trail and metric stream, written while they
+        # load, are written on one thread: see demo.trail.write_objects.)
         list(pool.map(lambda j: _put(j[0], data[j[1] : j[2]]), jobs))
         list(pool.map(lambda b: _put(*b), bodies))
     return len(jobs)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -235,16 +233,14 @@ def buffer_of(lines: pl.Series) -> tuple[np.ndarray, memoryview]:
 
 
 def write_objects(paths: list[Path], pieces: list[list[Piece]]) -> None:
-    """Gzip each file's pieces (slices of column buffers, no per-file copies) in threads."""
+    """Gzip each file's pieces (slices of column buffers, no per-file copies), one after the
+    other: threads creating small files in the same folders contend on the folder's lock and
+    the GIL (the 90-day trail: 13.1 s and 15.5 CPU-s on one thread, 17.8 s and 29.5 on two)."""
     for folder in {p.parent for p in paths}:
         folder.mkdir(parents=True, exist_ok=True)
-
-    def one(i: int) -> None:
+    for path, parts in zip(paths, pieces, strict=True):
         z = zlib.compressobj(1, zlib.DEFLATED, 31)  # gzip, mtime 0: deterministic bytes
-        paths[i].write_bytes(b"".join([*(z.compress(p) for p in pieces[i]), z.flush()]))
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(pool.map(one, range(len(paths))))
+        path.write_bytes(b"".join([*(z.compress(p) for p in parts), z.flush()]))
 
 
 def write_trail(frame: pl.DataFrame, root: Path, control: Events) -> int:
