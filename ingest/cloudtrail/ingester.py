@@ -30,7 +30,7 @@ from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
 from ingest import aws
 from ingest.batches import pipelined, prefix_batches, run_sources
-from ingest.cloudtrail.readers import Part, TrailReaders
+from ingest.cloudtrail.readers import SMALLEST_CAP, Part, TrailReaders
 from ingest.landing import Landing, LandingObject, copy_batch, open_landing
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
@@ -114,7 +114,7 @@ class TrailLoader:
         empty.write_text('{"Records":[]}')
         self.con.execute(  # the table's shape, whatever follows fails
             "CREATE OR REPLACE TEMP TABLE ct_parsed AS " + sql("ingest/cloudtrail_parse"),
-            {"files": [str(empty)], "sources": self.sources},
+            {"files": [str(empty)], "sources": self.sources, "max_object": SMALLEST_CAP},
         )
         by_path = {f.local: f for f in files}
         problems: list[Problem] = []

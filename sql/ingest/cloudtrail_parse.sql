@@ -4,13 +4,14 @@
 -- values kept (others are dropped, not quarantined). Fields are read by key in one pass, so any
 -- field order loads and unknown fields are ignored. `idx` is the record's 1-based position in
 -- its file; a file whose Records is not an array gives one row with idx 0 and a reason.
--- A trail file is at most a few MB; 256 MB bounds the read buffer (twice this) under the
--- warehouse memory limit, and a bigger file is quarantined, not loaded.
+-- $max_object: the largest file's inflated size the read allows (the reader's buffer is twice
+-- it; ingest/cloudtrail/readers.py sizes it to the files read, at most 256 MB, so the buffer
+-- stays under the warehouse memory limit and a bigger file is quarantined, not loaded).
 -- `reason` is set for a row that must be quarantined instead of loaded.
 WITH files AS (
     SELECT filename AS local_file, json AS doc, json_type(json, '$.Records') AS records_type
     FROM read_json_objects($files, filename = true, format = 'unstructured',
-                           maximum_object_size = 268435456)
+                           maximum_object_size = $max_object)
 ), recs AS (
     SELECT local_file, json_extract(doc, '$.Records[*]') AS recs
     FROM files WHERE records_type = 'ARRAY'
