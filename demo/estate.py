@@ -1,8 +1,10 @@
 """The demo estate: a realistic Bedrock estate written to a local landing zone in AWS's formats.
 
 `simulate` builds one frame of invocations (pure); `write_invocation_logs` lays it out exactly
-as Bedrock delivers model invocation logs to S3; `generate_estate` adds the config, the ground
-truth of the planted incidents and a few deliberately broken files.
+as Bedrock delivers model invocation logs to S3. `begin_estate` writes them (a few deliberately
+broken files planted) and the config; `finish_estate` the trail, the metric stream, the bill and
+the ground truth of the planted incidents; `generate_estate` both in a row, and `Finishing` the
+second on a thread while `genai-lens demo` loads the first.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import numpy as np
 import polars as pl
@@ -37,6 +39,7 @@ from demo.trail import control_events, write_trail
 from demo.truth import config_toml, ground_truth, source_truth
 
 DEMO_CANARY = w.DEMO_CANARY
+P = ParamSpec("P")
 FILE_RECORDS = 2000  # Bedrock splits a busy hour into several objects; so do we
 # The frame's columns, in order. Ids and names are strings, ts is UTC, counts are Int64.
 COLUMNS = (
@@ -135,20 +138,6 @@ def write_invocation_logs(frame: pl.DataFrame, landing: Path) -> int:
     return len(jobs)
 
 
-def generate_estate(
-    out_dir: Path,
-    *,
-    days: int = 90,
-    seed: int = 7,
-    end: datetime | None = None,
-    per_day: int = 6000,
-    bad_records: bool = True,
-) -> DemoSummary:
-    """Write landing zone, `genai-lens.toml` and `ground_truth.json` under `out_dir`."""
-    return finish_estate(begin_estate(out_dir, days=days, seed=seed, end=end, per_day=per_day,
-                                      bad_records=bad_records))  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Begun:
     """The first half of an estate: the invocation logs and the config are written, so the
@@ -205,6 +194,14 @@ def begin_estate(
                  quota)  # fmt: skip
 
 
+def _in_a_row(begin: Callable[P, Begun]) -> Callable[P, DemoSummary]:
+    def whole(*args: P.args, **kwargs: P.kwargs) -> DemoSummary:
+        """Write landing zone, `genai-lens.toml` and `ground_truth.json` under `out_dir`."""
+        return finish_estate(begin(*args, **kwargs))
+
+    return whole
+
+
 def finish_estate(begun: Begun, written: Callable[[str], None] = lambda _: None) -> DemoSummary:
     """Write the trail, the metric stream, the bill and the ground truth; `written(source)`
     is told each source's name (cloudtrail, metrics, cost) once its files are all there."""
@@ -247,6 +244,10 @@ def finish_estate(begun: Begun, written: Callable[[str], None] = lambda _: None)
         bill_root,
         bill.files,
     )
+
+
+# The whole estate, one half after the other: what the tests and benchmarks build.
+generate_estate = _in_a_row(begin_estate)
 
 
 class Finishing:

@@ -65,8 +65,8 @@ def object_cap(files: list[Path]) -> int:
     """A read buffer for these files: the largest one's inflated size (a gzip file's last four
     bytes hold it), as a power of two from 16 MB to MAX_OBJECT. DuckDB allocated the buffer for
     the largest allowed object on every read: 512 MB, released at once, so every read of a few
-    small trail files went through the kernel zeroing and returning those pages (40% of the
-    90-day demo's CloudTrail CPU). Should a size be wrong, the read fails and runs again with
+    small trail files went through the kernel zeroing and returning those pages (a third of
+    the 90-day demo's CloudTrail CPU). Should a size be wrong, the read fails and runs again with
     MAX_OBJECT."""
     largest = max((_inflated(f) for f in files), default=0)
     return min(MAX_OBJECT, max(SMALLEST_CAP, 1 << largest.bit_length()))
