@@ -448,19 +448,24 @@ def demo(
     # logs load (zlib, polars and DuckDB release the GIL; each step alone leaves a core ~40%
     # idle); each source loads once its own files are all written.
     rest = demo_estate.Finishing(begun)
+
+    def step(name: str) -> None:
+        began = time.perf_counter()
+        run = jobs.run_job(con, settings, name, trigger="demo")
+        typer.echo(f"demo: {name}: {run.result.summary()} in {time.perf_counter() - began:.1f}s")
+
+    for name in jobs.configured(settings):
+        rest.wait(name)
+        step(name)
+    whole = rest.result()
+    typer.echo(
+        f"demo: wrote {whole.trail_files:,} trail and {whole.metric_files:,} metric-stream "
+        f"files and the bill alongside in {rest.seconds:.1f}s"
+    )
     # The model catalog before the models: the quota runway reads the quotas it writes (the
     # demo's come from its config's [capacity] section, as where the API is closed).
-    for name in [*jobs.configured(settings), "model-catalog", "models"]:
-        rest.wait(name)
-        if name == "model-catalog":
-            whole = rest.result()
-            typer.echo(
-                f"demo: wrote {whole.trail_files:,} trail and {whole.metric_files:,} metric-stream "
-                f"files and the bill alongside in {rest.seconds:.1f}s"
-            )
-        step = time.perf_counter()
-        run = jobs.run_job(con, settings, name, trigger="demo")
-        typer.echo(f"demo: {name}: {run.result.summary()} in {time.perf_counter() - step:.1f}s")
+    for name in ("model-catalog", "models"):
+        step(name)
     typer.echo(f"demo: ready in {time.perf_counter() - started:.1f}s: {settings.warehouse}")
     typer.echo(f"demo: to use the CLI on it: export GENAI_LENS_CONFIG={begun.config_path}")
     con.close()
