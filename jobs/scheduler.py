@@ -120,15 +120,21 @@ class LensScheduler:
 
     def _tick(self, source: str, trigger: str) -> None:
         cur = self.con.cursor()
+        # The models' start, not their end, is what new data is measured against: data loaded
+        # while they run waits like data loaded just after (it woke a second run at once). A
+        # failed run does not count.
+        before = self.last_models
+        if source == "models":
+            self.last_models = time.monotonic()
         try:
             run = jobs.run_job(cur, self.settings, source, trigger=trigger)
         except Exception as exc:  # journalled and logged by run_job already
+            if source == "models":
+                self.last_models = before
             self._failed(source, exc)
         else:
             self.failures.pop(source, None)
-            if source == "models":
-                self.last_models = time.monotonic()
-            elif (
+            if (
                 run.stats is not None
                 and run.stats.records
                 and source in ("invocation-logs", "cost")
