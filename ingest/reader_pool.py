@@ -16,9 +16,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 import duckdb
+import pyarrow as pa
+
+from warehouse.bookkeeping import DATA_ERRORS
 
 A = TypeVar("A")
 R = TypeVar("R")
+T = TypeVar("T")
 Reader = Callable[[duckdb.DuckDBPyConnection, A], R]
 
 
@@ -54,3 +58,31 @@ class ReaderPool:
         for cur in self.cursors:
             cur.close()
         self.db.close()
+
+
+def read_halving(
+    files: list[T],
+    read: Callable[[list[T]], pa.Table],
+    read_one: Callable[[T], pa.Table] | None = None,
+) -> tuple[list[pa.Table], list[tuple[T, Exception]]]:
+    """`read(files)` in one query; if it fails on the data, each half the same way, down to
+    the file alone (and `read_one(file)`, a last and more lenient try, when given). Returns
+    the tables, in the files' order, and the files no reading could parse, with why.
+
+    Halving, not file by file: a query's set-up (~25 ms) dwarfs a small file's parse, so one
+    broken file among n cost n queries (80% of a 7-day demo's invocation-log ingest); now
+    about 2·log2(n)."""
+    try:
+        return [read(files)], []
+    except DATA_ERRORS as exc:
+        if len(files) > 1:
+            half = len(files) // 2
+            first, bad = read_halving(files[:half], read, read_one)
+            second, worse = read_halving(files[half:], read, read_one)
+            return first + second, bad + worse
+        if read_one is None:
+            return [], [(files[0], exc)]
+    try:
+        return [read_one(files[0])], []
+    except DATA_ERRORS as exc:
+        return [], [(files[0], exc)]

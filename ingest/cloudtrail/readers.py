@@ -11,8 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.reader_pool import ReaderPool
-from warehouse.bookkeeping import DATA_ERRORS
+from ingest.reader_pool import ReaderPool, read_halving
 from warehouse.db import sql
 
 READERS = max(2, min(4, os.cpu_count() or 2))
@@ -44,20 +43,13 @@ class TrailReaders(ReaderPool):
         return cur.sql(sql("ingest/cloudtrail_parse"), params=params).to_arrow_table()
 
     def _read(self, cur: duckdb.DuckDBPyConnection, files: list[Path]) -> Part:
-        """All files in one query, with a read buffer sized to them, then with the largest;
-        if one is unreadable, file by file to find which."""
-        for cap in sorted({object_cap(files), MAX_OBJECT}):
-            try:
-                return Part(self._select(cur, files, cap), [])
-            except DATA_ERRORS:
-                pass
-        tables: list[pa.Table] = []
-        failed: list[Failed] = []
-        for f in files:
-            try:
-                tables.append(self._select(cur, [f], MAX_OBJECT))
-            except DATA_ERRORS as exc:
-                failed.append((f, exc))
+        """All files in one query, with a read buffer sized to them; a group that fails is
+        halved down to the file that broke it, which is read again with the largest buffer."""
+        tables, failed = read_halving(
+            files,
+            lambda group: self._select(cur, group, object_cap(group)),
+            lambda one: self._select(cur, [one], MAX_OBJECT),
+        )
         return Part(pa.concat_tables(tables) if tables else None, failed)
 
 

@@ -37,7 +37,7 @@ from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
 from ingest.landing import Landing, LandingObject, copy_batch, open_landing
-from ingest.reader_pool import ReaderPool
+from ingest.reader_pool import ReaderPool, read_halving
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
@@ -98,23 +98,14 @@ Part = tuple[pa.Table | None, list[BatchFile]]  # parsed rows, files no reading 
 
 
 def read_files(cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str]) -> Part:
-    """Parse files in one strict query; if it fails, file by file, tolerant where need be."""
-    try:
-        return _select(cur, files, md_keys, tolerant=False), []
-    except DATA_ERRORS:
-        pass
-    tables: list[pa.Table] = []
-    bad: list[BatchFile] = []
-    for f in files:
-        for tolerant in (False, True):
-            try:
-                tables.append(_select(cur, [f], md_keys, tolerant))
-                break
-            except DATA_ERRORS:
-                continue
-        else:
-            bad.append(f)
-    return (pa.concat_tables(tables) if tables else None), bad
+    """Parse files in strict queries, halving a group that fails down to the file that broke
+    it, which is read tolerantly (its good lines kept, the rest flagged to quarantine)."""
+    tables, failed = read_halving(
+        files,
+        lambda group: _select(cur, group, md_keys, tolerant=False),
+        lambda one: _select(cur, [one], md_keys, tolerant=True),
+    )
+    return (pa.concat_tables(tables) if tables else None), [f for f, _ in failed]
 
 
 @dataclass
