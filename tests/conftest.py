@@ -36,15 +36,23 @@ for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
 # out files in the order collected (--no-loadscope-reorder). xdist's own order, the files with
 # the most tests first, started the 90-day end-to-end demo (ten tests, four minutes of setup)
 # late: it then ran alone at the end while the other worker idled. Longest first instead: the
-# demo, then the other slow files, then the rest (they fill in around them).
+# demo; beside it the files that mostly wait (on retry back-off, a browser, a server), whose
+# idle core the demo's parallel ingest takes up; then the other slow files, then the rest
+# (they fill in around them). The suite is CPU-bound on two cores: waiting files at the end,
+# beside single-threaded tests, left a core idle for a minute.
 LONGEST = "tests/demo/test_demo_end_to_end.py"
+WAITING = ("tests/ingest/test_faults_http.py", "tests/app/test_sign_in.py",
+           "tests/genai_lens/test_cli.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def weight(item: pytest.Item) -> int:
-        if item.nodeid.startswith(LONGEST + "::"):
+        path = item.nodeid.split("::")[0]
+        if path == LONGEST:
             return 0
-        return 1 if item.get_closest_marker("slow") else 2
+        if path in WAITING:
+            return 1
+        return 2 if item.get_closest_marker("slow") else 3
 
     items.sort(key=weight)  # stable: collection order within each weight
 

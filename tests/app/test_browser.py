@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from base import format as fmt
 
@@ -148,6 +149,21 @@ def screenshot(page: Page, path: Path) -> Path:
     return path
 
 
+def tiles_shown(page: Page) -> bool:
+    """Whether the page shows metric tiles, given a while to draw them: on a busy machine a
+    page was once seen settled with its heading but not yet its tiles (a suite run under load;
+    the cause was not caught, hence the page's text in the message)."""
+    try:
+        page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
+def main_text(page: Page) -> str:
+    return page.get_by_test_id("stMain").inner_text()[:2000]
+
+
 def tile_value(page: Page, label: str) -> str:
     tile = page.get_by_test_id("stMetric").filter(has_text=label)
     return tile.get_by_test_id("stMetricValue").inner_text().strip()
@@ -215,7 +231,7 @@ def test_every_page_renders_without_an_error_box(make_estate, serve, browser_pag
         assert browser_page.locator(ERRORS).count() == 0, name
         assert browser_page.get_by_test_id("stHeading").count() > 0, name
         if name in ("overview", "spend", "reliability", "governance"):  # the pages with tiles
-            assert browser_page.get_by_test_id("stMetricValue").count() > 0, name
+            assert tiles_shown(browser_page), (name, main_text(browser_page))
         assert browser_page.evaluate(CUT_TILES) == [], name
         browser_page.set_viewport_size({"width": 1440, "height": 900})
         shot = screenshot(browser_page, keep(Path(f"{name}.png")))
