@@ -44,7 +44,7 @@ class TrailReaders(ReaderPool):
 
     def _read(self, cur: duckdb.DuckDBPyConnection, files: list[Path]) -> Part:
         """All files in one query, with a read buffer sized to them; a group that fails is
-        halved down to the file that broke it, which is read again with the largest buffer."""
+        split down to the file that broke it, which is read again with the largest buffer."""
         tables, failed = read_halving(
             files,
             lambda group: self._select(cur, group, object_cap(group)),

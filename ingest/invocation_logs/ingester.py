@@ -98,12 +98,13 @@ Part = tuple[pa.Table | None, list[BatchFile]]  # parsed rows, files no reading 
 
 
 def read_files(cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str]) -> Part:
-    """Parse files in strict queries, halving a group that fails down to the file that broke
+    """Parse files in strict queries, splitting a group that fails down to the file that broke
     it, which is read tolerantly (its good lines kept, the rest flagged to quarantine)."""
     tables, failed = read_halving(
         files,
         lambda group: _select(cur, group, md_keys, tolerant=False),
         lambda one: _select(cur, [one], md_keys, tolerant=True),
+        lambda f: str(f.local),
     )
     return (pa.concat_tables(tables) if tables else None), [f for f, _ in failed]
 

@@ -1,5 +1,6 @@
-"""A group of files that will not parse is halved down to the file that broke it
-(ingest/reader_pool.py: read_halving), on real DuckDB reads of real files."""
+"""A group of files that will not parse is split down to the file that broke it
+(ingest/reader_pool.py: read_halving), on real DuckDB reads of real files: straight to the
+file when the error names it, by halving when it does not."""
 
 from __future__ import annotations
 
@@ -45,14 +46,26 @@ def test_readable_files_take_one_read(tmp_path: Path):
     assert (reads.queries, failed, _numbers(tables)) == (1, [], list(range(64)))
 
 
-def test_one_broken_file_costs_a_logarithmic_number_of_reads_and_loses_no_other(tmp_path: Path):
+def test_a_broken_file_the_error_names_is_read_apart_in_four_reads(tmp_path: Path):
     files = _files(tmp_path, 64, {37})
     reads = Reads()
     tables, failed = read_halving(files, reads)
     assert [f for f, _ in failed] == [files[37]]
     assert isinstance(failed[0][1], duckdb.Error) and "037.json" in str(failed[0][1])
     assert _numbers(tables) == [i for i in range(64) if i != 37]  # in the files' order
-    assert reads.queries <= 2 * math.log2(64) + 1  # was 65 file by file
+    # The group, the 37 before it, the file alone, the 26 after it (was 65 file by file).
+    assert reads.queries == 4
+
+
+def test_an_error_naming_no_file_halves_the_group_in_a_logarithmic_number_of_reads(
+    tmp_path: Path,
+):
+    files = _files(tmp_path, 64, {37, 50})
+    reads = Reads()
+    tables, failed = read_halving(files, reads, name=lambda f: "(a name no error holds)")
+    assert [f for f, _ in failed] == [files[37], files[50]]
+    assert _numbers(tables) == [i for i in range(64) if i not in (37, 50)]
+    assert reads.queries <= 2 * (2 * math.log2(64)) + 1
 
 
 def test_the_last_try_reads_the_file_alone_and_its_failure_is_kept(tmp_path: Path):
