@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -39,7 +39,6 @@ from demo.trail import control_events, write_trail
 from demo.truth import config_toml, ground_truth, source_truth
 
 DEMO_CANARY = w.DEMO_CANARY
-P = ParamSpec("P")
 FILE_RECORDS = 2000  # Bedrock splits a busy hour into several objects; so do we
 # The frame's columns, in order. Ids and names are strings, ts is UTC, counts are Int64.
 COLUMNS = (
@@ -194,14 +193,6 @@ def begin_estate(
                  quota)  # fmt: skip
 
 
-def _in_a_row(begin: Callable[P, Begun]) -> Callable[P, DemoSummary]:
-    def whole(*args: P.args, **kwargs: P.kwargs) -> DemoSummary:
-        """Write landing zone, `genai-lens.toml` and `ground_truth.json` under `out_dir`."""
-        return finish_estate(begin(*args, **kwargs))
-
-    return whole
-
-
 def finish_estate(begun: Begun, written: Callable[[str], None] = lambda _: None) -> DemoSummary:
     """Write the trail, the metric stream, the bill and the ground truth; `written(source)`
     is told each source's name (cloudtrail, metrics, cost) once its files are all there."""
@@ -246,8 +237,10 @@ def finish_estate(begun: Begun, written: Callable[[str], None] = lambda _: None)
     )
 
 
-# The whole estate, one half after the other: what the tests and benchmarks build.
-generate_estate = _in_a_row(begin_estate)
+def generate_estate(out_dir: Path, **options: Any) -> DemoSummary:
+    """The whole estate under `out_dir`, one half after the other (`begin_estate`'s options):
+    what the tests and benchmarks build."""
+    return finish_estate(begin_estate(out_dir, **options))
 
 
 class Finishing:

@@ -60,7 +60,7 @@ class ReaderPool:
         self.db.close()
 
 
-def read_halving(
+def read_isolating(
     files: list[T],
     read: Callable[[list[T]], pa.Table],
     read_one: Callable[[T], pa.Table] | None = None,
@@ -79,15 +79,14 @@ def read_halving(
         return [read(files)], []
     except DATA_ERRORS as exc:
         if len(files) > 1:
-            named = [i for i, f in enumerate(files) if name(f) in str(exc)]
-            cut = [named[0], named[0] + 1] if named else [len(files) // 2]
-            tables: list[pa.Table] = []
-            failed: list[tuple[T, Exception]] = []
-            for lo, hi in zip([0, *cut], [*cut, len(files)], strict=True):
-                if lo < hi:
-                    got, bad = read_halving(files[lo:hi], read, read_one, name)
-                    tables, failed = tables + got, failed + bad
-            return tables, failed
+            at = next((i for i, f in enumerate(files) if name(f) in str(exc)), None)
+            parts = (
+                [files[:at], files[at : at + 1], files[at + 1 :]]
+                if at is not None
+                else [files[: len(files) // 2], files[len(files) // 2 :]]
+            )
+            done = [read_isolating(part, read, read_one, name) for part in parts if part]
+            return [t for got, _ in done for t in got], [f for _, bad in done for f in bad]
         if read_one is None:
             return [], [(files[0], exc)]
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.reader_pool import ReaderPool, read_halving
+from ingest.reader_pool import ReaderPool, read_isolating
 from warehouse.db import sql
 
 READERS = max(2, min(4, os.cpu_count() or 2))
@@ -45,7 +45,7 @@ class TrailReaders(ReaderPool):
     def _read(self, cur: duckdb.DuckDBPyConnection, files: list[Path]) -> Part:
         """All files in one query, with a read buffer sized to them; a group that fails is
         split down to the file that broke it, which is read again with the largest buffer."""
-        tables, failed = read_halving(
+        tables, failed = read_isolating(
             files,
             lambda group: self._select(cur, group, object_cap(group)),
             lambda one: self._select(cur, [one], MAX_OBJECT),

@@ -37,7 +37,7 @@ from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
 from ingest.landing import Landing, LandingObject, copy_batch, open_landing
-from ingest.reader_pool import ReaderPool, read_halving
+from ingest.reader_pool import ReaderPool, read_isolating
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
@@ -100,7 +100,7 @@ Part = tuple[pa.Table | None, list[BatchFile]]  # parsed rows, files no reading 
 def read_files(cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str]) -> Part:
     """Parse files in strict queries, splitting a group that fails down to the file that broke
     it, which is read tolerantly (its good lines kept, the rest flagged to quarantine)."""
-    tables, failed = read_halving(
+    tables, failed = read_isolating(
         files,
         lambda group: _select(cur, group, md_keys, tolerant=False),
         lambda one: _select(cur, [one], md_keys, tolerant=True),
