@@ -93,7 +93,11 @@ def differences(path: Path, reference: Path, only: tuple[str, ...] = ()) -> dict
         con.close()
 
 
-def cli_env(batch_files: int = 20, **extra: str) -> dict[str, str]:
+def cli_env(batch_files: int | None = 20, **extra: str) -> dict[str, str]:
+    """The environment of a CLI run: small batches (so a fault can land between commits), or
+    the default sizes with batch_files=None."""
+    if batch_files is None:
+        return {**os.environ, **extra}
     small_batches = {
         f"GENAI_LENS_{src}__BATCH_FILES": str(batch_files)
         for src in ("INVOCATION_LOGS", "CLOUDTRAIL", "METRICS")
@@ -127,8 +131,11 @@ def rows(path: Path, table: str) -> list[tuple]:
 
 
 def ingest_all(
-    config: Path, warehouse: Path, batch_files: int = 20, **env: str
+    config: Path, warehouse: Path, batch_files: int | None = None, **env: str
 ) -> subprocess.CompletedProcess:
+    """Every source, in one CLI run. Default batch sizes: what a run commits is the same
+    whatever the batch size (tests/ingest/test_parallel.py), and the uninterrupted reference
+    and the runs that recover load in a few batches instead of a hundred small ones."""
     return subprocess.run(
         [CLI, "--config", str(config), "--warehouse", str(warehouse), "ingest"],
         env=cli_env(batch_files, **env), capture_output=True, text=True, timeout=600,
@@ -209,7 +216,7 @@ def test_kill_9_at_random_points_of_every_source_then_the_warehouse_equals_an_un
             points.append((source, target, round(delay, 2)))
     assert sum(landed.values()) >= 10 and min(landed.values()) >= 2, (landed, points)
     assert len({p[:2] for p in points}) >= 9, points  # spread, not the same batch again and again
-    final = ingest_all(config, victim, batch_files=100)  # the run after the crashes
+    final = ingest_all(config, victim)  # the run after the crashes (default batch sizes)
     assert final.returncode == 0, final.stderr
     assert differences(victim, ref_path) == {}
     con = duckdb.connect(str(victim), read_only=True)
