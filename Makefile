@@ -24,7 +24,7 @@ test: install browser focus-validator oidc-mock bytecode
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+	$(VENV)/bin/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=15
 
 # The inner loop: lint, import contracts, types and the tests not marked slow (no end-to-end demo,
 # browser, load or kill -9 runs).
@@ -33,7 +33,7 @@ check: install oidc-mock bytecode
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
+	$(VENV)/bin/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 # The product and the dev group (pytest, moto, playwright, ruff, import-linter, mypy).
 install: $(VENV)/.installed
