@@ -38,9 +38,9 @@ for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
 # four minutes of setup) late: it then ran alone at the end while the other worker idled.
 # Longest first instead: the demo; beside it the files that mostly wait (on retry back-off, a
 # browser, a server), whose idle core the demo's parallel ingest takes up; then the other slow
-# files, then the rest (they fill in around them). The suite is CPU-bound, but a third of its
-# files wait on something for much of their time (a browser, a server, back-off): with a third
-# worker another file runs meanwhile (2026-12-07, two runs back to back: 750.8 s against 819.1 s on two).
+# files, then the rest (they fill in around them). The suite is CPU-bound, but some files
+# wait for much of their time (a browser, a server, back-off): with a third worker another file
+# runs meanwhile (2026-12-07, back to back: 750.8 s on three workers, 819.1 s on two).
 LONGEST = "tests/demo/test_demo_end_to_end.py"
 WAITING = ("tests/ingest/test_faults_http.py", "tests/app/test_sign_in.py",
            "tests/genai_lens/test_cli.py")  # fmt: skip
