@@ -437,20 +437,24 @@ def _choose(
     k = len(forecasts)
     mean, count = [0.0] * k, [0] * k
     least = max(1, window // 4)
-    chosen = np.zeros(len(x), dtype=np.int64)
-    for i, (err, flag) in enumerate(zip(errors, flagged, strict=True)):
+    others, every = range(1, k), range(k)
+    # A plain list, appended to: per row, a numpy item assignment and min() cost more than
+    # the comparisons (1.6x the time, same choices).
+    chosen: list[int] = []
+    for err, flag in zip(errors, flagged, strict=True):
         best = 0
-        for f in range(1, k):
+        for f in others:
             if count[f] >= least and mean[f] < mean[best]:
                 best = f
-        chosen[i] = best
+        chosen.append(best)
         if flag[best]:
             continue
-        for f in range(k):
-            if err[f] == err[f]:  # not NaN
-                count[f] += 1
-                mean[f] += (err[f] - mean[f]) / min(count[f], window)
-    return chosen
+        for f in every:
+            e = err[f]
+            if e == e:  # not NaN
+                c = count[f] = count[f] + 1
+                mean[f] += (e - mean[f]) / (c if c < window else window)
+    return np.array(chosen, dtype=np.int64)
 
 
 def _record(x: np.ndarray, rows: _Rows, p: DetectorParams) -> np.ndarray:
