@@ -36,11 +36,10 @@ for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
 # loadfile), handing out files in the order collected (--no-loadscope-reorder). xdist's own
 # order, the files with the most tests first, started the 90-day end-to-end demo (ten tests,
 # four minutes of setup) late: it then ran alone at the end while the other worker idled.
-# Longest first instead: the demo; beside it the files that mostly wait (on retry back-off, a
-# browser, a server), whose idle core the demo's parallel ingest takes up; then the other slow
-# files, then the rest (they fill in around them). The suite is CPU-bound, but some files
-# wait for much of their time (a browser, a server, back-off): with a third worker another file
-# runs meanwhile (2026-12-07, back to back: 750.8 s on three workers, 819.1 s on two).
+# Longest first instead: the demo; then the files that mostly wait (on retry back-off, a
+# browser, a server), whose idle time the demo's parallel ingest and the third worker take up;
+# then the other slow files, then the rest (they fill in around them). 2026-12-07, back to
+# back: 750.8 s on three workers, 819.1 s on two.
 LONGEST = "tests/demo/test_demo_end_to_end.py"
 WAITING = ("tests/ingest/test_faults_http.py", "tests/app/test_sign_in.py",
            "tests/genai_lens/test_cli.py")  # fmt: skip
