@@ -30,8 +30,9 @@ from base.settings import ApiSource, LandingZone, Settings
 from base.stats import Progress, RunStats, report
 from ingest import aws
 from ingest.batches import pipelined, prefix_batches, run_sources
-from ingest.cloudtrail.readers import SMALLEST_CAP, Part, TrailReaders
+from ingest.cloudtrail.readers import Part, TrailReaders
 from ingest.landing import Landing, LandingObject, copy_batch, open_landing
+from ingest.reader_pool import SMALLEST_CAP
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     advance_watermark,

@@ -37,7 +37,7 @@ from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
 from ingest.landing import Landing, LandingObject, copy_batch, open_landing
-from ingest.reader_pool import ReaderPool, read_isolating
+from ingest.reader_pool import ReaderPool, object_cap, read_isolating
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
@@ -52,6 +52,7 @@ SOURCE = "invocation_logs"
 SERVICE = "BedrockModelInvocationLogs"
 Problem = tuple[str, int, str, str | None]  # (source object, line, reason, request id)
 READERS = max(2, min(4, os.cpu_count() or 2))  # parse queries at once, a core each
+MAX_RECORD = 128 << 20  # the longest record line read (a strict read sizes it to its files)
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,16 @@ def _parse(
 ) -> None:
     """Parse into inv_parsed on this connection (tolerant: for salvaged and empty files)."""
     verb = "CREATE OR REPLACE TEMP TABLE inv_parsed AS " if first else "INSERT INTO inv_parsed "
-    params = {"files": [str(f) for f in files], "md_keys": md_keys}
+    params = {"files": [str(f) for f in files], "md_keys": md_keys, "max_object": MAX_RECORD}
     con.execute(verb + parse_sql(tolerant=True), params)
 
 
 def _select(
     cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str], tolerant: bool
 ) -> pa.Table:
-    params = {"files": [str(f.local) for f in files], "md_keys": md_keys}
+    locals_ = [f.local for f in files]
+    cap = MAX_RECORD if tolerant else object_cap(locals_, MAX_RECORD)
+    params = {"files": [str(p) for p in locals_], "md_keys": md_keys, "max_object": cap}
     return cur.sql(parse_sql(tolerant), params=params).to_arrow_table()
 
 
@@ -99,7 +102,8 @@ Part = tuple[pa.Table | None, list[BatchFile]]  # parsed rows, files no reading 
 
 def read_files(cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str]) -> Part:
     """Parse files in strict queries, splitting a group that fails down to the file that broke
-    it, which is read tolerantly (its good lines kept, the rest flagged to quarantine)."""
+    it, which is read tolerantly (its good lines kept, the rest flagged to quarantine). A strict
+    read allows lines as long as its largest file (see object_cap); a tolerant one, MAX_RECORD."""
     tables, failed = read_isolating(
         files,
         lambda group: _select(cur, group, md_keys, tolerant=False),

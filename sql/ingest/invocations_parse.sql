@@ -1,7 +1,7 @@
 -- Parse Bedrock model invocation log records into typed rows (grain: one record line).
 -- (The caller wraps it: CREATE TEMP TABLE inv_parsed AS … or INSERT INTO inv_parsed ….)
 -- $tolerant is replaced by the literal true or false before it runs (ingester.parse_sql).
--- $files: local NDJSON paths (gzip or plain). Each line is taken as a JSON document and every
+-- $files: local NDJSON paths (gzip or plain); $max_object: the longest line allowed, in bytes. Each line is taken as a JSON document and every
 -- envelope field is read by key in ONE pass (a multi-path extract), so any field order loads,
 -- unknown fields are ignored, and a field of the wrong type is a quarantine reason rather than
 -- a failed file. Bodies are parsed at most once more, for the few facts we keep (stop reason,
@@ -9,7 +9,7 @@
 -- text goes no further than this query.
 -- `reason` is set for a record that must be quarantined instead of loaded.
 WITH raw AS (
-    SELECT * EXCLUDE (_line), _line::BIGINT AS _line FROM gl_inv_raw($files, $tolerant)
+    SELECT * EXCLUDE (_line), _line::BIGINT AS _line FROM gl_inv_raw($files, $tolerant, $max_object)
 ), bodies AS (
     SELECT *,
         TRY_CAST(timestamp AS TIMESTAMP) AS ts,

@@ -21,14 +21,15 @@ CREATE OR REPLACE TEMP MACRO gl_md_project(md, keys) AS
         map_entries(md), lambda e: list_contains(keys, e.key))) END;
 
 -- Invocation-log records as text columns, read from $files one of two ways (only one runs:
--- the other's filter is a constant the optimizer drops).
+-- the other's filter is a constant the optimizer drops); no line may be longer than
+-- max_object bytes (the reader sizes it to the files: ingest/reader_pool.object_cap).
 -- Strict: read_json with the envelope fields we keep as a fixed schema, so each line is parsed
 -- once and only what we keep is materialised; a field of an unexpected shape (identity or
 -- input/output not an object, a line that is not an object, a repeated key) fails the file.
 -- Tolerant: each line as text, every field read by path with json_extract_string; slower, but
 -- it loads whatever the strict read refuses. Both give a field the same text (a string
 -- unquoted, anything else as minified JSON), so the two ways load identical rows.
-CREATE OR REPLACE TEMP MACRO gl_inv_raw(files, tolerant) AS TABLE
+CREATE OR REPLACE TEMP MACRO gl_inv_raw(files, tolerant, max_object) AS TABLE
 SELECT filename, requestId, timestamp, accountId, identity.arn AS identity_arn, region,
     operation, modelId, inferenceRegion, errorCode, schemaType, schemaVersion,
     input.inputTokenCount AS in_tokens, input.cacheReadInputTokenCount AS in_cache_read,
@@ -38,7 +39,7 @@ SELECT filename, requestId, timestamp, accountId, identity.arn AS identity_arn, 
     NULL::VARCHAR AS md_json, requestMetadata, NULL::VARCHAR AS not_object,
     serviceTier AS tier_field, performanceConfig AS perf_field
 FROM read_json(files, format = 'newline_delimited', records = true, filename = true,
-    maximum_object_size = 134217728, columns = {
+    maximum_object_size = max_object, columns = {
         requestId: 'VARCHAR', timestamp: 'VARCHAR', accountId: 'VARCHAR',
         identity: 'STRUCT(arn VARCHAR)', region: 'VARCHAR', operation: 'VARCHAR',
         modelId: 'VARCHAR', inferenceRegion: 'VARCHAR', errorCode: 'VARCHAR',
@@ -66,7 +67,7 @@ FROM (
             '$.input.inputBodyS3Path', '$.output.outputBodyS3Path', '$._line',
             '$.input.inputBodyJson', '$.output.outputBodyJson', '$.requestMetadata',
             '$.serviceTier', '$.performanceConfig']) AS f
-    FROM read_ndjson_objects(files, filename = true, maximum_object_size = 134217728)
+    FROM read_ndjson_objects(files, filename = true, maximum_object_size = max_object)
 )
 WHERE tolerant;
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.cloudtrail.readers import MAX_OBJECT, SMALLEST_CAP, TrailReaders, object_cap
+from ingest.cloudtrail.readers import MAX_OBJECT, TrailReaders
+from ingest.reader_pool import SMALLEST_CAP, object_cap
 
 MB = 1 << 20
 
@@ -31,10 +32,10 @@ def test_the_read_buffer_is_the_largest_inflated_file_as_a_power_of_two(tmp_path
     small.write_bytes(gzip.compress(_trail(10)))
     big.write_bytes(gzip.compress(b" " * (20 * MB)))  # inflates to 20 MB, compresses to ~20 KB
     plain.write_bytes(b" " * (17 * MB))
-    assert object_cap([small]) == SMALLEST_CAP == 16 * MB  # DuckDB's floor
-    assert object_cap([small, big]) == 32 * MB
-    assert object_cap([plain]) == 32 * MB
-    assert object_cap([tmp_path / "gone.json.gz"]) == MAX_OBJECT
+    assert object_cap([small], MAX_OBJECT) == SMALLEST_CAP == 16 * MB  # DuckDB's floor
+    assert object_cap([small, big], MAX_OBJECT) == 32 * MB
+    assert object_cap([plain], MAX_OBJECT) == 32 * MB
+    assert object_cap([tmp_path / "gone.json.gz"], MAX_OBJECT) == MAX_OBJECT
 
 
 def test_a_file_bigger_than_its_gzip_footer_says_still_loads_whole(tmp_path: Path):
@@ -44,7 +45,7 @@ def test_a_file_bigger_than_its_gzip_footer_says_still_loads_whole(tmp_path: Pat
     cut = len(body) - 5
     odd = tmp_path / "two-members.json.gz"
     odd.write_bytes(gzip.compress(body[:cut]) + gzip.compress(body[cut:]))
-    assert object_cap([odd]) == SMALLEST_CAP < len(body)
+    assert object_cap([odd], MAX_OBJECT) == SMALLEST_CAP < len(body)
     with pytest.raises(duckdb.InvalidInputException):  # so the first read cannot hold it
         duckdb.sql(
             "SELECT * FROM read_json_objects($f, format = 'unstructured', "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +241,25 @@ def test_no_body_text_reaches_the_warehouse(warehouse, tmp_path):
     row = warehouse.execute("SELECT input_body_bytes, input_body_md5 FROM invocations")
     size, digest = row.fetchone()
     assert size > len(canary) and len(digest) == 32
+
+
+def test_a_record_longer_than_the_gzip_footer_says_still_loads(warehouse, tmp_path):
+    """A strict read allows lines as long as its largest file inflates to (the gzip footer's
+    size, from 16 MB). An object of two gzip members gives the last member's size only, so a
+    ~17 MB record fails that read; the object is read again, alone, with the 128 MB limit, and
+    loads whole, nothing quarantined."""
+    big = F.converse(input={"inputBodyJson": {"messages": [{"role": "user", "content": [
+        {"text": "x" * (17 << 20)}]}]}, "inputTokenCount": 12})  # fmt: skip
+    small = F.converse()
+    text = (json.dumps(big) + "\n" + json.dumps(small) + "\n").encode()
+    data = gzip.compress(text[:-10]) + gzip.compress(text[-10:])
+    assert int.from_bytes(data[-4:], "little") == 10  # the footer speaks for the last member
+    root = tmp_path / "landing"
+    F.write_object(root, F.log_key(datetime(2025, 6, 2, 10)), data)
+    F.land(root, [F.converse()], ts=datetime(2025, 6, 2, 10))  # a neighbour in the same read
+    invocation_logs.run(warehouse, Settings(resolve_profiles_with_api=False), landing=str(root))
+    rows = dict(
+        warehouse.execute("SELECT request_id, input_body_bytes FROM invocations").fetchall()
+    )
+    assert len(rows) == 3 and rows[big["requestId"]] > 17 << 20
+    assert warehouse.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
