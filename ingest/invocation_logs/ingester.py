@@ -20,7 +20,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -70,44 +69,37 @@ def prepare(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         profiles.load_configured(con, settings)
 
 
-@cache
-def parse_sql(tolerant: bool) -> str:
-    """The parse query reading one way. The way is a literal, not a bound parameter: DuckDB
-    folds a literal `WHERE false` away, but with a parameter the branch not taken still
-    decompresses and splits every file (~45% more than the strict read alone)."""
-    way = "true" if tolerant else "false"
-    return sql("ingest/invocations_parse").replace("$tolerant", way)
-
-
 def _parse(
     con: duckdb.DuckDBPyConnection, files: list[Path], md_keys: list[str], first: bool
 ) -> None:
-    """Parse into inv_parsed on this connection (tolerant: for salvaged and empty files)."""
+    """Parse into inv_parsed on this connection (for salvaged and empty files)."""
     verb = "CREATE OR REPLACE TEMP TABLE inv_parsed AS " if first else "INSERT INTO inv_parsed "
     params = {"files": [str(f) for f in files], "md_keys": md_keys, "max_object": MAX_RECORD}
-    con.execute(verb + parse_sql(tolerant=True), params)
+    con.execute(verb + sql("ingest/invocations_parse"), params)
 
 
 def _select(
-    cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str], tolerant: bool
+    cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str], cap: int = 0
 ) -> pa.Table:
-    locals_ = [f.local for f in files]
-    cap = MAX_RECORD if tolerant else object_cap(locals_, MAX_RECORD)
-    params = {"files": [str(p) for p in locals_], "md_keys": md_keys, "max_object": cap}
-    return cur.sql(parse_sql(tolerant), params=params).to_arrow_table()
+    """Parse files; lines may be `cap` bytes long, else as long as the largest file."""
+    paths = [f.local for f in files]
+    params = {"files": [str(p) for p in paths], "md_keys": md_keys,
+              "max_object": cap or object_cap(paths, MAX_RECORD)}  # fmt: skip
+    return cur.sql(sql("ingest/invocations_parse"), params=params).to_arrow_table()
 
 
 Part = tuple[pa.Table | None, list[BatchFile]]  # parsed rows, files no reading could parse
 
 
 def read_files(cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str]) -> Part:
-    """Parse files in strict queries, splitting a group that fails down to the file that broke
-    it, which is read tolerantly (its good lines kept, the rest flagged to quarantine). A strict
-    read allows lines as long as its largest file (see object_cap); a tolerant one, MAX_RECORD."""
+    """Parse files in one query, allowing lines as long as the largest file (object_cap); a
+    group that fails is split down to the file that broke it, which is read again alone with
+    MAX_RECORD (a gzip footer can understate a file's size). A file no read could parse is
+    read line by line later (salvage), to name its bad lines."""
     tables, failed = read_isolating(
         files,
-        lambda group: _select(cur, group, md_keys, tolerant=False),
-        lambda one: _select(cur, [one], md_keys, tolerant=True),
+        lambda group: _select(cur, group, md_keys),
+        lambda one: _select(cur, [one], md_keys, MAX_RECORD),
         lambda f: str(f.local),
     )
     return (pa.concat_tables(tables) if tables else None), [f for f, _ in failed]

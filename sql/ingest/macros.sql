@@ -20,43 +20,40 @@ CREATE OR REPLACE TEMP MACRO gl_md_project(md, keys) AS
     CASE WHEN md IS NOT NULL THEN map_from_entries(list_filter(
         map_entries(md), lambda e: list_contains(keys, e.key))) END;
 
--- Invocation-log records as text columns, read from $files one of two ways (only one runs:
--- the other's filter is a constant the optimizer drops); no line may be longer than
--- max_object bytes (the reader sizes it to the files: ingest/reader_pool.object_cap).
--- Strict: read_json with the envelope fields we keep as a fixed schema, so each line is parsed
--- once and only what we keep is materialised; a field of an unexpected shape (identity or
--- input/output not an object, a line that is not an object, a repeated key) fails the file.
--- Tolerant: each line as text, every field read by path with json_extract_string; slower, but
--- it loads whatever the strict read refuses. Both give a field the same text (a string
--- unquoted, anything else as minified JSON), so the two ways load identical rows.
-CREATE OR REPLACE TEMP MACRO gl_inv_raw(files, tolerant, max_object) AS TABLE
-SELECT filename, requestId, timestamp, accountId, identity.arn AS identity_arn, region,
-    operation, modelId, inferenceRegion, errorCode, schemaType, schemaVersion,
-    input.inputTokenCount AS in_tokens, input.cacheReadInputTokenCount AS in_cache_read,
-    input.cacheWriteInputTokenCount AS in_cache_write, output.outputTokenCount AS out_tokens,
-    input.inputBodyS3Path AS in_s3, output.outputBodyS3Path AS out_s3, _line,
-    input.inputBodyJson AS in_body, output.outputBodyJson AS out_body,
-    NULL::VARCHAR AS md_json, requestMetadata, NULL::VARCHAR AS not_object,
-    serviceTier AS tier_field, performanceConfig AS perf_field
-FROM read_json(files, format = 'newline_delimited', records = true, filename = true,
-    maximum_object_size = max_object, columns = {
-        requestId: 'VARCHAR', timestamp: 'VARCHAR', accountId: 'VARCHAR',
-        identity: 'STRUCT(arn VARCHAR)', region: 'VARCHAR', operation: 'VARCHAR',
-        modelId: 'VARCHAR', inferenceRegion: 'VARCHAR', errorCode: 'VARCHAR',
-        schemaType: 'VARCHAR', schemaVersion: 'VARCHAR',
-        input: 'STRUCT(inputTokenCount VARCHAR, cacheReadInputTokenCount VARCHAR,
-            cacheWriteInputTokenCount VARCHAR, inputBodyS3Path VARCHAR, inputBodyJson VARCHAR)',
-        output: 'STRUCT(outputTokenCount VARCHAR, outputBodyS3Path VARCHAR,
-            outputBodyJson VARCHAR)',
-        _line: 'VARCHAR', requestMetadata: 'MAP(VARCHAR, VARCHAR)',
-        serviceTier: 'VARCHAR', performanceConfig: 'VARCHAR'})
-WHERE NOT tolerant
-UNION ALL
-SELECT filename, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12],
-    f[13], f[14], f[15], f[16], f[17], f[18], f[19], f[20], f[21],
-    CASE WHEN f[21] IS NOT NULL THEN TRY_CAST(TRY_CAST(f[21] AS JSON) AS MAP(VARCHAR, VARCHAR)) END,
-    CASE WHEN NOT starts_with(ltrim(json), '{') THEN lower(json_type(json)) END,
-    f[22], f[23]
+-- Invocation-log records as text columns, each line parsed once: one multi-path extract reads
+-- every envelope field we keep and, through the bodies, every body fact (`rsp_*`: the
+-- response's, `req_*`: the request's), so a body is not parsed again unless it is a stream
+-- (an array of chunks, whose facts need wildcard paths, which a multi-path extract cannot
+-- take). A field comes back as text: a string unquoted, anything else as minified JSON (a
+-- body's text is what its size and MD5 are taken of). Any field order loads, unknown fields
+-- are ignored, and a field of the wrong shape is NULL or a quarantine reason, never a failed
+-- file; a line that is not JSON fails the read, and the file is then read line by line
+-- (salvage.py). No line may be longer than max_object bytes (the reader sizes it to the
+-- files: reader_pool.object_cap).
+-- Why this shape (measured on one core, README "Where the per-record time went"): a read_json
+-- with the envelope as a typed schema, then a parse of each body, cost 25% more on small
+-- records (a typed field costs more than a path) and as much on Converse-sized ones; each
+-- element is taken out of the list once (a list slice copies every element it keeps).
+CREATE OR REPLACE TEMP MACRO gl_inv_raw(files, max_object) AS TABLE
+SELECT filename, f[1] AS requestId, f[2] AS timestamp, f[3] AS accountId, f[4] AS identity_arn,
+    f[5] AS region, f[6] AS operation, f[7] AS modelId, f[8] AS inferenceRegion,
+    f[9] AS errorCode, f[10] AS schemaType, f[11] AS schemaVersion, f[12] AS in_tokens,
+    f[13] AS in_cache_read, f[14] AS in_cache_write, f[15] AS out_tokens, f[16] AS in_s3,
+    f[17] AS out_s3, f[18] AS _line, f[19] AS in_body, f[20] AS out_body, f[21] AS md_json,
+    CASE WHEN md_json IS NOT NULL THEN TRY_CAST(TRY_CAST(md_json AS JSON) AS MAP(VARCHAR, VARCHAR))
+        END AS requestMetadata,
+    CASE WHEN NOT starts_with(ltrim(json), '{') THEN lower(json_type(json)) END AS not_object,
+    f[22] AS tier_field, f[23] AS perf_field,
+    -- the response (InvokeModel bodies are provider-native: several stop-reason spellings)
+    coalesce(f[24], f[25], f[26], f[27], f[28], f[29]) AS rsp_stop_reason,
+    coalesce(f[30], f[31]) AS rsp_latency_ms, f[32] AS rsp_first_byte_ms,
+    f[33] AS rsp_guard_action, f[34] AS rsp_tier, f[35] AS rsp_cache_details,
+    f[36] AS rsp_cache_1h, f[37] AS rsp_latency_mode, coalesce(f[38], f[39]) AS rsp_guard_trace,
+    -- the request: max tokens (every provider's spelling), the cacheable prefix (system prompt
+    -- or preamble, then tool definitions), the tier and latency mode asked for, its guardrail
+    coalesce(f[40], f[41], f[42], f[43], f[44]) AS req_max_tokens,
+    nullif(concat(coalesce(f[45], f[46]), coalesce(f[47], f[48])), '') AS req_prefix,
+    f[49] AS req_tier, f[50] AS req_latency_mode, f[51] AS req_guardrail
 FROM (
     SELECT json, filename,
         json_extract_string(json, [
@@ -66,10 +63,30 @@ FROM (
             '$.input.cacheWriteInputTokenCount', '$.output.outputTokenCount',
             '$.input.inputBodyS3Path', '$.output.outputBodyS3Path', '$._line',
             '$.input.inputBodyJson', '$.output.outputBodyJson', '$.requestMetadata',
-            '$.serviceTier', '$.performanceConfig']) AS f
+            '$.serviceTier', '$.performanceConfig',
+            '$.output.outputBodyJson.stopReason', '$.output.outputBodyJson.stop_reason',
+            '$.output.outputBodyJson.finish_reason',
+            '$.output.outputBodyJson.results[0].completionReason',
+            '$.output.outputBodyJson.outputs[0].stop_reason',
+            '$.output.outputBodyJson.generations[0].finish_reason',
+            '$.output.outputBodyJson.metrics.latencyMs',
+            '$.output.outputBodyJson."amazon-bedrock-invocationMetrics".invocationLatency',
+            '$.output.outputBodyJson."amazon-bedrock-invocationMetrics".firstByteLatency',
+            '$.output.outputBodyJson."amazon-bedrock-guardrailAction"',
+            '$.output.outputBodyJson.serviceTier', '$.output.outputBodyJson.usage.cacheDetails',
+            '$.output.outputBodyJson.usage.cache_creation.ephemeral_1h_input_tokens',
+            '$.output.outputBodyJson.performanceConfig.latency',
+            '$.output.outputBodyJson.trace.guardrail',
+            '$.output.outputBodyJson."amazon-bedrock-trace".guardrail',
+            '$.input.inputBodyJson.inferenceConfig.maxTokens', '$.input.inputBodyJson.max_tokens',
+            '$.input.inputBodyJson.textGenerationConfig.maxTokenCount',
+            '$.input.inputBodyJson.max_gen_len', '$.input.inputBodyJson.maxTokens',
+            '$.input.inputBodyJson.system', '$.input.inputBodyJson.preamble',
+            '$.input.inputBodyJson.toolConfig', '$.input.inputBodyJson.tools',
+            '$.input.inputBodyJson.serviceTier', '$.input.inputBodyJson.performanceConfig.latency',
+            '$.input.inputBodyJson.guardrailConfig']) AS f
     FROM read_ndjson_objects(files, filename = true, maximum_object_size = max_object)
-)
-WHERE tolerant;
+);
 
 -- A service tier as Bedrock writes it: the Converse shape {"type": "priority"} or a bare
 -- string (the InvokeModel header's value); lower-cased. NULL when absent.
