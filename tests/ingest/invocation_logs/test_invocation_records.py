@@ -263,3 +263,23 @@ def test_a_record_longer_than_the_gzip_footer_says_still_loads(warehouse, tmp_pa
     )
     assert len(rows) == 3 and rows[big["requestId"]] > 17 << 20
     assert warehouse.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
+
+
+def test_bodies_of_an_odd_shape_load_with_their_sizes_and_spoil_nothing(warehouse, tmp_path):
+    """A request body that is a JSON string, a response body that is a number, an identity
+    that is not an object: each record loads (its sizes kept, the facts it lacks NULL), and so
+    do its neighbours. The body facts were read by parsing each body's text again, which a
+    string body's text is not: the whole object was quarantined as unreadable, good records
+    and all."""
+    text, number, flat, good = F.converse(), F.converse(), F.converse(), F.converse()
+    text["input"]["inputBodyJson"] = "just text"
+    number["output"]["outputBodyJson"] = 42
+    flat["identity"] = "not-an-object"
+    rows = load(warehouse, tmp_path, [text, number, flat, good])
+    assert set(rows) == {r["requestId"] for r in (text, number, flat, good)}
+    assert rows[text["requestId"]]["input_body_bytes"] == len("just text")
+    assert rows[text["requestId"]]["stop_reason"] == rows[good["requestId"]]["stop_reason"]
+    assert rows[number["requestId"]]["output_body_bytes"] == 2
+    assert rows[number["requestId"]]["stop_reason"] is None
+    assert rows[flat["requestId"]]["identity_arn"] is None
+    assert warehouse.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
