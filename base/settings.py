@@ -57,7 +57,11 @@ class InvocationLogs(Strict):
     log_groups: list[LogGroup] = []
     overlap_hours: int = Field(3, ge=0, le=168, description="Re-read window for late objects")
     first_run_days: int = Field(30, ge=1, le=3650, description="How far back a new source starts")
-    batch_files: int = Field(500, ge=1, le=100_000, description="Most objects per transaction")
+    # Bedrock writes many small objects (~100 records each when traffic is light): 300,000
+    # records in 3,000 of them loaded ~15% faster at 2,000 a transaction than at 500 (fewer
+    # commits, each checkpointing the table; peak RSS +60 MB). Busy accounts write bigger
+    # objects, and batch_mb caps those batches first.
+    batch_files: int = Field(2000, ge=1, le=100_000, description="Most objects per transaction")
     batch_mb: int = Field(128, ge=1, le=4096, description="Most object megabytes per transaction")
 
 

@@ -51,7 +51,7 @@ SOURCE = "invocation_logs"
 SERVICE = "BedrockModelInvocationLogs"
 Problem = tuple[str, int, str, str | None]  # (source object, line, reason, request id)
 READERS = max(2, min(4, os.cpu_count() or 2))  # parse queries at once, a core each
-MAX_RECORD = 128 << 20  # the longest record line read (a strict read sizes it to its files)
+MAX_RECORD = 128 << 20  # the longest record line read (a group's read sizes it to its files)
 
 
 @dataclass(frozen=True)

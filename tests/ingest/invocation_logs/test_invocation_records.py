@@ -244,7 +244,7 @@ def test_no_body_text_reaches_the_warehouse(warehouse, tmp_path):
 
 
 def test_a_record_longer_than_the_gzip_footer_says_still_loads(warehouse, tmp_path):
-    """A strict read allows lines as long as its largest file inflates to (the gzip footer's
+    """A read allows lines as long as its largest file inflates to (the gzip footer's
     size, from 16 MB). An object of two gzip members gives the last member's size only, so a
     ~17 MB record fails that read; the object is read again, alone, with the 128 MB limit, and
     loads whole, nothing quarantined."""
