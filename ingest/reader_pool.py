@@ -98,6 +98,36 @@ def read_isolating(
         return [], [(files[0], exc)]
 
 
+def read_sized(
+    files: list[T],
+    read: Callable[[list[T], int], pa.Table],
+    most: int,
+    path: Callable[[T], Path],
+) -> tuple[list[pa.Table], list[tuple[T, Exception]]]:
+    """`read_isolating` with DuckDB's read buffer sized to what is read: `read(group, cap)`
+    with the group's object_cap, and a file that fails alone once more with `most` (a gzip
+    file of several members gives only its last member's size in its footer)."""
+    return read_isolating(
+        files,
+        lambda group: read(group, object_cap([path(f) for f in group], most)),
+        lambda one: read([one], most),
+        lambda f: str(path(f)),
+    )
+
+
+def balanced(files: list[T], n: int, path: Callable[[T], Path]) -> list[list[T]]:
+    """n groups of about equal bytes, for n readers: largest file first, dealt out in turn."""
+    by_size = sorted(files, key=lambda f: -_size(path(f)))
+    return [by_size[i::n] for i in range(n)]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def object_cap(files: list[Path], most: int) -> int:
     """A read buffer for these files: the largest one's inflated size (a gzip file's last four
     bytes hold it), as a power of two from 16 MB to `most`. DuckDB's JSON reader allocates

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.reader_pool import ReaderPool, object_cap, read_isolating
+from ingest.reader_pool import ReaderPool, balanced, read_sized
 from warehouse.db import sql
 
 READERS = max(2, min(4, os.cpu_count() or 2))
@@ -33,8 +33,7 @@ class TrailReaders(ReaderPool):
 
     def start(self, files: list[Path]) -> list[Future[Part]]:
         """Parse in the background, in groups of about equal bytes (largest first, dealt out)."""
-        by_size = sorted(files, key=lambda f: -_size(f))
-        groups = [by_size[i :: len(self.cursors)] for i in range(len(self.cursors))]
+        groups = balanced(files, len(self.cursors), lambda f: f)
         return [self.submit(self._read, g) for g in groups if g]
 
     def _select(self, cur: duckdb.DuckDBPyConnection, files: list[Path], cap: int) -> pa.Table:
@@ -44,16 +43,7 @@ class TrailReaders(ReaderPool):
     def _read(self, cur: duckdb.DuckDBPyConnection, files: list[Path]) -> Part:
         """All files in one query, with a read buffer sized to them; a group that fails is
         split down to the file that broke it, which is read again with the largest buffer."""
-        tables, failed = read_isolating(
-            files,
-            lambda group: self._select(cur, group, object_cap(group, MAX_OBJECT)),
-            lambda one: self._select(cur, [one], MAX_OBJECT),
+        tables, failed = read_sized(
+            files, lambda group, cap: self._select(cur, group, cap), MAX_OBJECT, lambda f: f
         )
         return Part(pa.concat_tables(tables) if tables else None, failed)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0

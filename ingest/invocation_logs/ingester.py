@@ -36,7 +36,7 @@ from ingest.batches import pipelined, prefix_batches, run_sources
 from ingest.invocation_logs import attribution, capture, pricing, profiles
 from ingest.invocation_logs.salvage import salvage
 from ingest.landing import Landing, LandingObject, copy_batch, open_landing
-from ingest.reader_pool import ReaderPool, object_cap, read_isolating
+from ingest.reader_pool import ReaderPool, balanced, object_cap, read_sized
 from ingest.window import client_for, start_of
 from warehouse.bookkeeping import (
     DATA_ERRORS,
@@ -74,17 +74,16 @@ def _parse(
 ) -> None:
     """Parse into inv_parsed on this connection (for salvaged and empty files)."""
     verb = "CREATE OR REPLACE TEMP TABLE inv_parsed AS " if first else "INSERT INTO inv_parsed "
-    params = {"files": [str(f) for f in files], "md_keys": md_keys, "max_object": MAX_RECORD}
+    params = {"files": [str(f) for f in files], "md_keys": md_keys,
+              "max_object": object_cap(files, MAX_RECORD)}  # fmt: skip
     con.execute(verb + sql("ingest/invocations_parse"), params)
 
 
 def _select(
-    cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str], cap: int = 0
+    cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: list[str], cap: int
 ) -> pa.Table:
-    """Parse files; lines may be `cap` bytes long, else as long as the largest file."""
-    paths = [f.local for f in files]
-    params = {"files": [str(p) for p in paths], "md_keys": md_keys,
-              "max_object": cap or object_cap(paths, MAX_RECORD)}  # fmt: skip
+    """Parse files whose lines are at most `cap` bytes long."""
+    params = {"files": [str(f.local) for f in files], "md_keys": md_keys, "max_object": cap}
     return cur.sql(sql("ingest/invocations_parse"), params=params).to_arrow_table()
 
 
@@ -96,11 +95,8 @@ def read_files(cur: duckdb.DuckDBPyConnection, files: list[BatchFile], md_keys: 
     group that fails is split down to the file that broke it, which is read again alone with
     MAX_RECORD (a gzip footer can understate a file's size). A file no read could parse is
     read line by line later (salvage), to name its bad lines."""
-    tables, failed = read_isolating(
-        files,
-        lambda group: _select(cur, group, md_keys),
-        lambda one: _select(cur, [one], md_keys, MAX_RECORD),
-        lambda f: str(f.local),
+    tables, failed = read_sized(
+        files, lambda group, cap: _select(cur, group, md_keys, cap), MAX_RECORD, lambda f: f.local
     )
     return (pa.concat_tables(tables) if tables else None), [f for f, _ in failed]
 
@@ -121,24 +117,11 @@ class Readers(ReaderPool):
         self.md_keys = md_keys
 
     def start(self, files: list[BatchFile]) -> Reading:
-        groups = _balanced(files, len(self.cursors))
+        groups = balanced(files, len(self.cursors), lambda f: f.local)
         return Reading(files, [self.submit(self._read, g) for g in groups if g])
 
     def _read(self, cur: duckdb.DuckDBPyConnection, files: list[BatchFile]) -> Part:
         return read_files(cur, files, self.md_keys)
-
-
-def _balanced(files: list[BatchFile], n: int) -> list[list[BatchFile]]:
-    """n groups of about equal bytes: largest file first, dealt out in turn."""
-    by_size = sorted(files, key=lambda f: -_size(f.local))
-    return [by_size[i::n] for i in range(n)]
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 class BatchLoader:
