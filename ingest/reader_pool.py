@@ -66,14 +66,15 @@ class ReaderPool:
 def read_isolating(
     files: list[T],
     read: Callable[[list[T]], pa.Table],
-    read_one: Callable[[T], pa.Table] | None = None,
+    read_one: Callable[[T], pa.Table | None] | None = None,
     name: Callable[[T], str] = str,
 ) -> tuple[list[pa.Table], list[tuple[T, Exception]]]:
     """`read(files)` in one query; if it fails on the data, the file its error names (DuckDB's
     reader names the file of a malformed line or a broken gzip stream) is read apart from the
     rest, else each half the same way, down to the file alone (and `read_one(file)`, a last
-    and more lenient try, when given). Returns the tables, in the files' order, and the files
-    no reading could parse, with why. `name(file)` is the path the errors would give.
+    and more lenient try, when given; None from it: no other try, the file's error stands).
+    Returns the tables, in the files' order, and the files no reading could parse, with why.
+    `name(file)` is the path the errors would give.
 
     Not file by file: a query's set-up (~25 ms) dwarfs a small file's parse, so one broken file
     among n cost n queries (80% of a 7-day demo's invocation-log ingest); now four when the
@@ -81,6 +82,7 @@ def read_isolating(
     try:
         return [read(files)], []
     except DATA_ERRORS as exc:
+        first = exc
         if len(files) > 1:
             at = next((i for i, f in enumerate(files) if name(f) in str(exc)), None)
             parts = (
@@ -93,9 +95,10 @@ def read_isolating(
         if read_one is None:
             return [], [(files[0], exc)]
     try:
-        return [read_one(files[0])], []
+        table = read_one(files[0])
     except DATA_ERRORS as exc:
         return [], [(files[0], exc)]
+    return ([table], []) if table is not None else ([], [(files[0], first)])
 
 
 def read_sized(
@@ -106,11 +109,16 @@ def read_sized(
 ) -> tuple[list[pa.Table], list[tuple[T, Exception]]]:
     """`read_isolating` with DuckDB's read buffer sized to what is read: `read(group, cap)`
     with the group's object_cap, and a file that fails alone once more with `most` (a gzip
-    file of several members gives only its last member's size in its footer)."""
+    file of several members gives only its last member's size in its footer) — unless its
+    own cap was `most` already: the same read again would fail the same way."""
+
+    def again(one: T) -> pa.Table | None:
+        return read([one], most) if object_cap([path(one)], most) < most else None
+
     return read_isolating(
         files,
         lambda group: read(group, object_cap([path(f) for f in group], most)),
-        lambda one: read([one], most),
+        again,
         lambda f: str(path(f)),
     )
 
