@@ -131,6 +131,10 @@ def test_scheduler_runs_jobs_keeps_going_after_failures_and_backs_off(tmp_path):
         wait_for(
             lambda: con.cursor().execute("SELECT count(*) FROM invocations").fetchone()[0] == 9
         )
+        # The journal row is written as the run ends; the scheduler counts the failure and
+        # then sets the backoff a moment later, on its own thread: wait for the backoff of the
+        # second failure, the last step (the count is set before it).
+        wait_for(lambda: sched.delays.get("cloudtrail", timedelta(0)) >= timedelta(seconds=2.4))
         assert sched.failures["cloudtrail"] >= 2
         assert sched.delays["cloudtrail"] >= timedelta(seconds=2.4)  # doubled from 1.2 s
         estate(landing, hours=1)  # new data arrives; the next tick picks it up
