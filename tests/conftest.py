@@ -18,12 +18,13 @@ import duckdb
 import pytest
 from moto.server import ThreadedMotoServer
 
-sys.path.insert(0, str(Path(__file__).parent))  # the factories module
+sys.path.insert(0, str(Path(__file__).parent))  # the factories and template modules
+
+from template import new_warehouse
 
 from base import clock
 from genai_lens import PROJECT_ROOT
 from warehouse import runtime
-from warehouse.db import connect
 
 # test_faults_http.py reuses each ingest source's test helpers by module name (`import
 # test_cloudtrail`). pytest puts a test folder on sys.path only when it collects that folder,
@@ -83,7 +84,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(tmp_path / "warehouse.duckdb")
+    con = new_warehouse(tmp_path / "warehouse.duckdb")
     yield con
     con.close()
 

@@ -4,7 +4,8 @@
 seeded estate of them (LOBs with their apps and model mix, office-hours and weekday rhythm,
 growth, an unattributed slice, one model without a price). `make_warehouse(rows)` writes them,
 plus the `ingest_objects` rows an ingest would have left, into a warehouse created by
-`warehouse.db.connect`, then closes it so a page (or a served app) can open it.
+`warehouse.db.connect` (a copy of one it migrated: tests/template.py), then closes it so a
+page (or a served app) can open it.
 `make_estate(rows)` does the same and adds everything else an estate leaves behind, derived
 from the rows (tests/app/estate.py): rollups, CloudWatch, CloudTrail, the bill, the model
 outputs and the job bookkeeping.
@@ -25,9 +26,9 @@ import estate as estate_parts
 import polars as pl
 import pytest
 import streamlit as st
+from template import new_warehouse
 
 from warehouse import runtime
-from warehouse.db import connect
 
 # USD per 1M tokens (input, output) from the price catalog; None = the catalog has no price.
 PRICES: dict[str, tuple[float, float] | None] = {
@@ -209,7 +210,7 @@ def make_warehouse(tmp_path: Path) -> WarehouseFactory:
     ) -> Path:
         path = tmp_path / name
         rows = list(rows)
-        con = connect(path)
+        con = new_warehouse(path)
         try:
             if not rollups:
                 estate_parts.drop_rollups(con)
@@ -227,7 +228,7 @@ def build_estate(
     """The warehouse file `folder/name` of a whole estate (see make_estate)."""
     path = folder / name
     rows = list(rows)
-    con = connect(path)
+    con = new_warehouse(path)
     try:
         insert_rows(con, rows)
         info = estate_parts.fill(con, rows, PRICES, now=this_hour(), **parts)
