@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -26,9 +26,16 @@ import estate as estate_parts
 import polars as pl
 import pytest
 import streamlit as st
+from streamlit.components.v2 import manifest_scanner
 from template import new_warehouse
 
 from warehouse import runtime
+
+# Every AppTest scans all installed distributions' metadata for Streamlit components (none
+# here), ~0.15 CPU-s a page render and nothing a served app repeats: a server scans once, as it
+# starts. The packages do not change during a test run, so one scan per process serves all.
+_scan = cache(manifest_scanner.scan_component_manifests)
+manifest_scanner.scan_component_manifests = lambda *a, **k: list(_scan(*a, **k))
 
 # USD per 1M tokens (input, output) from the price catalog; None = the catalog has no price.
 PRICES: dict[str, tuple[float, float] | None] = {
