@@ -35,25 +35,26 @@ for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
 
 # `make test` runs the suite on three workers on the two cores, a test file to a worker (--dist
 # loadfile), handing out files in the order collected (--no-loadscope-reorder). xdist's own
-# order, the files with the most tests first, started the 90-day end-to-end demo (ten tests,
-# four minutes of setup) late: it then ran alone at the end while the other worker idled.
-# Longest first instead: the demo; then the files that mostly wait (on retry back-off, a
-# browser, a server), whose idle time the demo's parallel ingest and the third worker take up;
-# then the other slow files, then the rest (they fill in around them). 2026-12-07, back to
-# back: 750.8 s on three workers, 819.1 s on two.
-LONGEST = "tests/demo/test_demo_end_to_end.py"
-WAITING = ("tests/ingest/test_faults_http.py", "tests/app/test_sign_in.py",
+# order, the files with the most tests first, started the end-to-end demo (ten tests, minutes
+# of setup) late: it then ran alone at the end while the other worker idled. Longest first
+# instead: the demo, beside sign-in (a browser and servers, half its time waiting); then the
+# other slow files; then the files that mostly wait (on a browser, retry back-off or
+# subprocesses), beside the quick rest. Two waiting files at once beside the demo left the
+# cores ~40% idle for its first three minutes (2026-12-07: 582.3 s so on three workers,
+# 628.6 s on four).
+LONGEST = ("tests/demo/test_demo_end_to_end.py", "tests/app/test_sign_in.py")
+WAITING = ("tests/app/test_browser.py", "tests/ingest/test_faults_http.py",
            "tests/genai_lens/test_cli.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def weight(item: pytest.Item) -> int:
         path = item.nodeid.split("::")[0]
-        if path == LONGEST:
-            return 0
+        if path in LONGEST:
+            return LONGEST.index(path)
         if path in WAITING:
-            return 1
-        return 2 if item.get_closest_marker("slow") else 3
+            return 3
+        return 2 if item.get_closest_marker("slow") else 4
 
     items.sort(key=weight)  # stable: collection order within each weight
 
