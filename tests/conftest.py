@@ -40,8 +40,8 @@ for _source in ("cloudtrail", "cost", "invocation_logs", "metrics"):
 # instead: the demo, beside sign-in (a browser and servers, half its time waiting); then the
 # other slow files; then the files that mostly wait (on a browser, retry back-off or
 # subprocesses), beside the quick rest. Two waiting files at once beside the demo left the
-# cores ~40% idle for its first three minutes (2026-12-07: 582.3 s so on three workers,
-# 628.6 s on four).
+# cores about a quarter idle for its first three minutes (2026-12-07: 582.3 s so on three
+# workers, 628.6 s on four).
 LONGEST = ("tests/demo/test_demo_end_to_end.py", "tests/app/test_sign_in.py")
 WAITING = ("tests/app/test_browser.py", "tests/ingest/test_faults_http.py",
            "tests/genai_lens/test_cli.py")  # fmt: skip
