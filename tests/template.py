@@ -12,14 +12,13 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from warehouse.db import connect
-
-_template: list[Path] = []  # built on first use
 
 
 def new_warehouse(path: Path, **options: Any) -> duckdb.DuckDBPyConnection:
@@ -30,10 +29,9 @@ def new_warehouse(path: Path, **options: Any) -> duckdb.DuckDBPyConnection:
     return connect(path, **options)
 
 
+@cache  # built on first use, once per process
 def _migrated() -> Path:
-    if not _template:
-        folder = Path(tempfile.mkdtemp(prefix="genai-lens-template-"))
-        atexit.register(shutil.rmtree, folder, True)
-        connect(folder / "warehouse.duckdb").close()  # closed: checkpointed, no WAL beside it
-        _template.append(folder / "warehouse.duckdb")
-    return _template[0]
+    folder = Path(tempfile.mkdtemp(prefix="genai-lens-template-"))
+    atexit.register(shutil.rmtree, folder, True)
+    connect(folder / "warehouse.duckdb").close()  # closed: checkpointed, no WAL beside it
+    return folder / "warehouse.duckdb"
