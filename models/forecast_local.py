@@ -33,6 +33,9 @@ import numpy as np
 OUTLIER_RATIO = 1.5  # a day at least 1.5x (or at most 1/1.5x) what its neighbours expect...
 OUTLIER_MADS = 4.0  # ... and further out than 4 robust standard deviations of such ratios
 NEIGHBOURS = 7  # days either side that say what a day should have been
+# Flagged days that run on to the end of the history, this many or more, are a new level: with
+# no days after them, a step cannot yet be told from a spike by its neighbours.
+TRAILING_STEP_DAYS = 3
 LAST_WEEK_SHARE = 1 / 3  # last week's days: an equal third of the forecast ...
 LAST_WEEK_FULL = 7  # ... for the first week ahead,
 LAST_WEEK_GONE = 28  # fading linearly to nothing four weeks ahead
@@ -56,7 +59,10 @@ def outlier_days(y: np.ndarray, weekdays: np.ndarray) -> tuple[np.ndarray, np.nd
     Expected = the median of the weekday-adjusted days within a week either side, times the
     day's weekday factor. A day is one-off when it is OUTLIER_RATIO off that and an outlier
     among all days' ratios. A new level lasting half a week or more moves the median with
-    it, so a step is followed, not removed; a spike of a few days is removed.
+    it, so a step is followed, not removed; a spike of a few days is removed. At the end of
+    the history a step has only the days before it, so it is flagged like a spike: a run of
+    TRAILING_STEP_DAYS or more flagged days up to the last day is kept as the new level
+    (`trailing_step`); a two-day runaway that ends the history is still left out.
     """
     eps = 0.05 * max(float(np.mean(y)), 1e-12)  # log of a zero day: a twentieth of the mean
     ratio = (y + eps) / (_centred_mean(y, 3) + eps)
@@ -69,8 +75,17 @@ def outlier_days(y: np.ndarray, weekdays: np.ndarray) -> tuple[np.ndarray, np.nd
     gap = z - local
     mad = 1.4826 * float(np.median(np.abs(gap - np.median(gap))))
     mask = np.abs(gap) > max(np.log(OUTLIER_RATIO), OUTLIER_MADS * mad)
+    mask[trailing_step(mask)] = False
     expected = np.clip(np.exp(local) * factor[weekdays] - eps, 0, None)
     return mask, expected
+
+
+def trailing_step(mask: np.ndarray) -> slice:
+    """The flagged days that run on to the last day of the history, when there are
+    TRAILING_STEP_DAYS or more of them (else an empty slice at the end)."""
+    unflagged = np.flatnonzero(~mask)
+    run = len(mask) - (int(unflagged[-1]) + 1 if len(unflagged) else 0)
+    return slice(len(mask) - run if run >= TRAILING_STEP_DAYS else len(mask), len(mask))
 
 
 def last_week(y: np.ndarray, days: int) -> np.ndarray:

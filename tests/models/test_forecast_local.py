@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.forecast_local import last_week, last_week_share, outlier_days, weekday_level
+from models.forecast_local import (
+    last_week,
+    last_week_share,
+    outlier_days,
+    trailing_step,
+    weekday_level,
+)
 
 WEEKDAYS = np.arange(70) % 7  # day 0 is a Monday
 
@@ -22,6 +28,31 @@ def test_a_spike_is_one_off_and_a_step_is_not() -> None:
     odd, expected = outlier_days(y, WEEKDAYS)
     assert np.flatnonzero(odd).tolist() == [40, 41]
     assert 0.7 < expected[40] / (y[33] + y[47]) * 2 < 1.3  # what a normal Friday would be
+
+
+def test_a_step_in_the_last_days_is_a_new_level_and_a_spike_there_is_one_off() -> None:
+    # With no days after it, a step at the very end looks like a spike to its neighbours.
+    y = weekly(np.full(70, 100.0), seed=3)
+    stepped = y.copy()
+    stepped[-4:] *= 2.5  # a new workload, four days old
+    odd, _ = outlier_days(stepped, WEEKDAYS)
+    assert not odd[-4:].any()  # kept: the forecast starts from the new level
+    spiked = y.copy()
+    spiked[-2:] *= 2.5  # two days of runaway, still going at the end
+    odd, _ = outlier_days(spiked, WEEKDAYS)
+    assert odd[-2:].all()  # left out: two days do not make a level
+
+
+def test_the_trailing_step_is_the_flagged_run_that_reaches_the_last_day() -> None:
+    def run(flags: str) -> list[int]:
+        mask = np.array([c == "x" for c in flags])
+        return list(range(len(mask)))[trailing_step(mask)]
+
+    assert run("..x..xxx") == [5, 6, 7]
+    assert run("xxxxxxx") == list(range(7))
+    assert run("..xxxx.") == []  # a day after it came back: a spike, not a step
+    assert run("....xx") == []  # shorter than TRAILING_STEP_DAYS
+    assert run("......") == []
 
 
 def test_a_quiet_weekend_is_not_an_outlier() -> None:
