@@ -47,7 +47,9 @@ class ForecastParams:
     # A series with no spend for two full weeks has stopped (a LOB moved off Bedrock, an app
     # retired): forecast zero rather than let a fit carry its old level forward.
     quiet_days: int = 14
-    profile_weeks: int = 2  # weeks behind the weekday profile averaged with Prophet
+    # weeks behind the weekday profile averaged with Prophet (three: two were noisier on
+    # bench/forecast_seeds.py, models.forecast_local has the figures)
+    profile_weeks: int = 3
     # Spend leaves a one-off day (a cost runaway) out of the fit; a series of daily peaks
     # (models.quota) keeps it: there the spike is what throttles.
     keep_one_off_days: bool = False
