@@ -28,8 +28,8 @@ the team trims the prompt and the spend falls back to about 2x; the weekend does
 the rebuilt series (2026-12-07) two of the 100 7-day scores lost to naive (1.046, 1.022), both
 that LOB from the origin right after the ramp: the ramp's last days were left out as one-off
 (`trailing_step` now keeps such a run as the new level: 1.046 went under 0.94) or the fall
-after the storm cannot be told from the history (1.022 stands: naive copies the ramp week and
-happens to land near the trimmed level). Three weeks behind the weekday profile, not two
+after the storm cannot be told from the history (1.022, 1.013 with the profile below, stands:
+naive copies the ramp week and happens to land near the trimmed level). Three weeks behind the weekday profile, not two
 (chosen at 2026-06-30: median 7-day ratio 0.846 to 0.836, 30-day 0.810 to 0.801; at 2026-10-04,
 held out: 7 days 0.863 to 0.852, 30 days 0.815 to 0.800, its worst 0.996 to 0.970).
 
