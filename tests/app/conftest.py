@@ -230,15 +230,21 @@ def make_warehouse(tmp_path: Path) -> WarehouseFactory:
 
 
 def build_estate(
-    folder: Path, rows: Iterable[dict[str, Any]], *, name: str = "estate.duckdb", **parts: Any
+    folder: Path,
+    rows: Iterable[dict[str, Any]],
+    *,
+    name: str = "estate.duckdb",
+    now: datetime | None = None,
+    **parts: Any,
 ) -> tuple[Path, dict[str, Any]]:
-    """The warehouse file `folder/name` of a whole estate (see make_estate)."""
+    """The warehouse file `folder/name` of a whole estate (see make_estate), its parts (bill,
+    runs, forecasts...) dated from `now` (default: this hour)."""
     path = folder / name
     rows = list(rows)
     con = new_warehouse(path)
     try:
         insert_rows(con, rows)
-        info = estate_parts.fill(con, rows, PRICES, now=this_hour(), **parts)
+        info = estate_parts.fill(con, rows, PRICES, now=now or this_hour(), **parts)
     finally:
         con.close()
     return path, info
