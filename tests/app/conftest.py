@@ -14,9 +14,10 @@ Helpers reach tests as fixtures, not imports: conftest modules are not importabl
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,6 +30,7 @@ import streamlit as st
 from streamlit.components.v2 import manifest_scanner
 from template import new_warehouse
 
+from base import clock
 from warehouse import runtime
 
 # Every AppTest scans all installed distributions' metadata for Streamlit components (none
@@ -70,9 +72,28 @@ def cost(model: str | None, input_tokens: int, output_tokens: int) -> float | No
     return (input_tokens * price[0] + output_tokens * price[1]) / 1e6
 
 
+# The app tests' one instant, a Tuesday noon (naive UTC, as the warehouse stores times): every
+# estate is dated from it and every page renders at it (GENAI_LENS_NOW, `_fixed_clock`). On the
+# wall clock a test's figures moved with the hour: the estates' hours start at 08:00 UTC, so
+# before 08:00 the newest loaded hour was yesterday's, the page's window stopped there and left
+# yesterday's bill out, and a Data health test failed between midnight and 08:00 every day.
+NOW = datetime(2026, 12, 1, 12)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Through the environment, as a user would fix it: each app run loads the settings, which
+    # re-fix the clock to GENAI_LENS_NOW or the real time (clock.fix here would not last), and
+    # a server a test starts inherits it.
+    monkeypatch.setenv(clock.NOW_ENV, NOW.isoformat() + "Z")
+
+
+_OBJECTS = itertools.count()  # object names: every insert_rows call loads its own objects
+
+
 def this_hour() -> datetime:
-    """The current UTC hour as the naive UTC timestamp the warehouse stores."""
-    return datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    """The hour of the tests' fixed instant, as the naive UTC timestamp the warehouse stores."""
+    return NOW.replace(minute=0, second=0, microsecond=0)
 
 
 def usage_row(**overrides: Any) -> dict[str, Any]:
@@ -230,21 +251,15 @@ def make_warehouse(tmp_path: Path) -> WarehouseFactory:
 
 
 def build_estate(
-    folder: Path,
-    rows: Iterable[dict[str, Any]],
-    *,
-    name: str = "estate.duckdb",
-    now: datetime | None = None,
-    **parts: Any,
+    folder: Path, rows: Iterable[dict[str, Any]], *, name: str = "estate.duckdb", **parts: Any
 ) -> tuple[Path, dict[str, Any]]:
-    """The warehouse file `folder/name` of a whole estate (see make_estate), its parts (bill,
-    runs, forecasts...) dated from `now` (default: this hour)."""
+    """The warehouse file `folder/name` of a whole estate (see make_estate)."""
     path = folder / name
     rows = list(rows)
     con = new_warehouse(path)
     try:
         insert_rows(con, rows)
-        info = estate_parts.fill(con, rows, PRICES, now=now or this_hour(), **parts)
+        info = estate_parts.fill(con, rows, PRICES, now=this_hour(), **parts)
     finally:
         con.close()
     return path, info
@@ -272,10 +287,10 @@ def insert_rows(con: Any, rows: list[dict[str, Any]], *, loaded_at: datetime | N
         return
     usage = pl.DataFrame(rows)  # noqa: F841 - read by DuckDB's replacement scan below
     con.execute("INSERT INTO usage_hourly BY NAME SELECT * FROM usage")
-    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = loaded_at or NOW
     for day in sorted({r["hour"].date() for r in rows}):
         prefix = f"AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/{day:%Y/%m/%d}"
-        key = f"{prefix}/{loaded_at:%H%M%S%f}.json.gz"
+        key = f"{prefix}/{loaded_at:%H%M%S}-{next(_OBJECTS)}.json.gz"  # one object a call
         con.execute(
             "INSERT INTO ingest_objects VALUES ('demo', ?, 4096, 'etag', ?, 0, ?)",
             [key, sum(r["invocations"] for r in rows if r["hour"].date() == day), loaded_at],

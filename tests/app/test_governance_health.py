@@ -11,15 +11,8 @@ import pytest
 
 import jobs
 from app import view
-from base import clock
 from base import format as fmt
 from warehouse import runtime
-
-# One fixed instant for the estate and the app, a Tuesday noon. On the wall clock, before the
-# estate's first hour of the day (08:00 UTC) the newest loaded hour is yesterday's, the page's
-# window stops there and leaves yesterday's bill out, and a test summing from `since()` failed
-# between midnight and 08:00 UTC every day.
-NOW = datetime(2026, 6, 30, 12)
 
 
 def tile(at, label: str) -> str:
@@ -34,16 +27,9 @@ def since() -> datetime:
     return datetime.combine(view.today() - timedelta(days=29), datetime.min.time())
 
 
-@pytest.fixture(autouse=True)
-def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Through the environment: each app run loads the settings, which re-fix the clock to
-    # GENAI_LENS_NOW or the real time (so clock.fix here would not last).
-    monkeypatch.setenv(clock.NOW_ENV, NOW.isoformat() + "Z")
-
-
 @pytest.fixture
 def estate(make_estate, factory):
-    path, _ = make_estate(factory.estate(35, seed=17, end=NOW), now=NOW)
+    path, _ = make_estate(factory.estate(35, seed=17))
     return path
 
 
