@@ -88,7 +88,7 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(clock.NOW_ENV, NOW.isoformat() + "Z")
 
 
-_OBJECTS = itertools.count()  # object names: every insert_rows call loads its own objects
+_OBJECTS = itertools.count()  # insert_rows' object names
 
 
 def this_hour() -> datetime:
@@ -290,7 +290,7 @@ def insert_rows(con: Any, rows: list[dict[str, Any]], *, loaded_at: datetime | N
     loaded_at = loaded_at or NOW
     for day in sorted({r["hour"].date() for r in rows}):
         prefix = f"AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/{day:%Y/%m/%d}"
-        key = f"{prefix}/{loaded_at:%H%M%S}-{next(_OBJECTS)}.json.gz"  # one object a call
+        key = f"{prefix}/{next(_OBJECTS):06d}.json.gz"  # each call loads its own objects
         con.execute(
             "INSERT INTO ingest_objects VALUES ('demo', ?, 4096, 'etag', ?, 0, ?)",
             [key, sum(r["invocations"] for r in rows if r["hour"].date() == day), loaded_at],

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import data, view
-from base import auth, clock
+from base import auth
 from base.settings import load_settings
 from warehouse import runtime
 
@@ -213,17 +213,11 @@ def shown_numbers(at: AppTest) -> tuple:
     )
 
 
-def test_hostile_url_parameters_are_data_not_sql(
-    estate_path, open_page, use_warehouse, monkeypatch
-):
+def test_hostile_url_parameters_are_data_not_sql(estate_path, open_page, use_warehouse):
     """Every URL parameter (the filters, the period, the custom days, the anomaly, the Spend
     split and forecast reach) holding SQL changes neither the warehouse nor what is shown: an
     unknown filter value is no filter, and the page reads as without it."""
-    use_warehouse(estate_path)
-    # All renders at one instant: ages ("77 min") must not tick over. Through the environment,
-    # as a user would: each app run loads the settings, and their `now` (unset) re-fixes the
-    # clock to GENAI_LENS_NOW or the real time, so clock.fix here would not last.
-    monkeypatch.setenv(clock.NOW_ENV, clock.utcnow().isoformat())
+    use_warehouse(estate_path)  # every render at conftest's NOW: ages ("77 min") do not tick
     before = fingerprint()
     for page in PAGES:
         plain = shown_numbers(open_page(estate_path, page))
