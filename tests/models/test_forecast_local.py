@@ -55,6 +55,30 @@ def test_the_trailing_step_is_the_flagged_run_that_reaches_the_last_day() -> Non
     assert run("......") == []
 
 
+def test_quiet_days_after_a_run_do_not_end_it_but_it_needs_a_day_more() -> None:
+    # x flagged; q an unflagged quiet day (a weekend, where business-hours spend never moved)
+    def run(flags: str) -> list[int]:
+        mask = np.array([c == "x" for c in flags])
+        quiet = np.array([c == "q" for c in flags])
+        return list(range(len(mask)))[trailing_step(mask, quiet)]
+
+    assert run("..xxxxq") == [2, 3, 4, 5]
+    assert run(".xxxxqq") == [1, 2, 3, 4]
+    assert run("..xxxqq") == []  # three days and no day after them to confirm: not yet
+    assert run("xxxxqqq") == []  # three quiet days: the run has ended
+    assert run("..xxxx.") == []  # a working day came back: a spike, not a step
+    assert run(".xxxx.q") == []
+
+
+def test_a_weekday_only_step_before_a_weekend_is_a_new_level() -> None:
+    y = weekly(np.full(70, 100.0), seed=0)
+    monday = 56  # of the last working week (day 0 is a Monday)
+    y[monday : monday + 5] *= np.linspace(1.2, 3.0, 5)  # a rollout ramp, working days only
+    # Tuesday to Friday are flagged against their neighbours; the Saturday is not.
+    odd, _ = outlier_days(y[:62], WEEKDAYS[:62])  # history ends on the Saturday after it
+    assert not odd[monday:].any()
+
+
 def test_a_quiet_weekend_is_not_an_outlier() -> None:
     y = weekly(np.full(70, 50.0), seed=1)
     y[WEEKDAYS >= 5] = 0.0  # no spend at weekends at all
