@@ -25,6 +25,12 @@ SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
 NOW = datetime(2026, 11, 20, 9, 30)
 
 
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps run by `run_job` read now from the clock: the same instant on any day."""
+    monkeypatch.setenv("GENAI_LENS_NOW", NOW.isoformat())
+
+
 def spend(con: duckdb.DuckDBPyConnection, lob: str, first: date, days: int, cost: float) -> None:
     """One usage_hourly row a day at noon, `cost` dollars on weekdays and a third at weekends."""
     for i in range(days):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import factories as F
+import pytest
 
 from base.clock import utcnow
 from base.settings import Settings
@@ -16,6 +17,14 @@ from jobs import retention
 from warehouse.db import connect
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
+# Retention counts back from now: a fixed instant (half past noon) makes every cutoff the same
+# on any day, for the CLI's processes too (they inherit the environment).
+NOW = datetime(2026, 12, 1, 12, 30)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENAI_LENS_NOW", NOW.isoformat())
 
 
 def test_vacuum_deletes_covered_old_rows_and_keeps_rollups_cost_and_recent(tmp_path):
@@ -176,8 +185,7 @@ def test_vacuum_takes_an_hour_whole_or_not_at_all(warehouse, tmp_path):
     invocation_logs.run(warehouse, cfg, since=cut - timedelta(hours=1))
     retention.vacuum(warehouse, cfg)
     (left,) = warehouse.execute("SELECT count(*) FROM invocations").fetchone()
-    # The cutoff (now less 400 days) falls inside this hour, most often between its calls (a
-    # cutoff to the second cut it in two): it stays whole, or goes whole if the hour turned.
-    assert left in (0, 2)
-    if utcnow().hour == (cut + timedelta(days=400)).hour:
-        assert left == 2
+    # The cutoff (now less 400 days, 12:30) falls between the hour's two calls (12:00:30 and
+    # 12:59:30): a cutoff to the second cut the hour in two; the hour stays whole.
+    assert cut + timedelta(days=400, minutes=30) == utcnow() == NOW
+    assert left == 2

@@ -6,7 +6,7 @@ import io
 import json
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +141,7 @@ def test_cloudwatch_logs_group_paginated_by_time_window(tmp_path, moto_endpoint,
     logs = aws_client("logs")
     group = f"/bedrock/invocations-{uuid.uuid4().hex[:6]}"
     logs.create_log_group(logGroupName=group)
-    now = datetime.utcnow().replace(microsecond=0)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     recs = [
         F.converse(timestamp=f"{now - timedelta(minutes=30):%Y-%m-%dT%H:%M:%S}Z")
         for _ in range(120)
