@@ -28,13 +28,7 @@ import numpy as np
 import polars as pl
 
 from base.scalars import as_day
-from models.forecast_local import (
-    cleaned,
-    last_week,
-    last_week_share,
-    outlier_days,
-    weekday_level,
-)
+from models.forecast_local import last_week, last_week_share, outlier_days, weekday_level
 
 Period = Literal["month", "quarter"]
 QUANTILES = (0.025, 0.10, 0.90, 0.975)  # lo95, lo80, hi80, hi95
@@ -345,7 +339,7 @@ def _combined(
     odd, expected = outlier_days(y, weekdays)
     if params.keep_one_off_days or (~odd).sum() < params.min_prophet_days:  # (too jumpy to tell)
         odd = np.zeros(len(y), dtype=bool)
-    clean = cleaned(y, weekdays, odd, expected)
+    clean = np.where(odd, expected, y)
     kept = pl.Series(~odd)
     own, paths, fit = _prophet(dates.filter(kept), y[~odd], future, params, dates.tail(7))
     if fit.mean() > 1e-9:

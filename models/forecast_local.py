@@ -33,20 +33,12 @@ one's origin is a Saturday: the ramp's Tuesday to Friday are flagged and the Sat
 spend the rollout never touched, is not, so the run did not reach the last day. A run of four
 or more flagged days followed only by one or two quiet days (weekends) is now kept too
 (2026-12-08: 1.013 went to 0.948, one other score moved, 0.961 to 0.964; now no score of the
-200 loses to naive, worst 0.992 at 7 days and 0.970 at 30). Tried and not kept: a run with any
-one unflagged day after it (with three flagged days it lost 1.000 elsewhere; an unflagged
-working day after a run is a spike ending), lifting each weekday by its own step (1.096), and
-keeping the whole last week when four of its days are flagged (two losses, 1.041).
-
-A one-off day near the end that no two normal working days follow yet is replaced only halfway
-(`cleaned`): it may be a spike or the start of a step, and the midpoint halves the error of
-either wrong guess (2026-12-08, same series: 7-day worst 0.992 to 0.981, mean 0.789 to 0.786,
-at both end dates; 30 days the same, worst 0.970. Keeping such days whole lost 1.003; hedging
-every flagged day of the last week, a two-day runaway included, took the 7-day mean to 0.816).
-
-Three weeks behind the weekday profile, not two (chosen at 2026-06-30: median 7-day ratio
-0.846 to 0.836, 30-day 0.810 to 0.801; at 2026-10-04, held out: 7 days 0.863 to 0.852, 30
-days 0.815 to 0.800, its worst 0.996 to 0.970).
+200 loses to naive, worst 0.992 at 7 days and 0.970 at 30). Tried and not kept: a run with any one unflagged day after it (with three flagged
+days it lost 1.000 elsewhere; an unflagged working day after a run is a spike ending), lifting
+each weekday by its own step (1.096), and keeping the whole last week when four of its days
+are flagged (two losses, 1.041). Three weeks behind the weekday profile,
+not two (chosen at 2026-06-30: median 7-day ratio 0.846 to 0.836, 30-day 0.810 to 0.801; at
+2026-10-04, held out: 7 days 0.863 to 0.852, 30 days 0.815 to 0.800, its worst 0.996 to 0.970).
 
 Pure numpy over one series' daily values (oldest first) and their weekdays (0 = Monday).
 """
@@ -66,8 +58,6 @@ TRAILING_STEP_DAYS = 3
 # needs one day more, having no unflagged day after it to confirm it.
 QUIET_FACTOR = 0.75
 QUIET_DAYS = 2
-# A one-off day is settled as one once this many unflagged working days follow it (`cleaned`).
-SETTLED_DAYS = 2
 LAST_WEEK_SHARE = 1 / 3  # last week's days: an equal third of the forecast ...
 LAST_WEEK_FULL = 7  # ... for the first week ahead,
 LAST_WEEK_GONE = 28  # fading linearly to nothing four weeks ahead
@@ -98,8 +88,12 @@ def outlier_days(y: np.ndarray, weekdays: np.ndarray) -> tuple[np.ndarray, np.nd
     business-hours spend leaves alone; a two-day runaway that ends the history is still left
     out.
     """
-    eps = _eps(y)
-    factor = _weekday_factors(y, weekdays)
+    eps = 0.05 * max(float(np.mean(y)), 1e-12)  # log of a zero day: a twentieth of the mean
+    ratio = (y + eps) / (_centred_mean(y, 3) + eps)
+    factor = np.ones(7)
+    for day in range(7):
+        if np.any(weekdays == day):
+            factor[day] = np.median(ratio[weekdays == day])
     z = np.log(y + eps) - np.log(factor[weekdays])
     local = _centred_median(z, NEIGHBOURS)
     gap = z - local
@@ -108,37 +102,6 @@ def outlier_days(y: np.ndarray, weekdays: np.ndarray) -> tuple[np.ndarray, np.nd
     mask[trailing_step(mask, factor[weekdays] < QUIET_FACTOR)] = False
     expected = np.clip(np.exp(local) * factor[weekdays] - eps, 0, None)
     return mask, expected
-
-
-def cleaned(
-    y: np.ndarray, weekdays: np.ndarray, odd: np.ndarray, expected: np.ndarray
-) -> np.ndarray:
-    """`y` with its one-off days (`odd`) replaced by what was expected of them, but halfway
-    (the geometric mean of the two) for those not yet followed by SETTLED_DAYS unflagged
-    working days: near the end of the history a flagged day may yet prove the start of a new
-    level, and a hedge costs half the error of either wrong guess."""
-    quiet = _weekday_factors(y, weekdays)[weekdays] < QUIET_FACTOR
-    normal = ~odd & ~quiet
-    after = np.concatenate([np.cumsum(normal[::-1])[::-1][1:], [0]])  # normal days after each
-    eps = _eps(y)
-    midway = np.sqrt((y + eps) * (expected + eps)) - eps
-    return np.where(odd, np.where(after < SETTLED_DAYS, midway, expected), y)
-
-
-def _eps(y: np.ndarray) -> float:
-    """What is added before a log, so a day without spend has one: a twentieth of the mean."""
-    return 0.05 * max(float(np.mean(y)), 1e-12)
-
-
-def _weekday_factors(y: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
-    """Per weekday (0 = Monday), the median of its days over the mean of the week around them."""
-    eps = _eps(y)
-    ratio = (y + eps) / (_centred_mean(y, 3) + eps)
-    factor = np.ones(7)
-    for day in range(7):
-        if np.any(weekdays == day):
-            factor[day] = np.median(ratio[weekdays == day])
-    return factor
 
 
 def trailing_step(mask: np.ndarray, quiet: np.ndarray | None = None) -> slice:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from models.forecast_local import (
-    cleaned,
     last_week,
     last_week_share,
     outlier_days,
@@ -79,22 +77,6 @@ def test_a_weekday_only_step_before_a_weekend_is_a_new_level() -> None:
     # Tuesday to Friday are flagged against their neighbours; the Saturday is not.
     odd, _ = outlier_days(y[:62], WEEKDAYS[:62])  # history ends on the Saturday after it
     assert not odd[monday:].any()
-
-
-def test_one_off_days_are_replaced_but_only_halfway_until_two_working_days_settle_them() -> None:
-    y = weekly(np.full(70, 100.0), seed=2)
-    weekdays = WEEKDAYS[: len(y)]
-    expected = np.where(weekdays >= 5, 30.0, 100.0)
-    odd = np.isin(np.arange(70), [50, 62, 65, 66, 69])  # Tue; Sun; Wed, Thu; the last Sunday
-    y[odd] = 400.0
-    got = cleaned(y, weekdays, odd, expected)
-    # 50 and 62 have two normal working days after them (62: Monday and Tuesday): spikes.
-    assert got[50] == expected[50] and got[62] == expected[62]
-    # 65 and 66 have one (Friday; the Saturday after it is quiet and does not count), 69 none:
-    # each may yet be a new level, so each is replaced by the midpoint, in ratio, of both.
-    for day in (65, 66, 69):
-        assert got[day] == pytest.approx(np.sqrt(400.0 * expected[day]), rel=0.1)
-    assert np.array_equal(got[~odd], y[~odd])
 
 
 def test_a_quiet_weekend_is_not_an_outlier() -> None:
