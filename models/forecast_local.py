@@ -113,26 +113,18 @@ def outlier_days(y: np.ndarray, weekdays: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def trailing_step(mask: np.ndarray, quiet: np.ndarray | None = None) -> slice:
     """The flagged days that run on to the last day of the history, when there are
-    TRAILING_STEP_DAYS or more of them, or that run on to the last days when those are
-    unflagged quiet days, at most QUIET_DAYS of them, and there are TRAILING_STEP_DAYS + 1
-    or more of them (else an empty slice at the end)."""
-    n = len(mask)
-    run = _run_before(mask, n)
-    if run >= TRAILING_STEP_DAYS:
-        return slice(n - run, n)
-    for end in range(n - 1, max(n - 1 - QUIET_DAYS, -1), -1):
-        if quiet is None or mask[end] or not quiet[end]:
-            break
-        run = _run_before(mask, end)
-        if run >= TRAILING_STEP_DAYS + 1:
-            return slice(end - run, end)
-    return slice(n, n)
-
-
-def _run_before(mask: np.ndarray, end: int) -> int:
-    """How many flagged days run up to (not including) index `end`."""
+    TRAILING_STEP_DAYS or more of them; or, when the history ends in unflagged quiet days (at
+    most QUIET_DAYS count), those that run on to them, TRAILING_STEP_DAYS + 1 or more (else an
+    empty slice at the end)."""
+    n, tail = len(mask), 0
+    while (quiet is not None and tail < min(QUIET_DAYS, n) and quiet[n - 1 - tail]
+           and not mask[n - 1 - tail]):  # fmt: skip
+        tail += 1
+    end = n - tail
     unflagged = np.flatnonzero(~mask[:end])
-    return end - (int(unflagged[-1]) + 1 if len(unflagged) else 0)
+    run = end - (int(unflagged[-1]) + 1 if len(unflagged) else 0)
+    needed = TRAILING_STEP_DAYS + (1 if tail else 0)
+    return slice(end - run, end) if run >= needed else slice(n, n)
 
 
 def last_week(y: np.ndarray, days: int) -> np.ndarray:

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,18 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     yield
     runtime.close()
     clock.fix(None)  # a test that loaded a config with `now` must not freeze the next
+
+
+@pytest.fixture
+def clock_at(_isolated_env: None, monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Fix "now" for the rest of the test at a naive UTC instant, through GENAI_LENS_NOW as a
+    user would: every settings load re-fixes the clock from it (`clock.fix` would not last),
+    and the processes a test starts (the CLI, a server) inherit it."""
+
+    def fix(at: datetime) -> None:
+        monkeypatch.setenv(clock.NOW_ENV, at.isoformat())
+
+    return fix
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ import streamlit as st
 from streamlit.components.v2 import manifest_scanner
 from template import new_warehouse
 
-from base import clock
 from warehouse import runtime
 
 # Every AppTest scans all installed distributions' metadata for Streamlit components (none
@@ -81,11 +80,8 @@ NOW = datetime(2026, 12, 1, 12)
 
 
 @pytest.fixture(autouse=True)
-def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Through the environment, as a user would fix it: each app run loads the settings, which
-    # re-fix the clock to GENAI_LENS_NOW or the real time (clock.fix here would not last), and
-    # a server a test starts inherits it.
-    monkeypatch.setenv(clock.NOW_ENV, NOW.isoformat() + "Z")
+def _fixed_clock(clock_at: Callable[[datetime], None]) -> None:
+    clock_at(NOW)
 
 
 _OBJECTS = itertools.count()  # insert_rows' object names

@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import factories as F
-import pytest
 
 from base.clock import utcnow
 
 CLI = str(Path(sys.executable).parent / "genai-lens")
 
 
-def test_status_prints_every_column_per_source(tmp_path, monkeypatch: pytest.MonkeyPatch):
+def test_status_prints_every_column_per_source(tmp_path, clock_at):
     # The lag is counted from now: on the real clock an hour turning mid-test made it 4h.
-    monkeypatch.setenv("GENAI_LENS_NOW", "2026-12-01T12:30:00Z")
+    clock_at(datetime(2026, 12, 1, 12, 30))
     root = tmp_path / "landing"
     hour = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
     records = [F.converse(timestamp=f"{hour:%Y-%m-%dT%H}:{m:02d}:00Z") for m in range(4)]

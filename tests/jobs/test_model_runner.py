@@ -3,6 +3,7 @@ that run on when one of them fails."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -26,9 +27,9 @@ NOW = datetime(2026, 11, 20, 9, 30)
 
 
 @pytest.fixture(autouse=True)
-def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fixed_clock(clock_at: Callable[[datetime], None]) -> None:
     """The steps run by `run_job` read now from the clock: the same instant on any day."""
-    monkeypatch.setenv("GENAI_LENS_NOW", NOW.isoformat())
+    clock_at(NOW)
 
 
 def spend(con: duckdb.DuckDBPyConnection, lob: str, first: date, days: int, cost: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +24,8 @@ NOW = datetime(2026, 12, 1, 12, 30)
 
 
 @pytest.fixture(autouse=True)
-def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GENAI_LENS_NOW", NOW.isoformat())
+def _fixed_clock(clock_at: Callable[[datetime], None]) -> None:
+    clock_at(NOW)
 
 
 def test_vacuum_deletes_covered_old_rows_and_keeps_rollups_cost_and_recent(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -517,12 +518,12 @@ def focus_key(export: str, period: str, n: int = 1) -> str:
 
 
 def test_focus_without_invoice_id_is_final_once_its_billing_period_has_closed(
-    tmp_path: Path, warehouse: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, warehouse: Any, clock_at: Callable[[datetime], None]
 ) -> None:
     root = tmp_path / "zone"
     # Whether a period has closed is judged by the clock: a fixed one, in December, so the
     # open period's end is in the next year.
-    monkeypatch.setenv("GENAI_LENS_NOW", "2026-12-08T01:30:00Z")
+    clock_at(datetime(2026, 12, 8, 1, 30))
     this_month, next_month = datetime(2026, 12, 1), datetime(2027, 1, 1)
     # FOCUS 1.0 (no InvoiceId column): June 2025 has closed, with or without BillingPeriodEnd
     # (then the charge's calendar month stands in); this month's period is still open.
